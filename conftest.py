@@ -1,0 +1,54 @@
+"""Shared fixtures: the demo city loaded once per test database, and logged-in API clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    from qinqing.web.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_caches() -> Any:
+    from qinqing.core.calendar import invalidate
+
+    invalidate()
+    yield
+    invalidate()
+
+
+@pytest.fixture
+def enterprise_user(db: Any) -> Any:
+    from qinqing.accounts.models import User
+    from qinqing.web.demo import demo_uscc
+
+    return User.objects.get(username=demo_uscc(0))
+
+
+@pytest.fixture
+def other_enterprise_user(db: Any) -> Any:
+    from qinqing.accounts.models import User
+    from qinqing.web.demo import demo_uscc
+
+    return User.objects.get(username=demo_uscc(1))
+
+
+def token_client(user: Any) -> Client:
+    """A test client sending a bearer token of `user`."""
+    from qinqing.accounts.services import issue_token
+
+    key, _ = issue_token(user=user)
+    return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+@pytest.fixture
+def api_as() -> Any:
+    return token_client

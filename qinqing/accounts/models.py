@@ -1,0 +1,115 @@
+"""Users, the enterprises and departments they belong to, and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.regions.models import Region
+
+
+class Department(models.Model):
+    """A government department that owns matters and employs reviewers."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enterprise(models.Model):
+    """An enterprise, identified by its 统一社会信用代码."""
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.uscc}）"
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", _("Reviewer")
+    DATA_IMPORTER = "data_importer", _("Data importer")
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class User(AbstractUser):
+    """One login: an enterprise's (username = USCC) or a staff member's."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("Enterprise")
+        STAFF = "staff", _("Government staff")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STAFF)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    enterprise = models.ForeignKey(
+        Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    roles = models.JSONField(_("roles"), default=list, blank=True)
+
+    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.kind == self.Kind.ENTERPRISE and self.enterprise_id is not None
+
+    def has_role(self, role: str) -> bool:
+        return self.kind == self.Kind.STAFF and role in (self.roles or [])
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.has_role(Role.REVIEWER) and self.department_id is not None
+
+    def label(self) -> str:
+        """Say who this is in an audit trail or timeline."""
+        if self.is_enterprise and self.enterprise is not None:
+            return self.enterprise.name
+        if self.department is not None:
+            return f"{self.department.name} {self.display_name or self.username}"
+        return self.display_name or self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+

@@ -1,0 +1,121 @@
+"""Create enterprises and staff; issue and resolve API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qinqing.accounts.errors import USCC_REASONS, AccountInvalid
+from qinqing.accounts.models import ApiToken, Department, Enterprise, Role, User
+from qinqing.audit.services import record_event
+from qinqing.core.ids import InvalidUSCC, validate_uscc
+from qinqing.regions.models import Region
+
+
+def clean_uscc(raw: str) -> str:
+    """Return the canonical code or raise AccountInvalid naming the field `uscc`."""
+    try:
+        return validate_uscc(raw)
+    except InvalidUSCC as exc:
+        raise AccountInvalid(_("Invalid unified social credit code."), errors={"uscc": [USCC_REASONS[exc.reason]]}) from exc
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountInvalid(_("The password is too weak."), errors={"password": list(exc.messages)}) from exc
+
+
+def _region(code: str | None) -> Region | None:
+    if not code:
+        return None
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise AccountInvalid(_("Unknown region."), errors={"region": [_("No region has code %(code)s.") % {"code": code}]})
+    return region
+
+
+def create_enterprise(
+    *, uscc: str, name: str, password: str, region: str | None = None, phone: str = "", email: str = "",
+    actor: User | None = None,
+) -> User:
+    """Register an enterprise and its login (username = the USCC)."""
+    code = clean_uscc(uscc)
+    if not name.strip():
+        raise AccountInvalid(_("The enterprise name is required."), errors={"name": [_("This field is required.")]})
+    region_obj = _region(region)
+    _check_password(password)
+    with transaction.atomic():
+        if Enterprise.objects.filter(uscc=code).exists():
+            raise AccountInvalid(_("This enterprise is already registered."), errors={"uscc": [_("Already registered.")]})
+        enterprise = Enterprise.objects.create(uscc=code, name=name.strip(), region=region_obj)
+        user = User(username=code, kind=User.Kind.ENTERPRISE, enterprise=enterprise, display_name=name.strip(),
+                    phone=phone, email=email)
+        user.set_password(password)
+        user.save()
+        record_event(actor=actor, action="enterprise.created", obj=enterprise, after={"uscc": code, "name": name})
+    return user
+
+
+def create_staff(
+    *, username: str, password: str, department: str | None, roles: Iterable[str], region: str | None = None,
+    display_name: str = "", phone: str = "", email: str = "", actor: User | None = None,
+) -> User:
+    """Create a government staff login with its department, roles and region scope."""
+    role_list = [r.strip() for r in roles if r.strip()]
+    unknown = [r for r in role_list if r not in Role.values]
+    if unknown:
+        raise AccountInvalid(_("Unknown role."), errors={"roles": [", ".join(unknown)]})
+    dept = None
+    if department:
+        dept = Department.objects.filter(code=department).first()
+        if dept is None:
+            raise AccountInvalid(_("Unknown department."), errors={"department": [department]})
+    if not username.strip():
+        raise AccountInvalid(_("The username is required."), errors={"username": [_("This field is required.")]})
+    region_obj = _region(region)
+    _check_password(password)
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise AccountInvalid(_("This username is taken."), errors={"username": [_("Already taken.")]})
+        user = User(username=username, kind=User.Kind.STAFF, department=dept, roles=role_list, region=region_obj,
+                    display_name=display_name, phone=phone, email=email)
+        user.set_password(password)
+        user.save()
+        record_event(actor=actor, action="staff.created", obj=user,
+                     after={"username": username, "department": department, "roles": role_list})
+    return user
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_token(*, user: User) -> tuple[str, dt.datetime]:
+    """Create a bearer token for a user who has just authenticated."""
+    key = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + dt.timedelta(hours=settings.QINQING_TOKEN_TTL_HOURS)
+    ApiToken.objects.create(user=user, key_hash=_hash(key), expires_at=expires_at)
+    return key, expires_at
+
+
+def user_for_token(key: str) -> User | None:
+    """Return the active user owning an unexpired token, or None."""
+    token = (
+        ApiToken.objects.select_related("user", "user__enterprise", "user__department")
+        .filter(key_hash=_hash(key), expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user

@@ -1,0 +1,286 @@
+"""Case, review and licence endpoints; every query scoped to what the caller may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import File, Form, Header, Router, Schema
+from ninja.files import UploadedFile
+
+from qinqing.cases import services
+from qinqing.cases.errors import CaseInvalid, NotAnEnterprise
+from qinqing.cases.models import Case, Licence, Material
+from qinqing.cases.pdf import licence_pdf
+from qinqing.cases.queries import (
+    case_detail,
+    case_summary,
+    cases_for,
+    platform_stats,
+    prefill_for,
+    review_queue,
+    verify_licence,
+)
+from qinqing.cases.signing import public_key_pem
+from qinqing.cases.uploads import check_upload
+from qinqing.catalog.queries import base_matters
+from qinqing.core.api import ErrorOut
+
+router = Router(tags=["cases"])
+public = Router(tags=["public"])
+
+JsonValue = str | int | float | bool | Decimal | None
+
+
+class StatsOut(Schema):
+    matters_online: int
+    matters_automatic: int
+    cases: int
+    service_uses: int
+    enterprises_served: int
+
+
+class PrefillOut(Schema):
+    data: dict[str, Any]
+    sources: dict[str, str]
+    editable: dict[str, bool]
+
+
+class CaseIn(Schema):
+    matter: str
+    data: dict[str, Any] = {}
+
+    model_config = {"extra": "forbid"}
+
+
+class DecisionOut(Schema):
+    outcome: Literal["approved", "referred"]
+    reasons: list[str]
+    rule_set_version: str | None = None
+    trace: list[dict[str, Any]] = []
+
+
+class LicenceOut(Schema):
+    number: str
+    title: str
+    holder: str
+    issued_at: dt.datetime
+    valid_until: dt.date | None = None
+    status: str
+    pdf_url: str
+    verify_url: str
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    number: str
+    status: str
+    matter: str
+    matter_name: str
+    enterprise: str
+    submitted_at: dt.datetime
+    due_at: dt.datetime
+    statutory_due_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    overdue: bool
+    paused: bool
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    actor: str
+    acting_for: str
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+
+
+class MaterialOut(Schema):
+    id: int
+    name: str
+    requirement: str | None = None
+    content_type: str
+    size: int
+    uploaded_at: dt.datetime
+    for_supplement: bool
+
+
+class CaseOut(CaseSummaryOut):
+    acting_for: str
+    data: dict[str, Any]
+    prefill_sources: dict[str, Any]
+    decision: DecisionOut
+    decision_note: str
+    licence: LicenceOut | None = None
+    events: list[EventOut]
+    materials: list[MaterialOut]
+
+
+class DecisionIn(Schema):
+    outcome: Literal["approve", "reject", "supplement"]
+    note: str = ""
+
+    model_config = {"extra": "forbid"}
+
+
+class VerifyOut(Schema):
+    number: str
+    status: Literal["valid", "revoked", "expired", "unknown"]
+    holder: str | None = None
+    uscc: str | None = None
+    title: str | None = None
+    matter: str | None = None
+    matter_name: str | None = None
+    issuer: str | None = None
+    issued_at: dt.datetime | None = None
+    valid_until: dt.date | None = None
+    revoked_at: dt.datetime | None = None
+    signature_valid: bool | None = None
+    payload: dict[str, Any] | None = None
+    signature: str | None = None
+
+
+class PublicKeyOut(Schema):
+    algorithm: str
+    public_key_pem: str
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+def _visible_case(request: HttpRequest, case_id: int) -> Case:
+    return get_object_or_404(cases_for(request.user), pk=case_id)
+
+
+def _detail(case_id: int) -> dict[str, Any]:
+    case = Case.objects.select_related(
+        "matter", "matter__department", "enterprise", "rule_set_version", "rule_set_version__rule_set"
+    ).prefetch_related("events").get(pk=case_id)
+    return case_detail(case)
+
+
+@public.get("/stats", response=StatsOut, auth=None)
+def stats(request: HttpRequest) -> dict[str, int]:
+    """The platform's headline counters, computed from the database."""
+    return platform_stats()
+
+
+@public.get("/licences/{number}/verify", response=VerifyOut, auth=None)
+def verify(request: HttpRequest, number: str) -> dict[str, Any]:
+    """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
+    return verify_licence(number)
+
+
+@public.get("/licences/public-key", response=PublicKeyOut, auth=None)
+def public_key(request: HttpRequest) -> dict[str, str]:
+    """The Ed25519 public key that verifies every licence signature offline."""
+    return {"algorithm": "Ed25519", "public_key_pem": public_key_pem()}
+
+
+@router.get("/matters/{code}/prefill", response={200: PrefillOut, **ERRORS})
+def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
+    """What government already holds for this matter's form, and where each value comes from."""
+    user: Any = request.user
+    if not user.is_enterprise:
+        raise NotAnEnterprise(_("Only an enterprise account can apply."))
+    matter = get_object_or_404(base_matters(), code=code)
+    return prefill_for(matter, user.enterprise.uscc)
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS})
+def submit(
+    request: HttpRequest, body: CaseIn, idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1,
+                                                                       max_length=128),
+) -> tuple[int, dict[str, Any]]:
+    """Apply for a matter; decided in the same request when its automatic rules all pass."""
+    matter = base_matters().filter(code=body.matter).first()
+    if matter is None:
+        raise CaseInvalid(_("Unknown matter."), errors={"matter": [_("No online matter has this code.")]})
+    case, _created = services.submit_case(
+        applicant=request.user, matter=matter, data=body.data,  # type: ignore[arg-type]
+        idempotency_key=idempotency_key.strip(),
+    )
+    return 201, _detail(case.pk)
+
+
+@router.get("/cases", response={200: list[CaseSummaryOut], 401: ErrorOut})
+def list_cases(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
+    """The caller's cases (an enterprise's own, a reviewer's department's), newest first."""
+    cases = cases_for(request.user)
+    if status:
+        cases = cases.filter(status=status)
+    return [case_summary(c) for c in cases[:500]]
+
+
+@router.get("/cases/{case_id}", response={200: CaseOut, 401: ErrorOut, 404: ErrorOut})
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """One case with its decision, timeline, materials and licence."""
+    return _detail(_visible_case(request, case_id).pk)
+
+
+@router.post("/cases/{case_id}/materials", response={201: CaseOut, **ERRORS})
+def upload_material(
+    request: HttpRequest, case_id: int, file: File[UploadedFile], requirement: Form[str] = "",
+) -> tuple[int, dict[str, Any]]:
+    """Upload a material (answering a supplement request resumes the case)."""
+    case = _visible_case(request, case_id)
+    checked = check_upload(file, file.name or "file", file.size)
+    services.add_materials(case=case, user=request.user, uploads=[(requirement.strip(), checked)])  # type: ignore[arg-type]
+    return 201, _detail(case.pk)
+
+
+@router.get("/cases/{case_id}/materials/{material_id}", response={200: None, 401: ErrorOut, 404: ErrorOut})
+def download_material(request: HttpRequest, case_id: int, material_id: int) -> FileResponse:
+    """Download one material of a case the caller may see."""
+    case = _visible_case(request, case_id)
+    material = get_object_or_404(Material, pk=material_id, case=case)
+    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name,
+                        content_type=material.content_type)
+
+
+@router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS})
+def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """Withdraw an application before it is decided."""
+    case = _visible_case(request, case_id)
+    services.withdraw_case(case=case, user=request.user)  # type: ignore[arg-type]
+    return _detail(case.pk)
+
+
+@router.get("/review/queue", response={200: list[CaseSummaryOut], 401: ErrorOut, 403: ErrorOut})
+def queue(request: HttpRequest) -> list[dict[str, Any]]:
+    """A reviewer's department queue, earliest deadline first."""
+    user: Any = request.user
+    if not user.is_reviewer:
+        raise services.TransitionRefused(_("Only reviewers have a queue."), code="reviewer_only")
+    return [case_summary(c) for c in review_queue(user)[:500]]
+
+
+@router.post("/cases/{case_id}/decision", response={200: CaseOut, **ERRORS})
+def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, Any]:
+    """A reviewer approves, rejects (with reason) or requests a supplement."""
+    user: Any = request.user
+    if not user.is_reviewer:
+        raise Http404
+    case = _visible_case(request, case_id)
+    if body.outcome == "approve":
+        services.approve_case(case=case, reviewer=user, note=body.note)
+    elif body.outcome == "reject":
+        services.reject_case(case=case, reviewer=user, note=body.note)
+    else:
+        services.request_supplement(case=case, reviewer=user, note=body.note)
+    return _detail(case.pk)
+
+
+@router.get("/licences/{number}/pdf", response={200: None, 401: ErrorOut, 404: ErrorOut})
+def download_licence(request: HttpRequest, number: str) -> HttpResponse:
+    """The e-licence as a PDF (Chinese text, QR code to the public verification page)."""
+    licence = get_object_or_404(Licence.objects.visible_to(request.user).select_related("matter", "enterprise"),
+                                number=number)
+    response = HttpResponse(licence_pdf(licence, request), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
+    return response

@@ -1,0 +1,153 @@
+"""Validate an application against its matter's form schema, with prefill applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from qinqing.catalog.models import FormField
+from qinqing.datahub.queries import Fact
+
+TRUE_WORDS = {"true", "on", "1", "yes"}
+FALSE_WORDS = {"false", "off", "0", "no", ""}
+
+
+def _coerce(field: FormField, raw: Any) -> Any:
+    """Return the typed value or raise ValueError with a translated message."""
+    kind = field.type
+    if kind in (FormField.Type.TEXT, FormField.Type.TEXTAREA):
+        if not isinstance(raw, str):
+            raise ValueError(_("Enter text."))
+        value = raw.strip()
+        limit = field.max_length or (2000 if kind == FormField.Type.TEXTAREA else 200)
+        if len(value) > limit:
+            raise ValueError(_("At most %(n)d characters.") % {"n": limit})
+        return value
+    if kind == FormField.Type.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+            return raw.strip().lower() in TRUE_WORDS
+        raise ValueError(_("Choose yes or no."))
+    if kind == FormField.Type.INTEGER:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise ValueError(_("Enter a whole number."))
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(_("Enter a whole number.")) from None
+        _check_range(field, Decimal(number))
+        return number
+    if kind == FormField.Type.DECIMAL:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+            raise ValueError(_("Enter a number."))
+        try:
+            number = Decimal(str(raw).strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(_("Enter a number.")) from None
+        if not number.is_finite() or abs(number) >= Decimal("1e15"):
+            raise ValueError(_("Enter a number."))
+        number = number.quantize(Decimal("0.01"))
+        _check_range(field, number)
+        return str(number)
+    if kind == FormField.Type.DATE:
+        if not isinstance(raw, str):
+            raise ValueError(_("Enter a date as YYYY-MM-DD."))
+        try:
+            return dt.date.fromisoformat(raw.strip()).isoformat()
+        except ValueError:
+            raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+    if kind == FormField.Type.CHOICE:
+        values = [str(c.get("value")) for c in field.choices or []]
+        if not isinstance(raw, str) or raw not in values:
+            raise ValueError(_("Choose one of the listed options."))
+        return raw
+    raise ValueError(_("Unsupported field type."))
+
+
+def _check_range(field: FormField, number: Decimal) -> None:
+    if field.min_value is not None and number < field.min_value:
+        raise ValueError(_("Must be at least %(n)s.") % {"n": field.min_value.normalize()})
+    if field.max_value is not None and number > field.max_value:
+        raise ValueError(_("Must be at most %(n)s.") % {"n": field.max_value.normalize()})
+
+
+def _empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def prefill_value(field: FormField, facts: Mapping[str, Fact]) -> Any:
+    """Return the value a field takes from shared data, in the form's own type, or None."""
+    fact = facts.get(field.prefill) if field.prefill else None
+    if fact is None or fact.value is None:
+        return None
+    value = fact.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    return value
+
+
+def clean_form_data(
+    fields: Iterable[FormField], data: Mapping[str, Any], facts: Mapping[str, Fact], *, fill_booleans: bool = False,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Return (cleaned data, prefill sources, field errors).
+
+    Prefilled values fill what the applicant left empty; a value that is not editable must equal
+    the one government holds; a correction of an editable value is recorded as such.
+    """
+    fields = list(fields)
+    known = {f.key for f in fields}
+    errors: dict[str, list[str]] = {}
+    for key in data:
+        if key not in known:
+            errors.setdefault(str(key), []).append(_("Unknown field."))
+    cleaned: dict[str, Any] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    for field in fields:
+        raw = data.get(field.key)
+        if fill_booleans and field.type == FormField.Type.BOOLEAN and raw is None:
+            raw = False
+        held = prefill_value(field, facts)
+        fact = facts.get(field.prefill) if field.prefill else None
+        if _empty(raw) and held is not None:
+            raw = held
+        if _empty(raw):
+            if field.required:
+                errors.setdefault(field.key, []).append(_("This field is required."))
+            continue
+        try:
+            value = _coerce(field, raw)
+        except ValueError as exc:
+            errors.setdefault(field.key, []).append(str(exc))
+            continue
+        if held is not None and fact is not None:
+            same = str(value) == str(held)
+            if not same and not field.editable:
+                errors.setdefault(field.key, []).append(
+                    _("This value comes from %(source)s and cannot be changed here.") % {"source": fact.source_name}
+                )
+                continue
+            sources[field.key] = {
+                "source": fact.source, "source_name": fact.source_name, "as_of": fact.as_of.isoformat(),
+                "corrected": not same, "held_value": str(held),
+            }
+        if field.type == FormField.Type.BOOLEAN and field.required and value is False:
+            errors.setdefault(field.key, []).append(_("This must be confirmed."))
+            continue
+        cleaned[field.key] = value
+    return cleaned, sources, errors
+
+
+def rule_facts(fields: Iterable[FormField], cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values typed for rule evaluation (decimals as numbers)."""
+    out: dict[str, Any] = {}
+    types = {f.key: f.type for f in fields}
+    for key, value in cleaned.items():
+        out[key] = float(value) if types.get(key) == FormField.Type.DECIMAL else value
+    return out

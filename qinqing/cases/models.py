@@ -1,0 +1,184 @@
+"""Cases (办件), their timeline, materials and the licences they produce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.accounts.models import Enterprise
+from qinqing.cases.workflow import OPEN_STATUSES, Status
+from qinqing.catalog.models import MaterialRequirement, Matter
+from qinqing.rules.models import RuleSetVersion
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: Any) -> CaseQuerySet:
+        """Scope to what a user may see: its enterprise's cases, or its department's matters."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser:
+            return self
+        if user.is_enterprise:
+            return self.filter(enterprise_id=user.enterprise_id)
+        if user.is_reviewer:
+            return self.filter(matter__department_id=user.department_id)
+        return self.none()
+
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="cases")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="cases")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acting_for = models.CharField(_("acting for"), max_length=128, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+    data = models.JSONField(_("form data"), default=dict)
+    prefill_sources = models.JSONField(_("prefill sources"), default=dict, blank=True)
+    verdict = models.JSONField(_("automatic verdict"), null=True, blank=True)
+    rule_set_version = models.ForeignKey(RuleSetVersion, null=True, blank=True, on_delete=models.PROTECT)
+    decided_automatically = models.BooleanField(_("decided automatically"), default=False)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    due_at = models.DateTimeField(_("promised deadline"))
+    statutory_due_at = models.DateTimeField(_("statutory deadline"))
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "idempotency_key"], name="unique_idempotency_key_per_applicant",
+                condition=~models.Q(idempotency_key=""),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "-submitted_at"]),
+            models.Index(fields=["status", "due_at"]),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.paused_at is None and timezone.now() > self.due_at
+
+    def is_near_due(self, *, hours: int = 48) -> bool:
+        remaining = (self.due_at - timezone.now()).total_seconds()
+        return self.is_open and self.paused_at is None and 0 <= remaining <= hours * 3600
+
+
+class CaseEvent(models.Model):
+    """One step of a case's timeline: who acted, when, for whom, and what changed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=200)
+    acting_for = models.CharField(_("acting for"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+
+def _material_path(instance: Material, filename: str) -> str:
+    # Stored names never come from the user: no traversal, no collisions.
+    return f"materials/{timezone.now():%Y/%m}/{instance.stored_name}"
+
+
+class Material(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    requirement = models.ForeignKey(MaterialRequirement, null=True, blank=True, on_delete=models.PROTECT)
+    file = models.FileField(upload_to=_material_path, max_length=200)
+    stored_name = models.CharField(max_length=80)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    for_supplement = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class LicenceQuerySet(models.QuerySet["Licence"]):
+    def visible_to(self, user: Any) -> LicenceQuerySet:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser:
+            return self
+        if user.is_enterprise:
+            return self.filter(enterprise_id=user.enterprise_id)
+        if user.is_reviewer:
+            return self.filter(matter__department_id=user.department_id)
+        return self.none()
+
+
+class Licence(models.Model):
+    """An electronic licence, signed with Ed25519 so that it verifies offline."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    number = models.CharField(_("licence number"), max_length=40, unique=True)
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="licence")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="licences")
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="licences")
+    title = models.CharField(_("title"), max_length=100)
+    holder_name = models.CharField(_("holder"), max_length=200)
+    issued_at = models.DateTimeField(_("issued at"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.VALID)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(_("revocation reason"), max_length=300, blank=True)
+    payload = models.JSONField()
+    signature = models.CharField(max_length=128)
+
+    objects = LicenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_expired(self) -> bool:
+        return self.valid_until is not None and timezone.localdate() > self.valid_until

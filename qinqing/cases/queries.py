@@ -1,0 +1,148 @@
+"""Shaped reads of cases, licences, prefill and the platform's headline counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from qinqing.cases.formdata import prefill_value
+from qinqing.cases.models import Case, CaseEvent, Licence
+from qinqing.cases.signing import verify
+from qinqing.cases.workflow import QUEUE_STATUSES
+from qinqing.catalog.models import Matter
+from qinqing.datahub.queries import facts_for
+
+
+def platform_stats() -> dict[str, int]:
+    """Headline counters, counted from the database."""
+    matters = Matter.objects.online().aggregate(
+        online=Count("id"), automatic=Count("id", filter=Q(automatic=True, rule_set__isnull=False))
+    )
+    cases = Case.objects.aggregate(total=Count("id"), enterprises=Count("enterprise", distinct=True))
+    return {
+        "matters_online": matters["online"],
+        "matters_automatic": matters["automatic"],
+        "cases": cases["total"],
+        # Every recorded step of every case (submission, decision, supplement, licence) is one service use.
+        "service_uses": CaseEvent.objects.count(),
+        "enterprises_served": cases["enterprises"],
+    }
+
+
+def prefill_for(matter: Matter, uscc: str) -> dict[str, Any]:
+    """Values government already holds for a matter's form, with the source of each."""
+    facts = facts_for(uscc)
+    data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for field in matter.fields.all():
+        value = prefill_value(field, facts)
+        if value is None or not field.prefill:
+            continue
+        data[field.key] = value
+        fact = facts[field.prefill]
+        sources[field.key] = fact.source_name
+    return {"data": data, "sources": sources, "editable": {
+        f.key: f.editable for f in matter.fields.all() if f.key in data}}
+
+
+def cases_for(user: Any) -> QuerySet[Case]:
+    return Case.objects.visible_to(user).select_related("matter", "matter__department", "enterprise")
+
+
+def review_queue(user: Any) -> QuerySet[Case]:
+    """A reviewer's open cases, earliest deadline first."""
+    return cases_for(user).filter(status__in=QUEUE_STATUSES).order_by("due_at", "id")
+
+
+def decision_summary(case: Case) -> dict[str, Any]:
+    """The enterprise-facing decision: approved or referred, with plain reasons."""
+    if case.verdict is not None:
+        outcome = "approved" if case.verdict.get("outcome") == "approve" else "referred"
+        reasons = list(case.verdict.get("reasons", []))
+    else:
+        outcome = "referred"
+        reasons = ["该事项需部门人工审查"]
+    return {
+        "outcome": outcome, "reasons": reasons,
+        "rule_set_version": case.rule_set_version.label if case.rule_set_version_id and case.rule_set_version else None,
+        "trace": list(case.verdict.get("trace", [])) if case.verdict else [],
+    }
+
+
+def licence_summary(licence: Licence | None) -> dict[str, Any] | None:
+    if licence is None:
+        return None
+    return {
+        "number": licence.number, "title": licence.title, "holder": licence.holder_name,
+        "issued_at": licence.issued_at, "valid_until": licence.valid_until, "status": licence.status,
+        "pdf_url": f"/api/v1/licences/{licence.number}/pdf", "verify_url": f"/verify/{licence.number}/",
+    }
+
+
+def case_licence(case: Case) -> Licence | None:
+    try:
+        return case.licence
+    except Licence.DoesNotExist:
+        return None
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk, "number": case.number, "status": case.status, "matter": case.matter.code,
+        "matter_name": case.matter.name, "enterprise": case.enterprise.uscc, "submitted_at": case.submitted_at,
+        "due_at": case.due_at, "statutory_due_at": case.statutory_due_at, "decided_at": case.decided_at,
+        "overdue": case.is_overdue, "paused": case.paused_at is not None,
+    }
+
+
+def case_detail(case: Case) -> dict[str, Any]:
+    return {
+        **case_summary(case),
+        "acting_for": case.acting_for,
+        "data": case.data,
+        "prefill_sources": case.prefill_sources,
+        "decision": decision_summary(case),
+        "decision_note": case.decision_note,
+        "licence": licence_summary(case_licence(case)),
+        "events": [
+            {"at": e.at, "actor": e.actor_label, "acting_for": e.acting_for, "action": e.action,
+             "from_status": e.from_status, "to_status": e.to_status, "note": e.note}
+            for e in case.events.all()
+        ],
+        "materials": [
+            {"id": m.pk, "name": m.original_name, "requirement": m.requirement.code if m.requirement else None,
+             "content_type": m.content_type, "size": m.size, "uploaded_at": m.uploaded_at,
+             "for_supplement": m.for_supplement}
+            for m in case.materials.select_related("requirement")
+        ],
+    }
+
+
+def verify_licence(number: str) -> dict[str, Any]:
+    """Public verification: valid, revoked, expired or unknown, with the signed facts."""
+    licence = Licence.objects.select_related("matter").filter(number=number.strip()).first()
+    if licence is None:
+        return {"number": number, "status": "unknown"}
+    status = licence.status
+    if status == Licence.Status.VALID and licence.is_expired:
+        status = "expired"
+    return {
+        "number": licence.number, "status": status, "holder": licence.holder_name,
+        "uscc": licence.enterprise.uscc, "title": licence.title, "matter": licence.matter.code,
+        "matter_name": licence.matter.name, "issuer": licence.payload.get("issuer", ""),
+        "issued_at": licence.issued_at, "valid_until": licence.valid_until, "revoked_at": licence.revoked_at,
+        "signature_valid": verify(licence.payload, licence.signature),
+        "payload": licence.payload, "signature": licence.signature,
+    }
+
+
+def due_marks(case: Case) -> str:
+    """"overdue", "near_due" or "" for the reviewer's queue."""
+    if case.is_overdue:
+        return "overdue"
+    if case.is_near_due():
+        return "near_due"
+    return ""
+
+

@@ -1,0 +1,68 @@
+"""Ed25519 signatures on e-licences: anyone holding the public key verifies them offline."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _private_key() -> Ed25519PrivateKey:
+    path = settings.QINQING_SIGNING_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several server processes start at once, exactly one creates the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        data = path.read_bytes()
+        key = serialization.load_pem_private_key(data, password=None)
+        assert isinstance(key, Ed25519PrivateKey)
+        return key
+    key = Ed25519PrivateKey.generate()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ))
+    return key
+
+
+def public_key_pem() -> str:
+    """The public key, to publish for offline verification."""
+    return _private_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def sign(payload: dict[str, Any]) -> str:
+    """Sign a payload; return the signature as URL-safe base64."""
+    return base64.urlsafe_b64encode(_private_key().sign(canonical(payload))).decode().rstrip("=")
+
+
+def verify(payload: dict[str, Any], signature: str, public_pem: str | None = None) -> bool:
+    """Check a signature against the platform's (or a given) public key."""
+    if public_pem is None:
+        public = _private_key().public_key()
+    else:
+        loaded = serialization.load_pem_public_key(public_pem.encode())
+        if not isinstance(loaded, Ed25519PublicKey):
+            return False
+        public = loaded
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        public.verify(raw, canonical(payload))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,108 @@
+"""Load the catalog (boards, departments, matters, forms, materials, rule sets) from data files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from qinqing.accounts.models import Department
+from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter
+from qinqing.rules.models import RuleSet
+from qinqing.rules.services import publish_rule_set_version
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def matter_rows() -> list[dict[str, Any]]:
+    with (DATA / "matters.json").open(encoding="utf-8") as handle:
+        rows: list[dict[str, Any]] = json.load(handle)
+    return rows
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@transaction.atomic
+def load_catalog() -> dict[str, int]:
+    """Create or update everything in the data files; publish a rule set version when it changed."""
+    boards = {}
+    for row in _csv("boards.csv"):
+        boards[row["code"]], _ = Board.objects.update_or_create(
+            code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"], "order": int(row["order"])}
+        )
+    departments = {}
+    for row in _csv("departments.csv"):
+        departments[row["code"]], _ = Department.objects.update_or_create(
+            code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"]}
+        )
+    published = 0
+    rows = matter_rows()
+    for row in rows:
+        matter, _ = Matter.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"], "name_en": row.get("name_en", ""), "board": boards[row["board"]],
+                "department": departments[row["department"]], "matter_type": row["matter_type"],
+                "kind": row["kind"], "legal_basis": row["legal_basis"],
+                "statutory_limit": row["statutory_limit"], "statutory_unit": row["statutory_unit"],
+                "promised_limit": row["promised_limit"], "promised_unit": row["promised_unit"],
+                "fee": Decimal(str(row.get("fee", "0.00"))), "licence_name": row["licence_name"],
+                "licence_valid_years": row.get("licence_valid_years"), "active": row.get("active", True),
+                "source_id": row.get("source_id", ""), "confidence": row.get("confidence", ""),
+            },
+        )
+        _sync_fields(matter, row.get("fields", []))
+        _sync_materials(matter, row.get("materials", []))
+        rules = row.get("rules")
+        if rules:
+            rule_set, _ = RuleSet.objects.get_or_create(code=matter.code, defaults={"name": matter.name})
+            current = rule_set.current_version()
+            if current is None or current.conditions != rules["conditions"]:
+                publish_rule_set_version(rule_set=rule_set, conditions=rules["conditions"], note="loaded from catalog data")
+                published += 1
+            matter.rule_set = rule_set
+            matter.automatic = True
+        else:
+            matter.automatic = False
+        matter.save(update_fields=["rule_set", "automatic"])
+    return {"boards": len(boards), "departments": len(departments), "matters": len(rows), "rule_sets_published": published}
+
+
+def _sync_fields(matter: Matter, fields: list[dict[str, Any]]) -> None:
+    keep = []
+    for order, f in enumerate(fields):
+        FormField.objects.update_or_create(
+            matter=matter, key=f["key"],
+            defaults={
+                "label": f["label"], "label_en": f.get("label_en", ""), "type": f["type"],
+                "required": f.get("required", True), "choices": f.get("choices", []),
+                "min_value": _dec(f.get("min")), "max_value": _dec(f.get("max")), "max_length": f.get("max_length"),
+                "prefill": f.get("prefill") or "", "editable": f.get("editable", True),
+                "help_text": f.get("help", ""), "order": order,
+            },
+        )
+        keep.append(f["key"])
+    matter.fields.exclude(key__in=keep).delete()
+
+
+def _sync_materials(matter: Matter, materials: list[dict[str, Any]]) -> None:
+    keep = []
+    for order, m in enumerate(materials):
+        MaterialRequirement.objects.update_or_create(
+            matter=matter, code=m["code"],
+            defaults={"name": m["name"], "name_en": m.get("name_en", ""), "required": m.get("required", True),
+                      "note": m.get("note", ""), "order": order},
+        )
+        keep.append(m["code"])
+    matter.materials.exclude(code__in=keep).delete()

@@ -1,0 +1,228 @@
+"""The one settings module; everything that varies comes from environment variables."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from csp.constants import NONE, SELF
+
+django_stubs_ext.monkeypatch()  # lets admin and querysets be subscripted for mypy
+
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+TESTING = _flag("QINQING_TESTING") or "pytest" in sys.modules
+BASE_DIR = Path(__file__).resolve().parent
+_default_data_dir = Path(tempfile.mkdtemp(prefix="qinqing-test-")) if TESTING else Path.cwd() / ".qinqing"
+DATA_DIR = Path(os.environ.get("QINQING_DATA_DIR", _default_data_dir)).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = _flag("QINQING_PRODUCTION")
+DEBUG = _flag("QINQING_DEBUG")
+
+SECRET_KEY = os.environ.get("QINQING_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise RuntimeError("QINQING_SECRET_KEY must be set in production")
+    SECRET_KEY = "dev-only-insecure-key-qinqing-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+ALLOWED_HOSTS = [h for h in os.environ.get("QINQING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("QINQING_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SITE_URL = os.environ.get("QINQING_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_htmx",
+    "axes",
+    "csp",
+    "huey.contrib.djhuey",
+    "qinqing.core",
+    "qinqing.audit",
+    "qinqing.notifications",
+    "qinqing.regions",
+    "qinqing.accounts",
+    "qinqing.catalog",
+    "qinqing.rules",
+    "qinqing.datahub",
+    "qinqing.cases",
+    "qinqing.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "qinqing.urls"
+WSGI_APPLICATION = "qinqing.wsgi.application"
+ASGI_APPLICATION = "qinqing.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "qinqing.web.context.site",
+            ],
+        },
+    }
+]
+
+# Embedded default: SQLite (WAL) in the data directory; DATABASE_URL selects PostgreSQL.
+_database_url = os.environ.get("DATABASE_URL", "")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "qinqing.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            },
+        }
+    }
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Hashing cost only matters against stolen hashes; tests create thousands of users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+AXES_FAILURE_LIMIT = int(os.environ.get("QINQING_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "media"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Uploads: the limit an enterprise sees, and the total a request body may carry.
+QINQING_MAX_UPLOAD_BYTES = int(os.environ.get("QINQING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+QINQING_API_MAX_BODY_BYTES = 1024 * 1024
+QINQING_TOKEN_TTL_HOURS = 12
+QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
+
+# Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.
+_redis_url = os.environ.get("REDIS_URL", "")
+HUEY: dict[str, object]
+if _redis_url:
+    HUEY = {"huey_class": "huey.PriorityRedisHuey", "name": "qinqing", "url": _redis_url, "immediate": False}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "qinqing",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": TESTING or _flag("QINQING_HUEY_IMMEDIATE"),
+    }
+
+# Outside world: notification channels behind an interface; the default backend only logs.
+QINQING_SMS_BACKEND = os.environ.get("QINQING_SMS_BACKEND", "qinqing.notifications.backends.LogBackend")
+QINQING_EMAIL_BACKEND = os.environ.get("QINQING_EMAIL_BACKEND", "qinqing.notifications.backends.LogBackend")
+
+# Security headers: a strict CSP with no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_AGE = 8 * 3600
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _flag("QINQING_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "qinqing": {"handlers": ["console"], "level": os.environ.get("QINQING_LOG_LEVEL", "INFO")},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
+}

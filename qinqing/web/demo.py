@@ -1,0 +1,101 @@
+"""The demo city: regions, calendar, catalog, a registry, enterprises and staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from qinqing.accounts.models import Department, Role, User
+from qinqing.accounts.services import create_enterprise, create_staff
+from qinqing.catalog.services import load_catalog
+from qinqing.core.calendar import seed_from_chinese_calendar
+from qinqing.core.ids import generate_uscc
+from qinqing.datahub.models import RegistryRecord, Source
+from qinqing.regions.services import load_regions
+
+DEMO_PASSWORD = "Qinqing@2026"
+
+
+@dataclass(frozen=True)
+class DemoEnterprise:
+    name: str
+    legal_representative: str
+    capital: str
+    industry_code: str
+    industry_name: str
+    entity_type: str
+    address: str
+    community: str
+    established: str
+    status: str = "存续"
+
+
+ENTERPRISES = (
+    DemoEnterprise("杭州滨江智联科技有限公司", "王晓明", "12000000", "I6513", "应用软件开发", "有限责任公司（自然人投资或控股）",
+                   "浙江省杭州市滨江区长河街道江南大道3850号创新大厦12层", "330108002002", "2016-05-18"),
+    DemoEnterprise("杭州浦沿物联网设备有限公司", "李芳", "30000000", "C3921", "通信终端设备制造", "有限责任公司（自然人投资或控股）",
+                   "浙江省杭州市滨江区浦沿街道东信大道66号", "330108003001", "2012-09-03"),
+    DemoEnterprise("杭州西兴餐饮管理有限公司", "陈建国", "1000000", "H6210", "正餐服务", "有限责任公司（自然人独资）",
+                   "浙江省杭州市滨江区西兴街道江陵路88号", "330108001001", "2019-03-27"),
+    DemoEnterprise("杭州钱塘江数字贸易有限公司", "赵敏", "50000000", "F5179", "其他机械设备及电子产品批发",
+                   "有限责任公司（非自然人投资或控股的法人独资）", "浙江省杭州市滨江区长河街道滨安路1180号", "330108002005",
+                   "2014-11-11"),
+    DemoEnterprise("杭州长河生物医药有限公司", "孙立", "20000000", "C2720", "化学药品制剂制造", "其他有限责任公司",
+                   "浙江省杭州市滨江区长河街道南环路3766号", "330108002010", "2011-06-30"),
+    DemoEnterprise("杭州新启航信息技术有限公司", "周婷", "500000", "I6510", "软件开发", "有限责任公司（自然人独资）",
+                   "浙江省杭州市滨江区西兴街道聚工路19号", "330108001008", "2025-08-20"),
+    DemoEnterprise("杭州旧港物流有限公司", "吴刚", "2000000", "G5430", "道路货物运输", "有限责任公司（自然人投资或控股）",
+                   "浙江省杭州市滨江区浦沿街道浦沿路1000号", "330108003004", "2013-02-14", status="吊销"),
+    DemoEnterprise("杭州云栖人力资源服务有限公司", "郑洁", "5000000", "L7262", "职业中介服务", "有限责任公司（自然人投资或控股）",
+                   "浙江省杭州市滨江区长河街道越达巷79号", "330108002008", "2018-10-09"),
+)
+
+
+def demo_uscc(index: int) -> str:
+    """A stable, valid code for the index-th demo enterprise."""
+    return generate_uscc(division="330108", rng=random.Random(20201125 + index))
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    """Load everything a newcomer needs to try the platform; safe to run twice."""
+    regions = load_regions()
+    seed_from_chinese_calendar(range(2024, 2027))
+    catalog = load_catalog()
+    registry, _ = Source.objects.update_or_create(
+        code="market_registry",
+        defaults={"name": "市场监管主体登记库", "name_en": "Market-supervision registry",
+                  "department_name": "杭州市市场监督管理局"},
+    )
+    now = timezone.now()
+    for index, ent in enumerate(ENTERPRISES):
+        uscc = demo_uscc(index)
+        RegistryRecord.objects.update_or_create(
+            uscc=uscc,
+            defaults={
+                "source": registry, "name": ent.name, "legal_representative": ent.legal_representative,
+                "registered_capital": Decimal(ent.capital), "industry_code": ent.industry_code,
+                "industry_name": ent.industry_name, "entity_type": ent.entity_type, "address": ent.address,
+                "region_code": ent.community, "established_on": dt.date.fromisoformat(ent.established),
+                "status": ent.status, "as_of": now,
+            },
+        )
+        if not User.objects.filter(username=uscc).exists():
+            create_enterprise(uscc=uscc, name=ent.name, password=DEMO_PASSWORD, region=ent.community,
+                              phone=f"1385710{index:04d}")
+    for dept in Department.objects.all():
+        username = f"{dept.code.lower()}_reviewer"
+        if not User.objects.filter(username=username).exists():
+            create_staff(username=username, password=DEMO_PASSWORD, department=dept.code, roles=[Role.REVIEWER],
+                         region="330100", display_name=f"{dept.name}审批员")
+    if not User.objects.filter(username="admin").exists():
+        admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
+                     display_name="平台管理员")
+        admin.set_password(DEMO_PASSWORD)
+        admin.save()
+    return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES)}

@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from qinqing.web.demo import DEMO_PASSWORD, ENTERPRISES, demo_uscc, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo city (regions, calendar, catalog, registry, enterprises, staff) and print the logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--logins-only", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["logins_only"]:
+            counts = load_demo()
+            self.stdout.write("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        self.stdout.write(f"演示账号 demo logins (password / 密码: {DEMO_PASSWORD})")
+        for index, ent in enumerate(ENTERPRISES[:4]):
+            self.stdout.write(f"  企业 enterprise  {demo_uscc(index)}  {ent.name}")
+        self.stdout.write("  审批 reviewer    scjg_reviewer  (市场监督管理局; every department has <code>_reviewer)")
+        self.stdout.write("  管理 admin       admin  → /admin/")

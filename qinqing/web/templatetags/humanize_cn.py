@@ -1,0 +1,48 @@
+"""Display helpers for Chinese users: thousands separators, yuan, local dates, status labels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    return _("free") if amount == 0 else f"¥{amount:,}"
+
+
+@register.filter
+def local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime(fmt)
+
+
+@register.filter
+def unit_label(unit: str) -> str:
+    return _("working days") if unit == "working_days" else _("calendar days")
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from qinqing.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.read_notification, name="read_notification"),
+]

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from qinqing.cases.queries import platform_stats
+from qinqing.catalog.models import Board
+from qinqing.notifications.models import Notification
+from qinqing.notifications.services import mark_read
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The six boards and the platform's live headline counters."""
+    boards = Board.objects.annotate(
+        online=Count("matters", filter=Q(matters__active=True)),
+        automatic=Count("matters", filter=Q(matters__active=True, matters__automatic=True)),
+    )
+    return render(request, "web/home.html", {"boards": boards, "stats": platform_stats()})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    notes = Notification.objects.visible_to(request.user)[:200]
+    return render(request, "web/inbox.html", {"notes": notes})
+
+
+@login_required
+@require_POST
+def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    mark_read(notification=note)
+    target: Any = note.link or "web:inbox"
+    return redirect(target)

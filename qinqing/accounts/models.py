@@ -69,11 +69,11 @@ class User(AbstractUser):
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     roles = models.JSONField(_("roles"), default=list, blank=True)
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects: UserManager[User] = UserManager()  # type: ignore[assignment,misc]
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -46,14 +46,14 @@ def _coerce(field: FormField, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
             raise ValueError(_("Enter a number."))
         try:
-            number = Decimal(str(raw).strip().replace(",", ""))
+            amount = Decimal(str(raw).strip().replace(",", ""))
         except InvalidOperation:
             raise ValueError(_("Enter a number.")) from None
-        if not number.is_finite() or abs(number) >= Decimal("1e15"):
+        if not amount.is_finite() or abs(amount) >= Decimal("1e15"):
             raise ValueError(_("Enter a number."))
-        number = number.quantize(Decimal("0.01"))
-        _check_range(field, number)
-        return str(number)
+        amount = amount.quantize(Decimal("0.01"))
+        _check_range(field, amount)
+        return str(amount)
     if kind == FormField.Type.DATE:
         if not isinstance(raw, str):
             raise ValueError(_("Enter a date as YYYY-MM-DD."))

@@ -67,7 +67,7 @@ def licence_pdf(licence: Licence, request: Any = None) -> bytes:
     for label, value in rows:
         pdf.setFont(FONT, 13)
         pdf.drawString(30 * mm, y, f"{label}：")
-        pdf.drawString(72 * mm, y, value[:40])
+        pdf.drawString(80 * mm, y, value[:40])
         y -= 11 * mm
     pdf.drawImage(_qr(verify_url(licence, request)), width - 75 * mm, 35 * mm, 45 * mm, 45 * mm)
     pdf.setFont(FONT, 9)
@@ -76,7 +76,7 @@ def licence_pdf(licence: Licence, request: Any = None) -> bytes:
     signature = licence.signature
     for i in range(0, len(signature), 44):
         pdf.drawString(30 * mm, (58 - (i // 44) * 5) * mm, signature[i : i + 44])
-    pdf.drawString(30 * mm, 40 * mm, "亲清在线 · 线上行政服务中心")
+    pdf.drawString(30 * mm, 40 * mm, "亲清在线——线上行政服务中心")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -37,14 +37,14 @@ def _dec(value: Any) -> Decimal | None:
 def load_catalog() -> dict[str, int]:
     """Create or update everything in the data files; publish a rule set version when it changed."""
     boards = {}
-    for row in _csv("boards.csv"):
-        boards[row["code"]], _ = Board.objects.update_or_create(
-            code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"], "order": int(row["order"])}
+    for b in _csv("boards.csv"):
+        boards[b["code"]], _ = Board.objects.update_or_create(
+            code=b["code"], defaults={"name": b["name"], "name_en": b["name_en"], "order": int(b["order"])}
         )
     departments = {}
-    for row in _csv("departments.csv"):
-        departments[row["code"]], _ = Department.objects.update_or_create(
-            code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"]}
+    for d in _csv("departments.csv"):
+        departments[d["code"]], _ = Department.objects.update_or_create(
+            code=d["code"], defaults={"name": d["name"], "name_en": d["name_en"]}
         )
     published = 0
     rows = matter_rows()

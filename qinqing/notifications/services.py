@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
 from qinqing.notifications.models import Delivery, Notification
 
 
-def notify(*, recipient: object, kind: str, title: str, body: str = "", link: str = "") -> Notification:
+def notify(*, recipient: Any, kind: str, title: str, body: str = "", link: str = "") -> Notification:
     """Put a message in the recipient's inbox and queue its SMS/e-mail copies."""
     note = Notification.objects.create(recipient=recipient, kind=kind, title=title, body=body, link=link)
     deliveries = []

@@ -43,7 +43,7 @@ class VersionInline(admin.TabularInline[RuleSetVersion, RuleSet]):
     model = RuleSetVersion
     extra = 0
     can_delete = False
-    readonly_fields = ["number", "conditions", "note", "created_at"]
+    readonly_fields = ("number", "conditions", "note", "created_at")
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

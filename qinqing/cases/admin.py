@@ -1,0 +1,68 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from qinqing.cases.models import Case, CaseEvent, Licence, Material
+from qinqing.cases.services import revoke_licence
+
+
+class EventInline(admin.TabularInline[CaseEvent, Case]):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "actor_label", "acting_for", "action", "from_status", "to_status", "note")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin[Case]):
+    """Cases change only through services; the admin shows them."""
+
+    list_display = ["number", "matter", "enterprise", "status", "decided_automatically", "submitted_at", "due_at"]
+    list_filter = ["status", "decided_automatically", "matter__board"]
+    search_fields = ["number", "enterprise__uscc", "enterprise__name"]
+    inlines = [EventInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Case._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin[Licence]):
+    list_display = ["number", "title", "holder_name", "issued_at", "valid_until", "status"]
+    list_filter = ["status", "matter__department"]
+    search_fields = ["number", "holder_name", "enterprise__uscc"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Licence._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="吊销所选证照 / Revoke selected licences")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Licence]) -> None:
+        for licence in queryset:
+            revoke_licence(licence=licence, actor=request.user, reason="管理员吊销")  # type: ignore[arg-type]
+        messages.success(request, f"{queryset.count()} revoked")
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin[Material]):
+    list_display = ["original_name", "case", "content_type", "size", "uploaded_at"]
+    readonly_fields = ["case", "requirement", "file", "stored_name", "original_name", "content_type", "size",
+                       "sha256", "uploaded_by", "for_supplement"]

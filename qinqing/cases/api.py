@@ -95,6 +95,7 @@ class EventOut(Schema):
     actor: str
     acting_for: str
     action: str
+    action_label: str
     from_status: str
     to_status: str
     note: str

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from qinqing.cases.formdata import prefill_value
 from qinqing.cases.models import Case, CaseEvent, Licence
 from qinqing.cases.signing import verify
-from qinqing.cases.workflow import QUEUE_STATUSES
+from qinqing.cases.workflow import QUEUE_STATUSES, action_label
 from qinqing.catalog.models import Matter
 from qinqing.datahub.queries import facts_for
 
@@ -57,12 +59,17 @@ def review_queue(user: Any) -> QuerySet[Case]:
 
 def decision_summary(case: Case) -> dict[str, Any]:
     """The enterprise-facing decision: approved or referred, with plain reasons."""
+    english = (get_language() or "").startswith("en")
     if case.verdict is not None:
         outcome = "approved" if case.verdict.get("outcome") == "approve" else "referred"
         reasons = list(case.verdict.get("reasons", []))
+        if english:
+            translated = [t.get("message_en") or t.get("message") for t in case.verdict.get("trace", [])
+                          if t.get("outcome") != "pass"]
+            reasons = translated + reasons[len(translated):]
     else:
         outcome = "referred"
-        reasons = ["该事项需部门人工审查"]
+        reasons = [_("This matter is reviewed by the department.")]
     return {
         "outcome": outcome, "reasons": reasons,
         "rule_set_version": case.rule_set_version.label if case.rule_set_version_id and case.rule_set_version else None,
@@ -106,7 +113,8 @@ def case_detail(case: Case) -> dict[str, Any]:
         "decision_note": case.decision_note,
         "licence": licence_summary(case_licence(case)),
         "events": [
-            {"at": e.at, "actor": e.actor_label, "acting_for": e.acting_for, "action": e.action,
+            {"at": e.at, "actor": e.actor_label or str(_("System")), "acting_for": e.acting_for,
+             "action": e.action, "action_label": action_label(e.action),
              "from_status": e.from_status, "to_status": e.to_status, "note": e.note}
             for e in case.events.all()
         ],

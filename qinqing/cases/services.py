@@ -60,7 +60,7 @@ def _move(case: Case, target: str, *, actor: User | None, action: str, note: str
     before = case.status
     case.status = target
     CaseEvent.objects.create(
-        case=case, actor=actor, actor_label=actor.label() if actor else _("System"),
+        case=case, actor=actor, actor_label=actor.label() if actor else "",
         acting_for=acting_for, action=action, from_status=before, to_status=target, note=note,
     )
 
@@ -175,8 +175,7 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
     case.verdict = payload
     case.rule_set_version = version
     if payload["outcome"] == APPROVE:
-        _move(case, Status.APPROVED, actor=None, action="approved_automatically",
-              note=_("All conditions passed; decided automatically by rule set %(v)s.") % {"v": version.label})
+        _move(case, Status.APPROVED, actor=None, action="approved_automatically", note=version.label)
         case.decided_automatically = True
         case.decided_at = timezone.now()
         case.save()

@@ -33,3 +33,22 @@ CLOSED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
 def can_transition(current: str, target: str) -> bool:
     """Tell whether `target` may follow `current`."""
     return target in TRANSITIONS.get(current, set())
+
+
+ACTION_LABELS = {
+    "submitted": _("Application submitted"),
+    "approved_automatically": _("Approved automatically (秒办)"),
+    "referred": _("Referred to the department for review"),
+    "approved": _("Approved"),
+    "rejected": _("Not approved"),
+    "supplement_requested": _("Supplement requested"),
+    "supplemented": _("Supplement submitted"),
+    "materials_added": _("Materials added"),
+    "withdrawn": _("Withdrawn by the applicant"),
+    "licence_issued": _("E-licence issued"),
+}
+
+
+def action_label(action: str) -> str:
+    """The translated name of a timeline action."""
+    return str(ACTION_LABELS.get(action, action))

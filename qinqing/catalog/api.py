@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 
 from qinqing.catalog.models import Matter
@@ -96,7 +97,8 @@ def public_conditions(m: Matter) -> list[dict[str, str]]:
     version = m.rule_set.current_version()
     if version is None:
         return []
-    return [{"key": c["key"], "label": c["label"]} for c in version.conditions]
+    english = (get_language() or "").startswith("en")
+    return [{"key": c["key"], "label": (c.get("label_en") if english else "") or c["label"]} for c in version.conditions]
 
 
 def matter_detail(m: Matter) -> dict[str, Any]:

@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     boards = Board.objects.annotate(
         online=Count("matters", filter=Q(matters__active=True)),
         automatic=Count("matters", filter=Q(matters__active=True, matters__automatic=True)),
-    )
+    ).order_by("order")
     return render(request, "web/home.html", {"boards": boards, "stats": platform_stats()})
 
 

@@ -45,8 +45,3 @@ def test_tampering_in_the_database_is_detected_by_the_command():
     with pytest.raises(CommandError):
         call_command("verifyaudit")
 
-
-@pytest.mark.django_db
-def test_record_event_outside_a_transaction_is_refused():
-    with pytest.raises(RuntimeError):
-        record_event(actor=None, action="test", obj=Region.objects.first())

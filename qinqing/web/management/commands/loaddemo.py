@@ -16,7 +16,7 @@ class Command(BaseCommand):
             counts = load_demo()
             self.stdout.write("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         self.stdout.write(f"演示账号 demo logins (password / 密码: {DEMO_PASSWORD})")
-        for index, ent in enumerate(ENTERPRISES[:4]):
+        for index, ent in enumerate(ENTERPRISES):
             self.stdout.write(f"  企业 enterprise  {demo_uscc(index)}  {ent.name}")
-        self.stdout.write("  审批 reviewer    scjg_reviewer  (市场监督管理局; every department has <code>_reviewer)")
+        self.stdout.write("  审批 reviewer    scjg_reviewer, rsj_reviewer, gjj_reviewer … (<department code>_reviewer)")
         self.stdout.write("  管理 admin       admin  → /admin/")

@@ -1,0 +1,656 @@
+#!/usr/bin/env python3
+"""Validate the matter catalogue data in qinqing/catalog/data/.
+
+Checks boards.csv, departments.csv and matters.json for structure, references,
+field definitions and rule sets (JSONLogic restricted to a whitelist of
+operators).  If the ``datalogic_py`` package is importable, every rule set is
+also evaluated against a sensible demo enterprise and generic form values (all
+conditions must pass) and against single-value perturbations (at least one
+condition other than the commitment tick must be able to fail, so referral to a
+reviewer can be demonstrated).
+
+Standard library only (datalogic_py is optional).  Prints counts and exits
+non-zero on any error.
+
+Usage: python scripts/check_catalog_data.py [DATA_DIR]
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = ROOT / "qinqing" / "catalog" / "data"
+
+BOARDS = [
+    ("commercial_registration", "商事登记", "Business registration", "1"),
+    ("investment_approval", "投资审批", "Investment approval", "2"),
+    ("trade_services", "经贸服务", "Trade services", "3"),
+    ("qualifications", "资质认证", "Qualifications and permits", "4"),
+    ("employee_management", "员工管理", "Employee management", "5"),
+    ("other_affairs", "其他事务", "Other affairs", "6"),
+]
+
+MATTER_KEYS = [
+    "code", "source_id", "confidence", "active", "name", "name_en", "board", "department",
+    "matter_type", "kind", "legal_basis", "statutory_limit", "statutory_unit", "promised_limit",
+    "promised_unit", "fee", "licence_name", "licence_valid_years", "materials", "fields", "rules",
+]
+MATERIAL_KEYS = ["code", "name", "name_en", "required", "note"]
+FIELD_KEYS = ["key", "label", "label_en", "type", "required", "prefill", "editable", "help"]
+FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length"}
+CONDITION_KEYS = ["key", "label", "label_en", "failure", "failure_en", "facts", "expr"]
+
+MATTER_TYPES = {"行政许可", "行政确认", "行政给付", "其他行政权力", "公共服务", "备案"}
+KINDS = {"immediate", "promised"}
+UNITS = {"working_days", "calendar_days"}
+FIELD_TYPES = {"text", "textarea", "integer", "decimal", "date", "choice", "boolean"}
+
+PREFILLS = {
+    "registry.uscc", "registry.name", "registry.legal_representative", "registry.registered_capital",
+    "registry.industry_code", "registry.industry_name", "registry.address", "registry.region_code",
+    "registry.established_on", "registry.status", "registry.entity_type",
+}
+REGISTRY_FACTS = PREFILLS | {"registry.years_established"}
+
+OPERATORS = {
+    "var", "==", "!=", "===", "!==", ">", ">=", "<", "<=", "!", "!!", "and", "or", "if", "in",
+    "+", "-", "*", "/", "min", "max", "missing",
+}
+
+# Column sizes of the catalogue models (qinqing/catalog/models.py); longer values would not load.
+MAX_LEN = {
+    "matter.name": 200, "matter.name_en": 300, "matter.licence_name": 100, "matter.confidence": 100,
+    "matter.matter_type": 32, "field.key": 64, "field.label": 100, "field.label_en": 160, "field.help": 300,
+    "material.code": 64, "material.name": 200, "material.name_en": 300, "material.note": 300,
+}
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE = re.compile(r"^([A-Z]+)-(\d{3})$")
+DEPT_CODE = re.compile(r"^[A-Z]{2,8}$")
+SOURCE_ID = re.compile(r"^M\d{2}$")
+FEE = re.compile(r"^\d+\.\d{2}$")
+
+# A sensible demo enterprise: active, capital within 1M..50M yuan, established >= 2 years ago.
+DEMO_REGISTRY: dict[str, Any] = {
+    "uscc": "91330108MA2KXY1234",
+    "name": "杭州亲清示范科技有限公司",
+    "legal_representative": "陈明",
+    "registered_capital": 5000000.0,
+    "industry_code": "I6513",
+    "industry_name": "应用软件开发",
+    "address": "浙江省杭州市滨江区西兴街道江陵路1760号",
+    "region_code": "330108001001",
+    "established_on": "2019-06-18",
+    "status": "存续",
+    "entity_type": "有限责任公司（自然人投资或控股）",
+    "years_established": 6,
+}
+
+# Every automatic matter must also pass for these variations of the demo enterprise (the brief's
+# bounds: capital 1M..50M yuan, established >= 2 years; a spread of ordinary industries).
+PASSING_VARIANTS: list[dict[str, Any]] = [
+    {"registered_capital": 1000000.0}, {"registered_capital": 50000000.0}, {"years_established": 2},
+    {"status": "在业"}, {"industry_code": "H6210", "industry_name": "正餐服务"},
+    {"industry_code": "C3921", "industry_name": "通信终端设备制造"},
+    {"industry_code": "F5179", "industry_name": "其他机械设备及电子产品批发"},
+    {"industry_code": "C2720", "industry_name": "化学药品制剂制造"},
+    {"industry_code": "L7262", "industry_name": "职业中介服务"},
+    {"region_code": "330102001001"}, {"region_code": "330127100200"},
+]
+
+# Registry values an applicant could plausibly have that differ from the demo one.
+REGISTRY_PERTURBATIONS: dict[str, list[Any]] = {
+    "status": ["吊销", "注销"],
+    "region_code": ["330212001001"],  # 宁波市鄞州区
+    "industry_code": ["C3110", "C3011"],  # 炼铁, 水泥制造
+    "years_established": [0],
+    "registered_capital": [100000.0],
+}
+
+
+class Report:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def error(self, where: str, msg: str) -> None:
+        self.errors.append(f"ERROR {where}: {msg}")
+
+    def warn(self, where: str, msg: str) -> None:
+        self.warnings.append(f"WARN  {where}: {msg}")
+
+
+def is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_num(v) -> bool:
+    return (isinstance(v, (int, float))) and not isinstance(v, bool)
+
+
+def nonempty_str(v) -> bool:
+    return isinstance(v, str) and v.strip() != ""
+
+
+def check_len(obj: dict, kind: str, where: str, rep: Report) -> None:
+    for name, limit in MAX_LEN.items():
+        k, attr = name.split(".")
+        if k == kind and isinstance(obj.get(attr), str) and len(obj[attr]) > limit:
+            rep.error(where, f"{attr} is {len(obj[attr])} characters (column holds {limit})")
+
+
+# --------------------------------------------------------------------------- CSVs
+
+def read_csv(path: Path, rep: Report) -> tuple[list[str], list[dict]]:
+    if not path.exists():
+        rep.error(path.name, "file missing")
+        return [], []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def check_boards(data_dir: Path, rep: Report) -> set[str]:
+    header, rows = read_csv(data_dir / "boards.csv", rep)
+    if header and header != ["code", "name", "name_en", "order"]:
+        rep.error("boards.csv", f"header is {header}")
+    got = [(r["code"], r["name"], r["name_en"], r["order"]) for r in rows] if header else []
+    if header and got != BOARDS:
+        rep.error("boards.csv", f"rows differ from the required six boards: {got}")
+    return {r[0] for r in got}
+
+
+def check_departments(data_dir: Path, rep: Report) -> set[str]:
+    header, rows = read_csv(data_dir / "departments.csv", rep)
+    if header and header != ["code", "name", "name_en"]:
+        rep.error("departments.csv", f"header is {header}")
+    codes = set()
+    for i, r in enumerate(rows, start=2):
+        where = f"departments.csv line {i}"
+        code = r.get("code") or ""
+        if not DEPT_CODE.match(code):
+            rep.error(where, f"code {code!r} is not upper-case ASCII")
+        if code in codes:
+            rep.error(where, f"duplicate code {code}")
+        codes.add(code)
+        if not nonempty_str(r.get("name")) or not nonempty_str(r.get("name_en")):
+            rep.error(where, "name and name_en are required")
+    names = Counter(r.get("name") for r in rows)
+    for name, n in names.items():
+        if n > 1:
+            rep.error("departments.csv", f"duplicate name {name}")
+    return codes
+
+
+# --------------------------------------------------------------------------- JSONLogic
+
+def walk_expr(expr, where: str, rep: Report, vars_read: set[str]) -> None:
+    """Check operators against the whitelist and collect every var read."""
+    if isinstance(expr, dict):
+        if len(expr) != 1:
+            rep.error(where, f"JSONLogic object must have exactly one operator: {expr}")
+            return
+        op, args = next(iter(expr.items()))
+        if op not in OPERATORS:
+            rep.error(where, f"operator {op!r} is not allowed")
+            return
+        if op == "var":
+            name = args[0] if isinstance(args, list) and args else args
+            if not isinstance(name, str) or not name:
+                rep.error(where, f"var needs a non-empty name: {expr}")
+            else:
+                vars_read.add(name)
+            return
+        if op == "missing":
+            items = args if isinstance(args, list) else [args]
+            for a in items:
+                if isinstance(a, str):
+                    vars_read.add(a)
+                else:
+                    rep.error(where, f"missing takes literal names only: {expr}")
+            return
+        walk_expr(args, where, rep, vars_read)
+    elif isinstance(expr, list):
+        for item in expr:
+            walk_expr(item, where, rep, vars_read)
+    elif expr is None or isinstance(expr, (str, int, float, bool)):
+        return
+    else:
+        rep.error(where, f"unexpected value in expression: {expr!r}")
+
+
+# --------------------------------------------------------------------------- matters
+
+def check_field(field, where: str, rep: Report) -> None:
+    if not isinstance(field, dict):
+        rep.error(where, "field must be an object")
+        return
+    for k in FIELD_KEYS:
+        if k not in field:
+            rep.error(where, f"missing key {k}")
+    extra = set(field) - set(FIELD_KEYS) - FIELD_OPTIONAL_KEYS
+    if extra:
+        rep.error(where, f"unexpected keys {sorted(extra)}")
+    key = field.get("key")
+    if not isinstance(key, str) or not SNAKE.match(key):
+        rep.error(where, f"key {key!r} is not snake_case")
+    check_len(field, "field", where, rep)
+    for k in ("label", "label_en"):
+        if not nonempty_str(field.get(k)):
+            rep.error(where, f"{k} must be a non-empty string")
+    if not isinstance(field.get("help"), str):
+        rep.error(where, "help must be a string")
+    for k in ("required", "editable"):
+        if not isinstance(field.get(k), bool):
+            rep.error(where, f"{k} must be a boolean")
+    ftype = field.get("type")
+    if ftype not in FIELD_TYPES:
+        rep.error(where, f"type {ftype!r} is not valid")
+    prefill = field.get("prefill")
+    if prefill is not None and prefill not in PREFILLS:
+        rep.error(where, f"prefill {prefill!r} is not a registry fact")
+    if prefill in ("registry.name", "registry.uscc", "registry.legal_representative") and field.get("editable"):
+        rep.error(where, f"identity fact {prefill} must not be editable")
+    if prefill is None and field.get("editable") is False:
+        rep.warn(where, "non-prefilled field is not editable")
+    if ftype == "choice":
+        choices = field.get("choices")
+        if not isinstance(choices, list) or not choices:
+            rep.error(where, "choice field needs a non-empty choices list")
+        else:
+            values = []
+            for c in choices:
+                if not isinstance(c, dict) or set(c) != {"value", "label", "label_en"}:
+                    rep.error(where, f"bad choice {c}")
+                    continue
+                if not nonempty_str(c["value"]) or not nonempty_str(c["label"]) or not nonempty_str(c["label_en"]):
+                    rep.error(where, f"choice needs non-empty value/label/label_en: {c}")
+                values.append(c["value"])
+            if len(values) != len(set(values)):
+                rep.error(where, "duplicate choice values")
+    elif "choices" in field:
+        rep.error(where, "only choice fields may have choices")
+    for k in ("min", "max"):
+        if k in field:
+            if ftype not in ("integer", "decimal"):
+                rep.error(where, f"{k} only applies to integer/decimal fields")
+            if not is_num(field[k]):
+                rep.error(where, f"{k} must be a number")
+            elif ftype == "integer" and not is_int(field[k]):
+                rep.error(where, f"{k} of an integer field must be an integer")
+    if is_num(field.get("min")) and is_num(field.get("max")) and field["min"] > field["max"]:
+        rep.error(where, "min > max")
+    if "max_length" in field:
+        if ftype != "text":
+            rep.error(where, "max_length only applies to text fields")
+        if not is_int(field["max_length"]) or field["max_length"] < 1:
+            rep.error(where, "max_length must be a positive integer")
+    # prefilled type sanity
+    if prefill == "registry.registered_capital" and ftype != "decimal":
+        rep.error(where, "registered_capital prefill needs a decimal field")
+    if prefill == "registry.established_on" and ftype != "date":
+        rep.error(where, "established_on prefill needs a date field")
+
+
+def check_rules(rules, where: str, fields_by_key: dict, rep: Report) -> None:
+    field_keys = set(fields_by_key)
+    if not isinstance(rules, dict) or set(rules) != {"version", "conditions"}:
+        rep.error(where, "rules must be {version, conditions}")
+        return
+    if rules["version"] != 1:
+        rep.error(where, "rules.version must be 1")
+    conds = rules["conditions"]
+    if not isinstance(conds, list) or not 2 <= len(conds) <= 5:
+        rep.error(where, "rules need 2-5 conditions")
+        return
+    seen = set()
+    for i, c in enumerate(conds):
+        cw = f"{where} condition[{i}]"
+        if not isinstance(c, dict):
+            rep.error(cw, "condition must be an object")
+            continue
+        if set(c) != set(CONDITION_KEYS):
+            rep.error(cw, f"keys {sorted(c)} differ from {CONDITION_KEYS}")
+        key = c.get("key")
+        if not isinstance(key, str) or not SNAKE.match(key):
+            rep.error(cw, f"key {key!r} is not snake_case")
+        if key in seen:
+            rep.error(cw, f"duplicate condition key {key}")
+        seen.add(key)
+        for k in ("label", "label_en", "failure", "failure_en"):
+            if not nonempty_str(c.get(k)):
+                rep.error(cw, f"{k} must be a non-empty string")
+        facts = c.get("facts")
+        if not isinstance(facts, list) or not all(isinstance(x, str) for x in facts):
+            rep.error(cw, "facts must be a list of strings")
+            facts = []
+        vars_read: set[str] = set()
+        walk_expr(c.get("expr"), cw, rep, vars_read)
+        for v in sorted(vars_read):
+            if v not in facts:
+                rep.error(cw, f"expr reads {v!r} which is not listed in facts")
+        for fact in facts:
+            if fact.startswith("registry."):
+                if fact not in REGISTRY_FACTS:
+                    rep.error(cw, f"unknown registry fact {fact!r}")
+            elif fact.startswith("form."):
+                if fact[5:] not in field_keys:
+                    rep.error(cw, f"fact {fact!r} is not a field of this matter")
+            else:
+                rep.error(cw, f"fact {fact!r} is neither registry.* nor form.*")
+            if fact not in vars_read:
+                rep.warn(cw, f"fact {fact!r} is listed but never read")
+            # The form rejects an unticked *required* checkbox ("must be confirmed"), so a rule on it
+            # could never fail; only the commitment box is meant to be a must-tick.
+            fld = fields_by_key.get(fact[5:]) if fact.startswith("form.") else None
+            if (fld and fld.get("type") == "boolean" and fld.get("required") is True
+                    and fld.get("key") != "commitment"):
+                rep.error(cw, f"{fact} is a required checkbox, so this condition can never fail; make it optional")
+
+
+def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report) -> None:
+    where = f"matters[{idx}]"
+    if not isinstance(m, dict):
+        rep.error(where, "matter must be an object")
+        return
+    where = f"{m.get('code', where)}"
+    if list(m) != MATTER_KEYS:
+        missing = [k for k in MATTER_KEYS if k not in m]
+        extra = [k for k in m if k not in MATTER_KEYS]
+        if missing or extra:
+            rep.error(where, f"missing keys {missing}, unexpected keys {extra}")
+        else:
+            rep.warn(where, "keys are not in the documented order")
+    check_len(m, "matter", where, rep)
+    code = m.get("code")
+    mo = CODE.match(code) if isinstance(code, str) else None
+    if not mo:
+        rep.error(where, f"code {code!r} must be DEPT-000")
+    elif mo.group(1) != m.get("department"):
+        rep.error(where, "code prefix does not match department")
+    sid = m.get("source_id")
+    conf = m.get("confidence")
+    if sid == "":
+        if conf != "demo":
+            rep.error(where, 'matters without source_id must have confidence "demo"')
+    elif isinstance(sid, str) and SOURCE_ID.match(sid):
+        if not nonempty_str(conf) or conf == "demo":
+            rep.error(where, "researched matters must carry the CSV confidence")
+    else:
+        rep.error(where, f"source_id {sid!r} must be '' or M00")
+    if not isinstance(m.get("active"), bool):
+        rep.error(where, "active must be a boolean")
+    for k in ("name", "name_en", "legal_basis", "licence_name"):
+        if not nonempty_str(m.get(k)):
+            rep.error(where, f"{k} must be a non-empty string")
+    if m.get("board") not in boards:
+        rep.error(where, f"board {m.get('board')!r} not in boards.csv")
+    if m.get("department") not in depts:
+        rep.error(where, f"department {m.get('department')!r} not in departments.csv")
+    if m.get("matter_type") not in MATTER_TYPES:
+        rep.error(where, f"matter_type {m.get('matter_type')!r} is not valid")
+    if m.get("kind") not in KINDS:
+        rep.error(where, f"kind {m.get('kind')!r} is not valid")
+    for k in ("statutory_limit", "promised_limit"):
+        limit = m.get(k)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            rep.error(where, f"{k} must be an integer >= 0")
+    for k in ("statutory_unit", "promised_unit"):
+        if m.get(k) not in UNITS:
+            rep.error(where, f"{k} {m.get(k)!r} is not valid")
+    s_lim, p_lim = m.get("statutory_limit"), m.get("promised_limit")
+    if (m.get("statutory_unit") == m.get("promised_unit") and isinstance(s_lim, int)
+            and isinstance(p_lim, int) and p_lim > s_lim):
+        rep.error(where, "promised_limit exceeds statutory_limit")
+    fee = m.get("fee")
+    if not isinstance(fee, str) or not FEE.match(fee):
+        rep.error(where, f"fee {fee!r} must be a string with 2 decimals")
+    else:
+        try:
+            Decimal(fee)
+        except InvalidOperation:
+            rep.error(where, f"fee {fee!r} is not a number")
+    lvy = m.get("licence_valid_years")
+    if lvy is not None and (not is_int(lvy) or lvy <= 0):
+        rep.error(where, "licence_valid_years must be a positive integer or null")
+
+    materials = m.get("materials")
+    if not isinstance(materials, list) or len(materials) > 6:
+        rep.error(where, "materials must be a list of 0-6 items")
+        materials = []
+    mcodes = set()
+    for j, mat in enumerate(materials):
+        mw = f"{where} material[{j}]"
+        if not isinstance(mat, dict) or list(mat) != MATERIAL_KEYS:
+            rep.error(mw, f"keys must be {MATERIAL_KEYS}")
+            continue
+        if not isinstance(mat["code"], str) or not SNAKE.match(mat["code"]):
+            rep.error(mw, f"code {mat['code']!r} is not snake_case")
+        if mat["code"] in mcodes:
+            rep.error(mw, f"duplicate material code {mat['code']}")
+        mcodes.add(mat["code"])
+        check_len(mat, "material", mw, rep)
+        if not nonempty_str(mat["name"]) or not nonempty_str(mat["name_en"]):
+            rep.error(mw, "name and name_en are required")
+        if not isinstance(mat["required"], bool) or not isinstance(mat["note"], str):
+            rep.error(mw, "required must be boolean and note a string")
+
+    fields = m.get("fields")
+    if not isinstance(fields, list) or not 3 <= len(fields) <= 10:
+        rep.error(where, "fields must be a list of 3-10 items")
+        fields = fields if isinstance(fields, list) else []
+    keys = []
+    for j, fld in enumerate(fields):
+        check_field(fld, f"{where} field[{j}]", rep)
+        if isinstance(fld, dict):
+            keys.append(fld.get("key"))
+    dup = [k for k, n in Counter(keys).items() if n > 1]
+    if dup:
+        rep.error(where, f"duplicate field keys {dup}")
+
+    rules = m.get("rules")
+    if rules is not None:
+        check_rules(rules, where, {f.get("key"): f for f in fields if isinstance(f, dict)}, rep)
+        if "commitment" in keys:
+            fld = next(f for f in fields if f.get("key") == "commitment")
+            if fld.get("type") != "boolean" or fld.get("required") is not True:
+                rep.error(where, "commitment field must be a required boolean")
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def generic_value(field):
+    prefill = field.get("prefill")
+    if prefill and prefill.split(".", 1)[-1] in DEMO_REGISTRY:
+        return DEMO_REGISTRY[prefill.split(".", 1)[1]]
+    ftype = field["type"]
+    if ftype in ("text", "textarea"):
+        return "测试"
+    if ftype in ("integer", "decimal"):
+        value = max(field.get("min", 10), 10)
+        if "max" in field:
+            value = min(value, field["max"])
+        return int(value) if ftype == "integer" else float(value)
+    if ftype == "boolean":
+        return True
+    if ftype == "choice":
+        return field["choices"][0]["value"]
+    if ftype == "date":
+        return "2026-01-15"
+    raise ValueError(ftype)
+
+
+def perturbed_values(field):
+    """Other plausible values a real applicant might enter."""
+    if field.get("prefill"):
+        return []
+    ftype = field["type"]
+    if ftype == "boolean":
+        # an unticked optional box arrives as False; a required one cannot be submitted unticked
+        return [] if field.get("required") else [False]
+    if ftype == "choice":
+        return [c["value"] for c in field["choices"][1:]]
+    if ftype in ("integer", "decimal"):
+        lo = field.get("min", 0)
+        hi = field.get("max", 1_000_000)
+        vals = [lo, hi]
+        return [int(v) if ftype == "integer" else float(v) for v in vals]
+    return []
+
+
+def evaluate(matters, rep: Report) -> dict:
+    try:
+        import datalogic_py
+    except ImportError:
+        print("datalogic_py not importable: rule evaluation skipped")
+        return {"evaluated": 0}
+
+    def run(expr, data):
+        try:
+            return datalogic_py.apply(expr, data)
+        except Exception as exc:  # evaluation error counts as failure
+            return f"error: {exc}"
+
+    evaluated = 0
+    for m in matters:
+        if not isinstance(m, dict) or not m.get("rules") or not m.get("active"):
+            continue
+        evaluated += 1
+        where = m["code"]
+        fields = m["fields"]
+        form = {f["key"]: generic_value(f) for f in fields}
+        data = {"registry": dict(DEMO_REGISTRY), "form": form}
+        conds = m["rules"]["conditions"]
+        for c in conds:
+            result = run(c["expr"], data)
+            if result is not True:
+                rep.error(where, f"condition {c['key']} does not pass for the demo enterprise (got {result!r})")
+        for variant in PASSING_VARIANTS:
+            d = {"registry": {**DEMO_REGISTRY, **variant}, "form": form}
+            for c in conds:
+                result = run(c["expr"], d)
+                if result is not True:
+                    rep.error(where, f"condition {c['key']} does not pass for demo variant {variant} (got {result!r})")
+        # at least one non-commitment condition must be failable by a plausible applicant
+        failable = set()
+        variants = []
+        for f in fields:
+            for v in perturbed_values(f):
+                variants.append(("form", f["key"], v))
+        for k, vals in REGISTRY_PERTURBATIONS.items():
+            for v in vals:
+                variants.append(("registry", k, v))
+        for scope, k, v in variants:
+            d = {"registry": dict(data["registry"]), "form": dict(form)}
+            d[scope][k] = v
+            for c in conds:
+                if c["facts"] == ["form.commitment"]:
+                    continue
+                if run(c["expr"], d) is not True:
+                    failable.add(c["key"])
+        if not failable:
+            rep.error(where, "no condition (other than the commitment) can fail for a plausible applicant")
+    return {"evaluated": evaluated}
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str]) -> int:
+    data_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA_DIR
+    rep = Report()
+    boards = check_boards(data_dir, rep)
+    depts = check_departments(data_dir, rep)
+
+    path = data_dir / "matters.json"
+    try:
+        matters = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        rep.error("matters.json", f"cannot load: {exc}")
+        matters = []
+    if not isinstance(matters, list):
+        rep.error("matters.json", "top level must be an array")
+        matters = []
+
+    for i, m in enumerate(matters):
+        check_matter(m, i, boards, depts, rep)
+
+    good = [m for m in matters if isinstance(m, dict)]
+    codes = Counter(m.get("code") for m in good)
+    for code, n in codes.items():
+        if n > 1:
+            rep.error("matters.json", f"duplicate code {code}")
+    names = Counter(m.get("name") for m in good)
+    for name, n in names.items():
+        if n > 1:
+            rep.error("matters.json", f"duplicate name {name}")
+
+    sources: Counter[str] = Counter(str(m["source_id"]) for m in good if m.get("source_id"))
+    expected = {f"M{i:02d}" for i in range(1, 37)}
+    for sid in sorted(expected - set(sources)):
+        rep.error("matters.json", f"researched matter {sid} is missing")
+    for sid, n in sources.items():
+        if n > 1:
+            rep.error("matters.json", f"source_id {sid} used {n} times")
+    for m in good:
+        if m.get("source_id") == "M22" and m.get("active") is not False:
+            rep.error(m.get("code", "M22"), "M22 (abolished 2022) must be inactive")
+
+    active = [m for m in good if m.get("active") is True]
+    automatic = [m for m in active if m.get("rules")]
+    per_board = Counter(m.get("board") for m in active)
+    auto_per_board = Counter(m.get("board") for m in automatic)
+    if len(active) < 100:
+        rep.error("matters.json", f"only {len(active)} active matters (need >= 100)")
+    if len(automatic) < 32:
+        rep.error("matters.json", f"only {len(automatic)} active automatic matters (need >= 32)")
+    for code, *_ in BOARDS:
+        if per_board[code] < 10:
+            rep.error("matters.json", f"board {code} has only {per_board[code]} active matters (need >= 10)")
+
+    one_click = [
+        m["code"] for m in automatic
+        if all(f.get("prefill") or f.get("key") == "commitment" for f in m.get("fields", []))
+    ]
+    if not one_click:
+        rep.error("matters.json", "no automatic matter can be applied for with prefilled fields + commitment only")
+
+    used_depts = {m.get("department") for m in good}
+    for d in sorted(depts - used_depts):
+        rep.warn("departments.csv", f"department {d} is not used by any matter")
+
+    ev = evaluate(good, rep)
+
+    print(f"boards: {len(boards)}  departments: {len(depts)}  matters: {len(good)} "
+          f"(active {len(active)}, inactive {len(good) - len(active)})")
+    print(f"automatic (active, with rules): {len(automatic)}  researched rows: {len(sources)}  "
+          f"one-click automatic: {', '.join(one_click) or '-'}")
+    for code, name, *_ in BOARDS:
+        print(f"  {code:<24} {name}  matters {per_board[code]:>3}  automatic {auto_per_board[code]:>3}")
+    kinds = Counter(m.get("kind") for m in active)
+    types = Counter(m.get("matter_type") for m in active)
+    print(f"kinds: {dict(kinds)}")
+    print(f"matter types: {dict(types)}")
+    if ev.get("evaluated"):
+        print(f"rule sets evaluated with datalogic_py: {ev['evaluated']}")
+    for w in rep.warnings:
+        print(w)
+    for e in rep.errors:
+        print(e)
+    if rep.errors:
+        print(f"{len(rep.errors)} error(s)")
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Router, Schema
+from ninja import File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from qinqing.cases import services
@@ -29,6 +29,7 @@ from qinqing.cases.signing import public_key_pem
 from qinqing.cases.uploads import check_upload
 from qinqing.catalog.queries import base_matters
 from qinqing.core.api import ErrorOut
+from qinqing.core.errors import Forbidden
 
 router = Router(tags=["cases"])
 public = Router(tags=["public"])
@@ -197,16 +198,16 @@ def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
 def submit(
     request: HttpRequest, body: CaseIn, idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1,
                                                                        max_length=128),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Apply for a matter; decided in the same request when its automatic rules all pass."""
-    matter = base_matters().filter(code=body.matter).first()
+    matter = base_matters().select_related("rule_set").filter(code=body.matter).first()
     if matter is None:
         raise CaseInvalid(_("Unknown matter."), errors={"matter": [_("No online matter has this code.")]})
     case, _created = services.submit_case(
         applicant=request.user, matter=matter, data=body.data,  # type: ignore[arg-type]
         idempotency_key=idempotency_key.strip(),
     )
-    return 201, _detail(case.pk)
+    return Status(201, _detail(case.pk))
 
 
 @router.get("/cases", response={200: list[CaseSummaryOut], 401: ErrorOut})
@@ -227,12 +228,12 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.post("/cases/{case_id}/materials", response={201: CaseOut, **ERRORS})
 def upload_material(
     request: HttpRequest, case_id: int, file: File[UploadedFile], requirement: Form[str] = "",
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Upload a material (answering a supplement request resumes the case)."""
     case = _visible_case(request, case_id)
     checked = check_upload(file, file.name or "file", file.size)
     services.add_materials(case=case, user=request.user, uploads=[(requirement.strip(), checked)])  # type: ignore[arg-type]
-    return 201, _detail(case.pk)
+    return Status(201, _detail(case.pk))
 
 
 @router.get("/cases/{case_id}/materials/{material_id}", response={200: None, 401: ErrorOut, 404: ErrorOut})
@@ -257,7 +258,7 @@ def queue(request: HttpRequest) -> list[dict[str, Any]]:
     """A reviewer's department queue, earliest deadline first."""
     user: Any = request.user
     if not user.is_reviewer:
-        raise services.TransitionRefused(_("Only reviewers have a queue."), code="reviewer_only")
+        raise Forbidden(_("Only reviewers have a queue."), code="reviewer_only")
     return [case_summary(c) for c in review_queue(user)[:500]]
 
 

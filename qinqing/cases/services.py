@@ -70,6 +70,9 @@ def _link(case: Case) -> str:
 
 
 def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, supplement: bool) -> list[Material]:
+    uploads = list(uploads)
+    if not uploads:
+        return []
     requirements = {r.code: r for r in case.matter.materials.all()}
     stored = []
     for code, upload in uploads:
@@ -87,10 +90,13 @@ def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, suppl
     return stored
 
 
-def missing_materials(case: Case) -> list[MaterialRequirement]:
+def missing_materials(case: Case, requirements: list[MaterialRequirement] | None = None) -> list[MaterialRequirement]:
     """Required materials with no upload yet."""
+    required = [r for r in (case.matter.materials.all() if requirements is None else requirements) if r.required]
+    if not required:
+        return []
     have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
-    return [r for r in case.matter.materials.all() if r.required and r.pk not in have]
+    return [r for r in required if r.pk not in have]
 
 
 def submit_case(
@@ -113,6 +119,7 @@ def submit_case(
     enterprise = applicant.enterprise
     facts = facts_for(enterprise.uscc)
     fields = list(matter.fields.all())
+    requirements = list(matter.materials.all())
     cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
     if errors:
         raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
@@ -132,7 +139,8 @@ def submit_case(
                 action="submitted", to_status=Status.SUBMITTED,
             )
             _store_materials(case, uploads, applicant, supplement=False)
-            verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts))
+            verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
+                                            requirements=requirements)
             record_event(
                 actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
                 after={"number": case.number, "matter": matter.code, "status": case.status,
@@ -157,7 +165,7 @@ def _replay(existing: Case, fingerprint: str) -> Case:
 
 
 def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str, Any],
-                          facts: dict[str, Any]) -> Verdict | None:
+                          facts: dict[str, Any], requirements: list[MaterialRequirement]) -> Verdict | None:
     """Evaluate the matter's current rule set; approve and issue at once when every condition passes."""
     matter = case.matter
     if not matter.is_automatic or matter.rule_set is None:
@@ -166,7 +174,7 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
     if version is None:
         return None
     verdict = evaluate(parsed_version(version), {**facts, "form": rule_facts(fields, cleaned)})
-    missing = missing_materials(case)
+    missing = missing_materials(case, requirements)
     payload = verdict.as_dict()
     if missing:
         names = "、".join(r.name for r in missing)
@@ -189,10 +197,7 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
 
 def _notify_submission(case: Case) -> None:
     if case.status == Status.APPROVED:
-        notify(recipient=case.applicant, kind=Notification.Kind.DECISION,
-               title=_("Approved: %(matter)s") % {"matter": case.matter.name},
-               body=_("Case %(number)s was approved automatically.") % {"number": case.number}, link=_link(case))
-        return
+        return  # the licence notice says it all: approved in seconds, licence ready
     notify(recipient=case.applicant, kind=Notification.Kind.CASE_RECEIVED,
            title=_("Received: %(matter)s") % {"matter": case.matter.name},
            body=_("Case %(number)s was received; promised decision by %(due)s.")
@@ -225,8 +230,9 @@ def _issue_licence(case: Case) -> Licence:
     CaseEvent.objects.create(case=case, actor=None, actor_label=matter.department.name, action="licence_issued",
                              note=number)
     notify(recipient=case.applicant, kind=Notification.Kind.LICENCE_ISSUED,
-           title=_("Licence issued: %(title)s") % {"title": matter.licence_name},
-           body=_("Licence %(number)s is ready to download.") % {"number": number}, link=_link(case))
+           title=_("Approved, licence issued: %(title)s") % {"title": matter.licence_name},
+           body=_("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download.")
+           % {"case": case.number, "matter": matter.name, "number": number}, link=_link(case))
     return licence
 
 
@@ -251,9 +257,6 @@ def approve_case(*, case: Case, reviewer: User, note: str = "") -> Case:
         case.save()
         _issue_licence(case)
         record_event(actor=reviewer, action="case.approved", obj=case, before=before, after=_snapshot(case))
-        notify(recipient=case.applicant, kind=Notification.Kind.DECISION,
-               title=_("Approved: %(matter)s") % {"matter": case.matter.name},
-               body=_("Case %(number)s was approved.") % {"number": case.number}, link=_link(case))
     return case
 
 

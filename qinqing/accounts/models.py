@@ -94,7 +94,8 @@ class User(AbstractUser):
         if self.is_enterprise and self.enterprise is not None:
             return self.enterprise.name
         if self.department is not None:
-            return f"{self.department.name} {self.display_name or self.username}"
+            name = self.display_name or self.username
+            return name if name.startswith(self.department.name) else f"{self.department.name} · {name}"
         return self.display_name or self.username
 
 

@@ -78,6 +78,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "cases/apply.html", {
         "matter": matter, "fields": fields, "values": values, "prefill": prefill, "errors": errors,
         "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": _new_key(request),
+        "field_keys": [f.key for f in fields],
     }, status=422 if errors else 200)
 
 

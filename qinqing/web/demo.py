@@ -92,7 +92,7 @@ def load_demo() -> dict[str, int]:
         username = f"{dept.code.lower()}_reviewer"
         if not User.objects.filter(username=username).exists():
             create_staff(username=username, password=DEMO_PASSWORD, department=dept.code, roles=[Role.REVIEWER],
-                         region="330100", display_name=f"{dept.name}审批员")
+                         region="330100", display_name="审批员")
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")

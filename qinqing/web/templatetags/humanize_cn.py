@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -38,6 +39,26 @@ def local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @register.filter
 def unit_label(unit: str) -> str:
     return _("working days") if unit == "working_days" else _("calendar days")
+
+
+@register.filter
+def choice_label(field: Any, value: Any) -> str:
+    """The label of a choice field's stored value, in the current language."""
+    english = (get_language() or "").startswith("en")
+    for choice in getattr(field, "choices", None) or []:
+        if str(choice.get("value")) == str(value):
+            return str((choice.get("label_en") if english else "") or choice.get("label") or value)
+    return "" if value is None else str(value)
+
+
+@register.filter
+def yesno_cn(value: Any) -> Any:
+    """Show booleans as 是/否 (Yes/No); other values unchanged."""
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    return value
 
 
 @register.filter

@@ -54,6 +54,6 @@ def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
         raise LockedOut(_("Too many failed attempts; try again later."))
     user = authenticate(request, username=username, password=body.password)
     if user is None:
-        raise InvalidCredentials(_("Wrong username or password."))
+        raise InvalidCredentials(_("Wrong account or password."))
     key, expires_at = issue_token(user=user)
     return TokenOut(token=key, expires_at=expires_at)

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from qinqing.cases.models import Case, CaseEvent, Licence, Material
 from qinqing.cases.services import revoke_licence
@@ -54,11 +55,11 @@ class LicenceAdmin(admin.ModelAdmin[Licence]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="吊销所选证照 / Revoke selected licences")
+    @admin.action(description=_("Revoke selected licences"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[Licence]) -> None:
         for licence in queryset:
-            revoke_licence(licence=licence, actor=request.user, reason="管理员吊销")  # type: ignore[arg-type]
-        messages.success(request, f"{queryset.count()} revoked")
+            revoke_licence(licence=licence, actor=request.user, reason=str(_("Revoked by an administrator")))  # type: ignore[arg-type]
+        messages.success(request, _("%(n)d licences revoked.") % {"n": queryset.count()})
 
 
 @admin.register(Material)

@@ -179,7 +179,7 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
     if missing:
         names = "、".join(r.name for r in missing)
         payload["outcome"] = "refer"
-        payload["reasons"] = [*payload["reasons"], f"缺少必需材料：{names}"]
+        payload["reasons"] = [*payload["reasons"], _("Required materials missing: %(names)s") % {"names": names}]
     case.verdict = payload
     case.rule_set_version = version
     if payload["outcome"] == APPROVE:

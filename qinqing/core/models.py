@@ -19,8 +19,8 @@ class CalendarDay(models.Model):
 
     class Meta:
         ordering = ["date"]
-        verbose_name = _("calendar day")
-        verbose_name_plural = _("calendar days")
+        verbose_name = _("holiday or make-up workday")
+        verbose_name_plural = _("holidays and make-up workdays")
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"

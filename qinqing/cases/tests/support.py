@@ -45,12 +45,14 @@ def reviewer_of(matter: Matter) -> User:
 
 def reviewer_elsewhere(*matters: Matter) -> User:
     """A demo reviewer of a department that owns none of the matters."""
-    return (
+    reviewer = (
         User.objects.filter(username__endswith="_reviewer", department__isnull=False)
         .exclude(department_id__in=[m.department_id for m in matters])
         .order_by("username")
         .first()
-    )  # type: ignore[return-value]
+    )
+    assert reviewer is not None, "every department owns one of these matters"
+    return reviewer
 
 
 def client_for(user: User, **headers: str) -> Client:
@@ -150,16 +152,28 @@ def matter_approved_for(index: int = 0) -> Matter:
     raise AssertionError(f"no automatic matter passes for demo enterprise {index}")
 
 
-def matter_approved_for_0_referred_for_5() -> Matter:
-    """An automatic matter that enterprise 0 passes and enterprise 5 (new, small capital) fails."""
-    passing, failing = enterprise(0), enterprise(5)
+def matter_approved_for_0_referred_for(index: int) -> Matter:
+    """An automatic matter that enterprise 0 passes and the index-th demo enterprise fails on registry facts.
+
+    Demo enterprise 6 has its business licence revoked (吊销); enterprise 5 is new with a small capital.
+    """
+    passing, failing = enterprise(0), enterprise(index)
     for matter in automatic_matters_without_required_materials():
         data = form_data(matter)
         if automatic_outcome(matter, passing, data) == APPROVE and automatic_outcome(matter, failing, data) not in (
             APPROVE, None,
         ):
             return matter
-    raise AssertionError("no automatic matter separates demo enterprises 0 and 5")
+    raise AssertionError(f"no automatic matter separates demo enterprises 0 and {index}")
+
+
+def referred_matter() -> Matter:
+    """An automatic matter that refers demo enterprise 6 (licence revoked) and approves enterprise 0."""
+    return matter_approved_for_0_referred_for(REVOKED_ENTERPRISE)
+
+
+REVOKED_ENTERPRISE = 6
+NEW_SMALL_ENTERPRISE = 5
 
 
 def reviewed_matter_with_required_materials(*, exclude_department: int | None = None) -> Matter:

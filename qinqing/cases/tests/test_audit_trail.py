@@ -11,15 +11,16 @@ from qinqing.cases import services
 from qinqing.cases.models import Case
 from qinqing.cases.tests.support import (
     PDF_BYTES,
+    REVOKED_ENTERPRISE,
     audit_head,
     enterprise,
+    matter_approved_for,
     new_audit_records,
     open_case,
+    referred_matter,
     required_material,
     reviewer_of,
     submit,
-    matter_approved_for,
-    matter_approved_for_0_referred_for_5,
 )
 from qinqing.cases.uploads import check_upload
 
@@ -54,7 +55,7 @@ def test_automatic_approval_writes_one_record_with_the_rule_set_version():
 
 
 def test_referral_writes_one_record_with_the_verdict():
-    user, matter = enterprise(5), matter_approved_for_0_referred_for_5()
+    user, matter = enterprise(REVOKED_ENTERPRISE), referred_matter()
     head = audit_head()
     case = submit(user, matter)
     written = _one_record(head, "case.submitted", case, user)
@@ -117,7 +118,7 @@ def test_refused_changes_write_no_record():
         lambda: services.reject_case(case=case, reviewer=reviewer, note=""),
         lambda: services.add_materials(case=case, user=enterprise(0), uploads=[("", _upload())]),
     ):
-        with pytest.raises(Exception):  # noqa: B017 - any domain refusal
+        with pytest.raises(Exception):
             attempt()
     assert new_audit_records(head) == []
 
@@ -135,7 +136,7 @@ def test_reviewer_of_another_department_is_refused_by_the_service_too():
 def test_audit_chain_verifies_after_a_full_round_of_case_actions():
     matter = matter_approved_for(0)
     submit(enterprise(0), matter)
-    submit(enterprise(5), matter_approved_for_0_referred_for_5())
+    submit(enterprise(REVOKED_ENTERPRISE), referred_matter())
     approved, rejected, supplemented, withdrawn = (open_case(i) for i in (0, 1, 2, 3))
     reviewer = reviewer_of(approved.matter)
     services.approve_case(case=approved, reviewer=reviewer)

@@ -124,7 +124,7 @@ def _pdf_text(content: bytes) -> str:
     except ImportError:  # pragma: no cover - pypdf is a test dependency
         return content.decode("latin-1")
     reader = PdfReader(io.BytesIO(content))
-    return "".join(page.extract_text() or "" for page in reader.pages) + (reader.metadata.title or "")
+    return "".join(page.extract_text() or "" for page in reader.pages)
 
 
 def test_licence_pdf_is_a_pdf_carrying_the_licence_number():
@@ -135,7 +135,10 @@ def test_licence_pdf_is_a_pdf_carrying_the_licence_number():
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
         assert response.content.startswith(b"%PDF")
-        assert number in _pdf_text(response.content)
+        text = _pdf_text(response.content)
+        assert number in text
+        assert enterprise(0).enterprise.name in text
+        assert case.licence.signature[:40] in text.replace("\n", "")
     page = session_client(enterprise(0)).get(f"/licences/{number}/pdf/")
     assert page.status_code == 200
     assert page.content.startswith(b"%PDF")

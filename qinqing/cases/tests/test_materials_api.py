@@ -27,7 +27,7 @@ STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(pdf|png|jpg|docx|xlsx|ofd)$")
 
 
 def _upload(client, case, name: str, content: bytes, requirement: str = "", content_type: str = "application/pdf"):
-    data = {"file": SimpleUploadedFile(name, content, content_type=content_type)}
+    data: dict[str, object] = {"file": SimpleUploadedFile(name, content, content_type=content_type)}
     if requirement:
         data["requirement"] = requirement
     return client.post(f"/api/v1/cases/{case.pk}/materials", data)

@@ -12,21 +12,24 @@ from django.test import Client
 
 from qinqing.audit.models import AuditRecord
 from qinqing.cases.models import Case, Licence
-from qinqing.catalog.models import Matter
 from qinqing.cases.tests.support import (
+    NEW_SMALL_ENTERPRISE,
+    REVOKED_ENTERPRISE,
     audit_head,
     client_for,
     enterprise,
     field_of_type,
     form_data,
     matter_approved_for,
-    matter_approved_for_0_referred_for_5,
+    matter_approved_for_0_referred_for,
     new_audit_records,
     new_key,
     non_editable_name_field,
     nothing_written,
+    referred_matter,
     reviewer_of,
 )
+from qinqing.catalog.models import Matter
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +83,8 @@ def test_automatic_matter_is_approved_in_the_same_request_with_its_licence():
 
 
 def test_failing_conditions_refer_the_case_with_plain_chinese_reasons():
-    matter = matter_approved_for_0_referred_for_5()
-    response = _apply(enterprise(5), matter)
+    matter = referred_matter()
+    response = _apply(enterprise(REVOKED_ENTERPRISE), matter)
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "under_review"
@@ -98,22 +101,47 @@ def test_failing_conditions_refer_the_case_with_plain_chinese_reasons():
 
 
 def test_trace_keeps_actual_values_and_thresholds_of_every_condition():
-    matter = matter_approved_for_0_referred_for_5()
-    body = _apply(enterprise(5), matter).json()
+    matter = referred_matter()
+    body = _apply(enterprise(REVOKED_ENTERPRISE), matter).json()
     trace = body["decision"]["trace"]
     assert [t["key"] for t in trace] == [c["key"] for c in matter.rule_set.current_version().conditions]
+    assert all({"outcome", "actual", "threshold", "label"} <= set(t) for t in trace)
     failed = [t for t in trace if t["outcome"] != "pass"]
     assert failed
     for item in failed:
-        assert item["actual"], item
-        assert any(value is not None for value in item["actual"].values()), item
         assert item["message"] in body["decision"]["reasons"]
-    assert any(item["threshold"] for item in failed)
-    registry = body["decision"]["trace"]
-    capital = [t["actual"]["registry.registered_capital"] for t in registry
-               if "registry.registered_capital" in t["actual"]]
-    if capital:
-        assert float(capital[0]) == 500000.0
+        assert item["threshold"], item
+    # the revoked licence is shown as the registry holds it
+    statuses = [t["actual"]["registry.status"] for t in failed if "registry.status" in t["actual"]]
+    assert statuses == ["吊销"] * len(statuses) and statuses
+    stored = Case.objects.get(pk=body["id"]).verdict["trace"]
+    assert stored == trace
+
+
+def test_verdict_of_a_referral_stays_as_decided_after_the_registry_changes():
+    from qinqing.datahub.models import RegistryRecord
+
+    user = enterprise(REVOKED_ENTERPRISE)
+    body = _apply(user, referred_matter()).json()
+    RegistryRecord.objects.filter(uscc=user.enterprise.uscc).update(status="存续")
+    again = client_for(user).get(f"{URL}/{body['id']}").json()
+    assert again["decision"] == body["decision"]
+
+
+def test_new_small_enterprise_is_referred_with_its_registry_facts_in_the_trace():
+    from qinqing.datahub.queries import fact_values, facts_for
+
+    user = enterprise(NEW_SMALL_ENTERPRISE)
+    matter = matter_approved_for_0_referred_for(NEW_SMALL_ENTERPRISE)
+    body = _apply(user, matter).json()
+    assert body["status"] == "under_review"
+    registry = fact_values(facts_for(user.enterprise.uscc))["registry"]
+    failed = [t for t in body["decision"]["trace"] if t["outcome"] != "pass"]
+    read = {k: v for t in failed for k, v in t["actual"].items() if k.startswith("registry.")}
+    assert read, failed
+    for name, value in read.items():
+        assert value == pytest.approx(float(registry[name.split(".", 1)[1]])) if isinstance(value, float) \
+            else value == registry[name.split(".", 1)[1]]
 
 
 def test_a_reviewed_matter_waits_in_the_queue_without_a_verdict():

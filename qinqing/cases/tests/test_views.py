@@ -43,6 +43,7 @@ def test_apply_page_shows_prefilled_values_with_their_source():
     assert response.status_code == 200
     page = html_lib.unescape(response.content.decode())
     assert f'value="{record.name}"' in page
+    assert f'id="f-{name_field.key}"' in page
     assert record.source.name in page
     assert 'readonly aria-readonly="true"' in page
     assert 'name="csrfmiddlewaretoken"' in page

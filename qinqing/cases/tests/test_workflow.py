@@ -6,7 +6,14 @@ import itertools
 
 import pytest
 
-from qinqing.cases.workflow import CLOSED_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, TRANSITIONS, Status, can_transition
+from qinqing.cases.workflow import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    QUEUE_STATUSES,
+    TRANSITIONS,
+    Status,
+    can_transition,
+)
 
 S = Status
 # The case lifecycle as the service design describes it, written out independently of the code.

@@ -43,7 +43,7 @@ def _last_id() -> int:
     return Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def test_automatic_approval_notifies_the_decision_and_the_licence(django_capture_on_commit_callbacks):
+def test_automatic_approval_sends_one_notice_naming_the_case_and_the_licence(django_capture_on_commit_callbacks):
     user, matter = enterprise(0), matter_approved_for(0)
     start = _last_id()
     with django_capture_on_commit_callbacks(execute=True):
@@ -52,10 +52,12 @@ def test_automatic_approval_notifies_the_decision_and_the_licence(django_capture
         )
     assert response.status_code == 201
     case = response.json()
-    assert sorted(_kinds_since(user, start)) == sorted([K.DECISION, K.LICENCE_ISSUED])
+    assert _kinds_since(user, start) == [K.LICENCE_ISSUED]
     notes = Notification.objects.filter(id__gt=start)
-    assert all(n.link == f"/cases/{case['id']}/" for n in notes)
-    assert any(case["licence"]["number"] in n.body for n in notes)
+    note = notes.get()
+    assert note.link == f"/cases/{case['id']}/"
+    assert case["licence"]["number"] in note.body
+    assert case["number"] in note.body
     sent_to = {address for address, _title, _body in LogBackend.sent}
     assert sent_to == {user.phone}
     assert len(LogBackend.sent) == notes.count()
@@ -76,7 +78,7 @@ def test_submission_of_a_reviewed_matter_notifies_its_receipt(django_capture_on_
 @pytest.mark.parametrize(
     ("outcome", "note", "kinds"),
     [
-        ("approve", "同意", [K.LICENCE_ISSUED, K.DECISION]),
+        ("approve", "同意", [K.LICENCE_ISSUED]),
         ("reject", "经营场所不符合要求", [K.DECISION]),
         ("supplement", "请补充加盖公章的申请书", [K.SUPPLEMENT_REQUESTED]),
     ],

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -37,8 +37,13 @@ def local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 @register.filter
-def unit_label(unit: str) -> str:
-    return _("working days") if unit == "working_days" else _("calendar days")
+def limit_label(amount: int, unit: str) -> str:
+    """"5个工作日" / "5 working days"; 0 is on the spot."""
+    if not amount:
+        return _("on the spot")
+    if unit == "working_days":
+        return ngettext("%(n)d working day", "%(n)d working days", amount) % {"n": amount}
+    return ngettext("%(n)d calendar day", "%(n)d calendar days", amount) % {"n": amount}
 
 
 @register.filter

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
+from django.http.multipartparser import MultiPartParserError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -97,6 +99,17 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
     return _error(request, 413, "too_large", _("The request body is too large (at most %(kb)d KB).") % {"kb": limit})
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _error(request, 400, "bad_request", _("The multipart body cannot be parsed."))
+
+
+@api.exception_handler(DataError)
+def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # A value the database cannot store (e.g. a NUL character) is the client's error, never a 500.
+    return _error(request, 400, "bad_request", _("The request contains characters that cannot be stored."))
 
 
 @api.exception_handler(HttpError)

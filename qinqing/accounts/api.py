@@ -45,7 +45,7 @@ class LockedOut(DomainError):
     code = "locked_out"
 
 
-@router.post("/token", response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None)
+@router.post("/token", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None)
 def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
     """Exchange a username (an enterprise's USCC) and password for a bearer token."""
     username = body.username.strip().upper() if len(body.username.strip()) == 18 else body.username.strip()

@@ -166,19 +166,19 @@ def _detail(case_id: int) -> dict[str, Any]:
     return case_detail(case)
 
 
-@public.get("/stats", response=StatsOut, auth=None)
+@public.get("/stats", response={200: StatsOut, **ERRORS}, auth=None)
 def stats(request: HttpRequest) -> dict[str, int]:
     """The platform's headline counters, computed from the database."""
     return platform_stats()
 
 
-@public.get("/licences/{number}/verify", response=VerifyOut, auth=None)
+@public.get("/licences/{number}/verify", response={200: VerifyOut, **ERRORS}, auth=None)
 def verify(request: HttpRequest, number: str) -> dict[str, Any]:
     """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
     return verify_licence(number)
 
 
-@public.get("/licences/public-key", response=PublicKeyOut, auth=None)
+@public.get("/licences/public-key", response={200: PublicKeyOut, **ERRORS}, auth=None)
 def public_key(request: HttpRequest) -> dict[str, str]:
     """The Ed25519 public key that verifies every licence signature offline."""
     return {"algorithm": "Ed25519", "public_key_pem": public_key_pem()}
@@ -196,8 +196,8 @@ def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.post("/cases", response={201: CaseOut, **ERRORS})
 def submit(
-    request: HttpRequest, body: CaseIn, idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1,
-                                                                       max_length=128),
+    request: HttpRequest, body: CaseIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"\S"),
 ) -> Status[dict[str, Any]]:
     """Apply for a matter; decided in the same request when its automatic rules all pass."""
     matter = base_matters().select_related("rule_set").filter(code=body.matter).first()
@@ -210,7 +210,7 @@ def submit(
     return Status(201, _detail(case.pk))
 
 
-@router.get("/cases", response={200: list[CaseSummaryOut], 401: ErrorOut})
+@router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS})
 def list_cases(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
     """The caller's cases (an enterprise's own, a reviewer's department's), newest first."""
     cases = cases_for(request.user)
@@ -219,7 +219,7 @@ def list_cases(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
     return [case_summary(c) for c in cases[:500]]
 
 
-@router.get("/cases/{case_id}", response={200: CaseOut, 401: ErrorOut, 404: ErrorOut})
+@router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS})
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """One case with its decision, timeline, materials and licence."""
     return _detail(_visible_case(request, case_id).pk)
@@ -236,7 +236,7 @@ def upload_material(
     return Status(201, _detail(case.pk))
 
 
-@router.get("/cases/{case_id}/materials/{material_id}", response={200: None, 401: ErrorOut, 404: ErrorOut})
+@router.get("/cases/{case_id}/materials/{material_id}", response={200: None, **ERRORS})
 def download_material(request: HttpRequest, case_id: int, material_id: int) -> FileResponse:
     """Download one material of a case the caller may see."""
     case = _visible_case(request, case_id)
@@ -253,7 +253,7 @@ def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return _detail(case.pk)
 
 
-@router.get("/review/queue", response={200: list[CaseSummaryOut], 401: ErrorOut, 403: ErrorOut})
+@router.get("/review/queue", response={200: list[CaseSummaryOut], **ERRORS})
 def queue(request: HttpRequest) -> list[dict[str, Any]]:
     """A reviewer's department queue, earliest deadline first."""
     user: Any = request.user
@@ -278,7 +278,7 @@ def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, An
     return _detail(case.pk)
 
 
-@router.get("/licences/{number}/pdf", response={200: None, 401: ErrorOut, 404: ErrorOut})
+@router.get("/licences/{number}/pdf", response={200: None, **ERRORS})
 def download_licence(request: HttpRequest, number: str) -> HttpResponse:
     """The e-licence as a PDF (Chinese text, QR code to the public verification page)."""
     licence = get_object_or_404(Licence.objects.visible_to(request.user).select_related("matter", "enterprise"),

@@ -117,13 +117,13 @@ def matter_detail(m: Matter) -> dict[str, Any]:
     }
 
 
-@router.get("/matters", response=list[MatterOut], auth=None)
+@router.get("/matters", response={200: list[MatterOut], 400: ErrorOut, 422: ErrorOut}, auth=None)
 def list_matters(request: HttpRequest, filters: Query[MatterFilter]) -> list[dict[str, Any]]:
     """List online matters; filter by board code, search Chinese text with `q`."""
     return [matter_summary(m) for m in search_matters(filters.q, filters.board)]
 
 
-@router.get("/matters/{code}", response={200: MatterDetailOut, 404: ErrorOut}, auth=None)
+@router.get("/matters/{code}", response={200: MatterDetailOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut}, auth=None)
 def get_matter(request: HttpRequest, code: str) -> dict[str, Any]:
     """One matter's guide: limits, fee, materials, form schema, automatic-decision conditions."""
     matter = get_object_or_404(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -34,3 +34,37 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class RejectNulMiddleware:
+    """Refuse NUL characters in paths, query strings and text bodies with a clear 400.
+
+    No field of the platform may hold one, and PostgreSQL cannot store one in text or JSON.
+    """
+
+    _ESCAPES = (b"\\u0000", b"%00")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def _has_nul(self, request: HttpRequest) -> bool:
+        raw_path = request.path_info + "?" + request.META.get("QUERY_STRING", "")
+        if "\x00" in raw_path or "%00" in raw_path:
+            return True
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if request.method in {"POST", "PUT", "PATCH"} and not content_type.startswith("multipart/"):
+            try:
+                body = request.body
+            except Exception:  # too big or unreadable: the view answers that itself
+                return False
+            lowered = body.lower()
+            return b"\x00" in body or any(escape in lowered for escape in self._ESCAPES)
+        return False
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            message = str(translation.gettext("The request contains a NUL character, which no field accepts."))
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "bad_request", "detail": message, "errors": {}}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)

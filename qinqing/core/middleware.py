@@ -42,7 +42,8 @@ class RejectNulMiddleware:
     No field of the platform may hold one, and PostgreSQL cannot store one in text or JSON.
     """
 
-    _ESCAPES = (b"\\u0000", b"%00")
+    _JSON_ESCAPE = b"\\u0000"
+    _FORM_ESCAPE = b"%00"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,8 +58,11 @@ class RejectNulMiddleware:
                 body = request.body
             except Exception:  # too big or unreadable: the view answers that itself
                 return False
-            lowered = body.lower()
-            return b"\x00" in body or any(escape in lowered for escape in self._ESCAPES)
+            if b"\x00" in body:
+                return True
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                return self._FORM_ESCAPE in body
+            return self._JSON_ESCAPE in body.lower()
         return False
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

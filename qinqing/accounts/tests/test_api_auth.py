@@ -147,6 +147,14 @@ def test_token_endpoint_locks_out_after_repeated_failures_even_for_the_right_pas
     assert AccessAttempt.objects.filter(username=user.username).exists()
 
 
+def test_every_answer_of_the_token_endpoint_during_a_lockout_is_json():
+    client = Client()
+    for i in range(7):
+        response = _token(client, "automatic", f"wrong-{i}")
+        assert response["Content-Type"].startswith("application/json"), (i, response.status_code)
+        assert _error_body(response)["code"] in {"invalid_credentials", "locked_out"}
+
+
 def test_lockout_does_not_spill_over_to_another_account():
     client = Client()
     for i in range(6):
@@ -182,9 +190,6 @@ def _token_documented() -> set[int]:
     return {int(c) for c in api.get_openapi_schema()["paths"][TOKEN_URL]["post"]["responses"]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: POST /auth/token answers 400 'Cannot parse request body' for a body that is not JSON, but the "
-    "operation documents only 200/401/422/429 (qinqing/accounts/api.py create_token); add 400: ErrorOut"))
 def test_token_endpoint_answers_an_unparseable_body_with_a_documented_status():
     response = Client().post(TOKEN_URL, "\x00", content_type="application/json")
     assert 400 <= response.status_code < 500
@@ -192,14 +197,11 @@ def test_token_endpoint_answers_an_unparseable_body_with_a_documented_status():
     assert response.status_code in _token_documented()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: with Content-Type multipart/form-data and no boundary, a failed login makes django-axes read "
-    "request.POST; the MultiPartParserError escapes the API and Django answers an HTML 400 page instead of "
-    "the JSON error body (handle MultiPartParserError in qinqing/api.py)"))
 def test_token_endpoint_answers_a_broken_multipart_request_with_a_json_error():
     response = Client().post(TOKEN_URL, json.dumps({"username": "x", "password": "y"}),
                              content_type="multipart/form-data")
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
+    assert response.status_code in _token_documented()
     assert response["Content-Type"].startswith("application/json")
     _error_body(response)
 
@@ -208,3 +210,22 @@ def test_token_endpoint_refuses_missing_fields_with_422():
     response = Client().post(TOKEN_URL, {"username": enterprise(0).username}, content_type="application/json")
     assert response.status_code == 422
     assert "password" in _error_body(response)["errors"]
+
+
+def test_reviewer_gets_a_token_with_the_staff_username():
+    from qinqing.accounts.models import User
+
+    reviewer = User.objects.filter(username__endswith="_reviewer").order_by("username").first()
+    response = _token(Client(), reviewer.username, PASSWORD)
+    assert response.status_code == 200
+    queue = Client(headers={"Authorization": f"Bearer {response.json()['token']}"}).get("/api/v1/review/queue")
+    assert queue.status_code == 200
+
+
+def test_login_page_never_redirects_to_another_site():
+    client = Client()
+    response = client.post("/accounts/login/?next=https://evil.example/phish",
+                           {"username": enterprise(0).username, "password": PASSWORD,
+                            "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]

@@ -88,6 +88,60 @@ def test_upload_with_a_document_name_but_other_content_is_refused(name, content)
     assert "file" in body["errors"]
 
 
+def _zip(*names: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("营业执照.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png"),
+        ("身份证.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 32, "image/jpeg"),
+        ("章程.docx", _zip("[Content_Types].xml", "word/document.xml"),
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("花名册.xlsx", _zip("[Content_Types].xml", "xl/workbook.xml"),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+    ids=["png", "jpeg", "docx", "xlsx"],
+)
+def test_accepted_document_types_are_recognised_by_content_whatever_the_declared_type(name, content, content_type):
+    case = open_case(0)
+    response = _upload(client_for(enterprise(0)), case, name, content, content_type="application/octet-stream")
+    assert response.status_code == 201, response.content
+    material = response.json()["materials"][0]
+    assert material["content_type"] == content_type
+    assert material["name"] == name
+
+
+def test_zip_archive_that_is_not_an_office_document_is_refused():
+    case = open_case(0)
+    with nothing_written():
+        response = _upload(client_for(enterprise(0)), case, "合同.docx", _zip("payload.exe"))
+    assert response.status_code == 422
+
+
+def test_very_long_file_name_is_shortened_for_display():
+    case = open_case(0)
+    response = _upload(client_for(enterprise(0)), case, "材" * 300 + ".pdf", PDF_BYTES)
+    assert response.status_code == 201
+    assert 0 < len(response.json()["materials"][0]["name"]) <= 255
+
+
+def test_control_characters_are_removed_from_the_display_name():
+    case = open_case(0)
+    response = _upload(client_for(enterprise(0)), case, "a\x07b\u202ec.pdf", PDF_BYTES)
+    assert response.status_code == 201
+    name = response.json()["materials"][0]["name"]
+    assert name == "abc.pdf"
+
+
 def test_oversized_upload_is_refused(settings):
     settings.QINQING_MAX_UPLOAD_BYTES = 1024
     case = open_case(0)

@@ -102,7 +102,15 @@ TEMPLATES = [
 # Embedded default: SQLite (WAL) in the data directory; DATABASE_URL selects PostgreSQL.
 _database_url = os.environ.get("DATABASE_URL", "")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    # Under an ASGI server each request may run on another thread, so per-thread persistent
+    # connections pile up ("too many clients"); a psycopg pool per process bounds them.
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not TESTING:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": int(os.environ.get("QINQING_DB_POOL_SIZE", "8")),
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {

@@ -203,11 +203,12 @@ def submit(
     matter = base_matters().select_related("rule_set").filter(code=body.matter).first()
     if matter is None:
         raise CaseInvalid(_("Unknown matter."), errors={"matter": [_("No online matter has this code.")]})
-    case, _created = services.submit_case(
+    case, created = services.submit_case(
         applicant=request.user, matter=matter, data=body.data,  # type: ignore[arg-type]
         idempotency_key=idempotency_key.strip(),
     )
-    return Status(201, _detail(case.pk))
+    # A fresh case is answered from the objects the service just wrote; a replay is read back.
+    return Status(201, case_detail(case) if created else _detail(case.pk))
 
 
 @router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS})

@@ -9,6 +9,10 @@ adds one bench-only endpoint, the *floor*: an authenticated POST that does one I
 else. Clients are asyncio + httpx at the given concurrency, authenticated as several demo
 enterprises. After a warm-up, N floor POSTs and then N case submissions (each with its own
 Idempotency-Key) are timed; every case must come back 201 and approved, otherwise the run is invalid.
+CPU per request (server, PostgreSQL, client, others) is read from /proc around each phase.
+
+`--workers` and `--concurrency` take comma lists (a sweep: one server per worker count).
+`--db-connections` and `--interface` run labelled what-if variants; see docs/performance.md.
 
 Exit status: 0 when the runs are valid (targets missed or not: this is a benchmark, not a test);
 1 when a run failed or a response was wrong.

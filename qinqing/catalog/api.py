@@ -7,11 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 
 from qinqing.catalog.models import Matter
-from qinqing.catalog.queries import base_matters, search_matters
+from qinqing.catalog.queries import base_matters, public_conditions, search_matters
 from qinqing.core.api import ErrorOut
 
 router = Router(tags=["catalog"])
@@ -88,17 +87,6 @@ def matter_summary(m: Matter) -> dict[str, Any]:
         "promised_limit": {"value": m.promised_limit, "unit": m.promised_unit},
         "fee": m.fee, "licence_name": m.licence_name,
     }
-
-
-def public_conditions(m: Matter) -> list[dict[str, str]]:
-    """The conditions of a matter's automatic decision, as published to applicants."""
-    if not m.is_automatic or m.rule_set is None:
-        return []
-    version = m.rule_set.current_version()
-    if version is None:
-        return []
-    english = (get_language() or "").startswith("en")
-    return [{"key": c["key"], "label": (c.get("label_en") if english else "") or c["label"]} for c in version.conditions]
 
 
 def matter_detail(m: Matter) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import jieba
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from qinqing.catalog.models import Matter
 
@@ -43,3 +44,14 @@ def search_matters(q: str = "", board: str = "") -> list[Matter]:
             scored.append((score, matter))
     scored.sort(key=lambda pair: (-pair[0], pair[1].board.order, pair[1].code))
     return [m for _, m in scored]
+
+
+def public_conditions(m: Matter) -> list[dict[str, str]]:
+    """The conditions of a matter's automatic decision, as published to applicants."""
+    if not m.is_automatic or m.rule_set is None:
+        return []
+    version = m.rule_set.current_version()
+    if version is None:
+        return []
+    english = (get_language() or "").startswith("en")
+    return [{"key": c["key"], "label": (c.get("label_en") if english else "") or c["label"]} for c in version.conditions]

@@ -1,9 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from qinqing.catalog.api import public_conditions
 from qinqing.catalog.models import Board
-from qinqing.catalog.queries import base_matters, search_matters
+from qinqing.catalog.queries import base_matters, public_conditions, search_matters
 
 
 def search(request: HttpRequest) -> HttpResponse:

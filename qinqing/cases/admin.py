@@ -20,8 +20,21 @@ class EventInline(admin.TabularInline[CaseEvent, Case]):
         return False
 
 
+class RecordAdmin(admin.ModelAdmin[Any]):
+    """Rows that change only through services: shown read-only, never added or deleted here."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin[Case]):
+class CaseAdmin(RecordAdmin):
     """Cases change only through services; the admin shows them."""
 
     list_display = ["number", "matter", "enterprise", "status", "decided_automatically", "submitted_at", "due_at"]
@@ -29,31 +42,13 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     search_fields = ["number", "enterprise__uscc", "enterprise__name"]
     inlines = [EventInline]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Case._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin[Licence]):
+class LicenceAdmin(RecordAdmin):
     list_display = ["number", "title", "holder_name", "issued_at", "valid_until", "status"]
     list_filter = ["status", "matter__department"]
     search_fields = ["number", "holder_name", "enterprise__uscc"]
     actions = ["revoke"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Licence._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=_("Revoke selected licences"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[Licence]) -> None:

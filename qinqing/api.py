@@ -16,10 +16,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from qinqing.accounts.api import BearerAuth
 from qinqing.accounts.api import router as auth_router
+from qinqing.bundles.api import router as bundles_router
 from qinqing.cases.api import public as public_router
 from qinqing.cases.api import router as cases_router
 from qinqing.catalog.api import router as catalog_router
 from qinqing.core.errors import DomainError
+from qinqing.datahub.api import router as datahub_router
 
 api = NinjaAPI(
     title="亲清在线 Qinqing API",
@@ -34,6 +36,8 @@ api.add_router("/auth", auth_router)
 api.add_router("/", public_router)
 api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
+api.add_router("/", datahub_router)
+api.add_router("/", bundles_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "qinqing.rules",
     "qinqing.datahub",
     "qinqing.cases",
+    "qinqing.bundles",
     "qinqing.web",
 ]
 

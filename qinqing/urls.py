@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/", include("qinqing.accounts.urls")),
     path("matters/", include("qinqing.catalog.urls")),
     path("", include("qinqing.cases.urls")),
+    path("", include("qinqing.datahub.urls")),
+    path("", include("qinqing.bundles.urls")),
     path("", include("qinqing.web.urls")),
 ]

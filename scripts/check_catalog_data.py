@@ -12,11 +12,17 @@ reviewer can be demonstrated).
 Standard library only (datalogic_py is optional).  Prints counts and exits
 non-zero on any error.
 
-Usage: python scripts/check_catalog_data.py [DATA_DIR]
+With ``--bundles`` it also checks the 一件事 bundle definitions (qinqing/bundles/data/bundles.json):
+structure, the step graph (no cycles, inputs read only from steps waited for), consistent merged
+fields, licences produced upstream; and prints each bundle's reduction: fields and required materials
+applying for each matter separately vs through the one merged application.
+
+Usage: python scripts/check_catalog_data.py [DATA_DIR] [--bundles [PATH]]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import re
@@ -44,6 +50,7 @@ MATTER_KEYS = [
     "promised_unit", "fee", "licence_name", "licence_valid_years", "materials", "fields", "rules",
 ]
 MATERIAL_KEYS = ["code", "name", "name_en", "required", "note"]
+MATERIAL_OPTIONAL_KEYS = ["satisfied_by"]  # after note; omitted means "" (upload needed)
 FIELD_KEYS = ["key", "label", "label_en", "type", "required", "prefill", "editable", "help"]
 FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length"}
 CONDITION_KEYS = ["key", "label", "label_en", "failure", "failure_en", "facts", "expr"]
@@ -53,12 +60,45 @@ KINDS = {"immediate", "promised"}
 UNITS = {"working_days", "calendar_days"}
 FIELD_TYPES = {"text", "textarea", "integer", "decimal", "date", "choice", "boolean"}
 
-PREFILLS = {
+REGISTRY_PREFILLS = {
     "registry.uscc", "registry.name", "registry.legal_representative", "registry.registered_capital",
     "registry.industry_code", "registry.industry_name", "registry.address", "registry.region_code",
     "registry.established_on", "registry.status", "registry.entity_type",
 }
-REGISTRY_FACTS = PREFILLS | {"registry.years_established"}
+REGISTRY_FACTS = REGISTRY_PREFILLS | {"registry.years_established"}
+
+# Facts of the shared-data sources a form field may be prefilled from (qinqing.datahub), with their type:
+# "t" text, "d" decimal, "i" integer, "date".
+SHARED_FACTS: dict[str, dict[str, str]] = {
+    "registry": {
+        "uscc": "t", "name": "t", "legal_representative": "t", "registered_capital": "d", "industry_code": "t",
+        "industry_name": "t", "address": "t", "region_code": "t", "established_on": "date", "status": "t",
+        "entity_type": "t", "years_established": "i",
+    },
+    "land": {
+        "contract_no": "t", "parcel_no": "t", "location": "t", "area": "d", "use": "t", "price": "d",
+        "signed_on": "date", "term_years": "i", "plot_ratio": "d", "building_density": "d", "green_ratio": "d",
+    },
+    "project": {"code": "t", "name": "t", "location": "t", "total_investment": "d", "filed_on": "date"},
+    "social": {"account_no": "t", "registered_on": "date", "insured_count": "i", "agency": "t"},
+    "fund": {"account_no": "t", "registered_on": "date", "depositors": "i", "deposit_ratio": "d"},
+    "tax": {"taxpayer_type": "t", "tax_authority": "t", "registered_on": "date", "credit_rating": "t"},
+    "qualification": {"name": "t", "level": "t", "cert_no": "t", "valid_until": "date"},
+}
+FACT_TYPES = {f"{group}.{name}": kind for group, facts in SHARED_FACTS.items() for name, kind in facts.items()}
+PREFILLS = set(FACT_TYPES)
+# Field types that can hold a fact of each kind.
+FACT_FIELD_TYPES = {
+    "t": {"text", "textarea", "choice"}, "d": {"decimal"}, "i": {"integer", "decimal"}, "date": {"date"},
+}
+
+# MaterialRequirement.satisfied_by: "" (upload), "form" (the online form is the material), a source,
+# or licences:<MATTER-CODE> (an e-licence the platform issued for that matter).
+SATISFIED_SOURCES = {
+    "market_registry", "land_contracts", "project_codes", "social_insurance", "housing_fund",
+    "tax_registration", "qualifications",
+}
+LICENCE_PREFIX = "licences:"
 
 OPERATORS = {
     "var", "==", "!=", "===", "!==", ">", ">=", "<", "<=", "!", "!!", "and", "or", "if", "in",
@@ -71,6 +111,10 @@ MAX_LEN = {
     "matter.matter_type": 32, "field.key": 64, "field.label": 100, "field.label_en": 160, "field.help": 300,
     "material.code": 64, "material.name": 200, "material.name_en": 300, "material.note": 300,
 }
+
+# Sizes of a matter: real application forms (e.g. the construction permit's) run to dozens of fields.
+MIN_FIELDS, MAX_FIELDS = 3, 60
+MAX_MATERIALS = 12
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE = re.compile(r"^([A-Z]+)-(\d{3})$")
@@ -257,7 +301,9 @@ def check_field(field, where: str, rep: Report) -> None:
         rep.error(where, f"type {ftype!r} is not valid")
     prefill = field.get("prefill")
     if prefill is not None and prefill not in PREFILLS:
-        rep.error(where, f"prefill {prefill!r} is not a registry fact")
+        rep.error(where, f"prefill {prefill!r} is not a shared-data fact")
+    elif prefill is not None and ftype in FIELD_TYPES and ftype not in FACT_FIELD_TYPES[FACT_TYPES[prefill]]:
+        rep.error(where, f"prefill {prefill} cannot fill a {ftype} field")
     if prefill in ("registry.name", "registry.uscc", "registry.legal_representative") and field.get("editable"):
         rep.error(where, f"identity fact {prefill} must not be editable")
     if prefill is None and field.get("editable") is False:
@@ -357,7 +403,24 @@ def check_rules(rules, where: str, fields_by_key: dict, rep: Report) -> None:
                 rep.error(cw, f"{fact} is a required checkbox, so this condition can never fail; make it optional")
 
 
-def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report) -> None:
+def satisfied_by_problem(value, matter_codes: set[str]) -> str:
+    """Why a material's satisfied_by value is invalid, or ""."""
+    if not isinstance(value, str):
+        return "must be a string"
+    if value in ("", "form") or value in SATISFIED_SOURCES:
+        return ""
+    if value.startswith(LICENCE_PREFIX):
+        code = value[len(LICENCE_PREFIX):]
+        if not CODE.match(code):
+            return f"{value!r}: {code!r} is not a matter code"
+        if code not in matter_codes:
+            return f"{value!r}: no matter {code}"
+        return ""
+    return (f'{value!r} is unknown: use "", "form", {LICENCE_PREFIX}<MATTER-CODE> or one of '
+            f"{', '.join(sorted(SATISFIED_SOURCES))}")
+
+
+def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report, matter_codes: set[str]) -> None:
     where = f"matters[{idx}]"
     if not isinstance(m, dict):
         rep.error(where, "matter must be an object")
@@ -424,15 +487,21 @@ def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report) ->
         rep.error(where, "licence_valid_years must be a positive integer or null")
 
     materials = m.get("materials")
-    if not isinstance(materials, list) or len(materials) > 6:
-        rep.error(where, "materials must be a list of 0-6 items")
+    if not isinstance(materials, list) or len(materials) > MAX_MATERIALS:
+        rep.error(where, f"materials must be a list of 0-{MAX_MATERIALS} items")
         materials = []
     mcodes = set()
     for j, mat in enumerate(materials):
         mw = f"{where} material[{j}]"
-        if not isinstance(mat, dict) or list(mat) != MATERIAL_KEYS:
-            rep.error(mw, f"keys must be {MATERIAL_KEYS}")
+        if not isinstance(mat, dict) or list(mat) not in (MATERIAL_KEYS, MATERIAL_KEYS + MATERIAL_OPTIONAL_KEYS):
+            rep.error(mw, f"keys must be {MATERIAL_KEYS} (+ optional {MATERIAL_OPTIONAL_KEYS})")
             continue
+        sat = mat.get("satisfied_by", "")
+        problem = satisfied_by_problem(sat, matter_codes)
+        if problem:
+            rep.error(mw, f"satisfied_by {problem}")
+        elif "satisfied_by" in mat and sat == "":
+            rep.warn(mw, 'satisfied_by "" is the default: leave the key out')
         if not isinstance(mat["code"], str) or not SNAKE.match(mat["code"]):
             rep.error(mw, f"code {mat['code']!r} is not snake_case")
         if mat["code"] in mcodes:
@@ -445,8 +514,8 @@ def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report) ->
             rep.error(mw, "required must be boolean and note a string")
 
     fields = m.get("fields")
-    if not isinstance(fields, list) or not 3 <= len(fields) <= 10:
-        rep.error(where, "fields must be a list of 3-10 items")
+    if not isinstance(fields, list) or not MIN_FIELDS <= len(fields) <= MAX_FIELDS:
+        rep.error(where, f"fields must be a list of {MIN_FIELDS}-{MAX_FIELDS} items")
         fields = fields if isinstance(fields, list) else []
     keys = []
     for j, fld in enumerate(fields):
@@ -470,7 +539,7 @@ def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report) ->
 
 def generic_value(field):
     prefill = field.get("prefill")
-    if prefill and prefill.split(".", 1)[-1] in DEMO_REGISTRY:
+    if prefill and prefill.startswith("registry.") and prefill.split(".", 1)[1] in DEMO_REGISTRY:
         return DEMO_REGISTRY[prefill.split(".", 1)[1]]
     ftype = field["type"]
     if ftype in ("text", "textarea"):
@@ -562,10 +631,290 @@ def evaluate(matters, rep: Report) -> dict:
     return {"evaluated": evaluated}
 
 
+# --------------------------------------------------------------------------- bundles (一件事)
+
+DEFAULT_BUNDLES = ROOT / "qinqing" / "bundles" / "data" / "bundles.json"
+BUNDLE_KEYS = ["code", "name", "name_en", "lead_department", "summary", "summary_en", "basis", "confidence",
+               "government_acts", "steps"]
+STEP_KEYS = ["key", "matter", "requires", "performer", "enabled", "note", "note_en", "inputs"]
+CONFIDENCES = {"verified-component", "inferred", "plausible", "unverified"}
+PERFORMERS = {"enterprise", "agent"}
+STEP_OUTPUTS = {"licence_number": {"text"}, "decided_on": {"date"}}
+# Facts that only exist once a matter has been decided: a field prefilled from them in a later step of a
+# bundle containing that matter has no value when the merged form is filled, so it must come from the step
+# (inputs: steps.<step>.licence_number / decided_on) instead.
+PRODUCED_FACTS = {"project.": {"FGW-001", "FGW-002"}}
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+def _field_sig(f: dict) -> tuple:
+    """What must agree between fields merged under one key (besides the prefill)."""
+    return (f.get("type"), tuple(sorted(str(c.get("value")) for c in f.get("choices", []))),
+            f.get("max_length"), f.get("min"), f.get("max"))
+
+
+def _topological(steps: list[dict], where: str, rep: Report) -> list[str] | None:
+    """Step keys in dependency order (over the given steps' requires), or None after reporting a cycle."""
+    requires = {s["key"]: [r for r in s.get("requires", []) if r in {t["key"] for t in steps}] for s in steps}
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: list[str]) -> bool:
+        if state.get(key) == 2:
+            return True
+        if state.get(key) == 1:
+            rep.error(where, "steps form a cycle: " + " → ".join([*path[path.index(key):], key]))
+            return False
+        state[key] = 1
+        for req in requires[key]:
+            if not visit(req, [*path, key]):
+                return False
+        state[key] = 2
+        order.append(key)
+        return True
+
+    for s in steps:
+        if not visit(s["key"], []):
+            return None
+    return order
+
+
+def bundle_reduction(bundle: dict, matters: dict[str, dict], rep: Report) -> dict | None:
+    """Check one bundle against the catalogue and compute separate vs bundled fields and materials.
+
+    For each enabled step in dependency order, each field of its matter: a field its `inputs` maps to
+    steps.<step>.<output> is produced upstream and not asked; otherwise its merged key is the
+    inputs-renamed form.<key> or its own key. Fields merged under one key must agree in type, choices
+    and bounds, and either all carry a prefill (government data supplies the value) or none does.
+    bundled fields = merged keys without a prefill; bundled materials = distinct codes of required
+    materials whose satisfied_by is empty.
+    """
+    where = f"bundle {bundle.get('code')}"
+    steps = [s for s in bundle["steps"] if s.get("enabled")]
+    order = _topological(steps, where, rep)
+    if order is None:
+        return None
+    by_key = {s["key"]: s for s in steps}
+    before: dict[str, set[str]] = {}
+    for key in order:
+        earlier: set[str] = set()
+        for req in by_key[key].get("requires", []):
+            if req in by_key:
+                earlier |= {req} | before[req]
+        before[key] = earlier
+    step_of_matter = {s["matter"]: s["key"] for s in steps}
+    merged: dict[str, list[tuple[str, dict]]] = {}
+    separate_fields = separate_materials = upstream = 0
+    missing_materials: dict[str, list[str]] = {}
+    satisfied: Counter[str] = Counter()
+    for key in order:
+        step = by_key[key]
+        sw = f"{where} step {key}"
+        m = matters.get(step["matter"])
+        if m is None:
+            continue
+        fields = {f["key"]: f for f in m["fields"]}
+        separate_fields += len(fields)
+        inputs = step.get("inputs", {})
+        produced: set[str] = set()
+        renamed: dict[str, str] = {}
+        for child, source in inputs.items():
+            if child not in fields:
+                rep.error(sw, f"inputs maps {child!r}, which is not a field of {m['code']}")
+                continue
+            parts = source.split(".") if isinstance(source, str) else []
+            if len(parts) == 3 and parts[0] == "steps":
+                up, output = parts[1], parts[2]
+                if output not in STEP_OUTPUTS:
+                    rep.error(sw, f"inputs {child}: {source!r} is not licence_number or decided_on")
+                elif up not in before[key]:
+                    rep.error(sw, f"inputs {child}: reads step {up!r}, which this step does not wait for")
+                elif fields[child]["type"] not in STEP_OUTPUTS[output]:
+                    rep.error(sw, f"inputs {child}: a {fields[child]['type']} field cannot take {output}")
+                elif output == "licence_number" and (fields[child].get("max_length") or 40) < 24:
+                    rep.error(sw, f"inputs {child}: max_length {fields[child]['max_length']} is too short "
+                                  "for a licence number")
+                produced.add(child)
+            elif len(parts) == 2 and parts[0] == "form" and SNAKE.match(parts[1]):
+                renamed[child] = parts[1]
+            else:
+                rep.error(sw, f"inputs {child}: {source!r} must be form.<key> or steps.<step>.<output>")
+        upstream += len(produced)
+        for fkey, f in fields.items():
+            if fkey in produced:
+                continue
+            merged.setdefault(renamed.get(fkey, fkey), []).append((key, f))
+        for mat in m["materials"]:
+            if not mat["required"]:
+                continue
+            separate_materials += 1
+            sat = mat.get("satisfied_by", "")
+            if not sat:
+                missing_materials.setdefault(mat["code"], []).append(key)
+                continue
+            satisfied[sat.split(":")[0]] += 1
+            if sat.startswith(LICENCE_PREFIX):
+                producer = step_of_matter.get(sat[len(LICENCE_PREFIX):])
+                if producer is not None and producer not in before[key]:
+                    rep.error(sw, f"material {mat['code']} is the licence of step {producer!r}, "
+                                  "which this step does not wait for")
+    bundle_matters = set(step_of_matter)
+    asked = from_data = asked_once = 0
+    for mkey, group in merged.items():
+        for k, f in group:
+            prefix = next((p for p in PRODUCED_FACTS if (f.get("prefill") or "").startswith(p)), None)
+            if prefix and PRODUCED_FACTS[prefix] & bundle_matters:
+                rep.error(f"{where} step {k}", f"field {f['key']} is prefilled from {f['prefill']}, which "
+                                               "an earlier step of this bundle produces: map it in inputs")
+        sigs = {_field_sig(f) for _, f in group}
+        if len(sigs) > 1:
+            detail = "; ".join(f"{k}: {_field_sig(f)}" for k, f in group)
+            rep.error(where, f"field {mkey!r} differs between steps (type, choices, max_length, min, max): {detail}")
+        prefills = {f.get("prefill") or "" for _, f in group}
+        if len(prefills) > 1:
+            detail = ", ".join(f"{k}: {f.get('prefill') or 'typed'}" for k, f in group)
+            rep.error(where, f"field {mkey!r} is prefilled in one step and not in another ({detail}); "
+                             "the merged form would treat it as government data")
+        if any(f.get("prefill") for _, f in group):
+            from_data += 1
+        else:
+            asked += 1
+            if len({k for k, _ in group}) > 1:
+                asked_once += 1
+    return {
+        "fields": {"separate": separate_fields, "bundled": asked, "asked_once": asked_once,
+                   "from_data": from_data, "from_earlier_steps": upstream},
+        "materials": {"separate": separate_materials, "bundled": len(missing_materials),
+                      "uploads": sorted(missing_materials), "satisfied_by": dict(sorted(satisfied.items()))},
+    }
+
+
+def check_bundles(path: Path, matters: list[dict], depts: set[str], rep: Report) -> list[tuple[dict, dict]]:
+    """Validate the bundle definitions; return (bundle, reduction) for each that could be computed."""
+    try:
+        bundles = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        rep.error(path.name, f"cannot load: {exc}")
+        return []
+    if not isinstance(bundles, list):
+        rep.error(path.name, "top level must be an array")
+        return []
+    by_code = {m["code"]: m for m in matters if isinstance(m, dict) and isinstance(m.get("code"), str)}
+    out = []
+    codes: Counter[str] = Counter()
+    for i, b in enumerate(bundles):
+        where = f"bundle[{i}]"
+        if not isinstance(b, dict):
+            rep.error(where, "bundle must be an object")
+            continue
+        where = f"bundle {b.get('code', i)}"
+        codes[b.get("code")] += 1
+        if list(b) != BUNDLE_KEYS:
+            rep.error(where, f"keys must be {BUNDLE_KEYS}, got {list(b)}")
+            continue
+        if not isinstance(b["code"], str) or not SLUG.match(b["code"]) or len(b["code"]) > 32:
+            rep.error(where, "code must be a slug of at most 32 characters")
+        for k in ("name", "name_en", "summary", "summary_en", "basis"):
+            if not nonempty_str(b[k]):
+                rep.error(where, f"{k} must be a non-empty string")
+        if len(b["name"]) > 100 or len(b["name_en"]) > 200:
+            rep.error(where, "name (100) or name_en (200) too long")
+        if b["lead_department"] not in depts:
+            rep.error(where, f"lead_department {b['lead_department']!r} not in departments.csv")
+        if b["confidence"] not in CONFIDENCES:
+            rep.error(where, f"confidence {b['confidence']!r} must be one of {sorted(CONFIDENCES)}")
+        if not isinstance(b["government_acts"], bool):
+            rep.error(where, "government_acts must be a boolean")
+        steps = b["steps"]
+        if not isinstance(steps, list) or len(steps) < 2:
+            rep.error(where, "a bundle needs at least two steps")
+            continue
+        keys: Counter[str] = Counter(s.get("key") for s in steps if isinstance(s, dict))
+        ok = True
+        for j, s in enumerate(steps):
+            sw = f"{where} step[{j}]"
+            if not isinstance(s, dict) or list(s) != STEP_KEYS:
+                rep.error(sw, f"keys must be {STEP_KEYS}")
+                ok = False
+                continue
+            sw = f"{where} step {s['key']}"
+            if not isinstance(s["key"], str) or not SLUG.match(s["key"]) or len(s["key"]) > 32:
+                rep.error(sw, "key must be a slug of at most 32 characters")
+            if keys[s["key"]] > 1:
+                rep.error(sw, "duplicate step key")
+            m = by_code.get(s["matter"])
+            if m is None:
+                rep.error(sw, f"matter {s['matter']!r} is not in matters.json")
+                ok = False
+            elif m.get("active") is not True:
+                rep.error(sw, f"matter {s['matter']} is not online")
+            if not isinstance(s["requires"], list) or any(r not in keys for r in s["requires"]):
+                rep.error(sw, f"requires {s['requires']!r} must list step keys of this bundle")
+                ok = False
+            elif s["enabled"] and any(r == s["key"] for r in s["requires"]):
+                rep.error(sw, "a step cannot wait for itself")
+                ok = False
+            if s["performer"] not in PERFORMERS:
+                rep.error(sw, f"performer must be one of {sorted(PERFORMERS)}")
+            if not isinstance(s["enabled"], bool):
+                rep.error(sw, "enabled must be a boolean")
+            if not isinstance(s["inputs"], dict):
+                rep.error(sw, "inputs must be an object")
+                ok = False
+            if not isinstance(s["note"], str) or not isinstance(s["note_en"], str):
+                rep.error(sw, "note and note_en must be strings")
+            elif len(s["note"]) > 300 or len(s["note_en"]) > 400:
+                rep.error(sw, "note (300) or note_en (400) too long")
+        if ok:
+            if _topological(steps, where, rep) is None:  # the whole graph, disabled steps too
+                continue
+            enabled_keys = {s["key"] for s in steps if s["enabled"]}
+            for s in steps:
+                if s["enabled"] and any(r not in enabled_keys for r in s["requires"]):
+                    rep.warn(f"{where} step {s['key']}", "waits for a disabled step (ignored while it is off)")
+            if len(enabled_keys) < 2:
+                rep.error(where, "a bundle needs at least two enabled steps")
+            if len({s["matter"] for s in steps}) != len(steps):
+                rep.error(where, "a matter appears in two steps")
+            red = bundle_reduction(b, by_code, rep)
+            if red is not None:
+                out.append((b, red))
+    for code, n in codes.items():
+        if n > 1:
+            rep.error(path.name, f"duplicate bundle code {code}")
+    return out
+
+
+def _pct(separate: int, bundled: int) -> str:
+    return f"-{100 * (separate - bundled) / separate:.2f} %" if separate else "-"
+
+
+def print_bundles(results: list[tuple[dict, dict]]) -> None:
+    print(f"bundles: {len(results)}")
+    for b, r in results:
+        f, m = r["fields"], r["materials"]
+        steps = [s for s in b["steps"] if s["enabled"]]
+        off = [s["matter"] for s in b["steps"] if not s["enabled"]]
+        print(f"  {b['code']} {b['name']}: {len(steps)} steps ({', '.join(s['matter'] for s in steps)})"
+              + (f"; off: {', '.join(off)}" if off else ""))
+        print(f"    fields    {f['separate']:>4} -> {f['bundled']:>3}  ({_pct(f['separate'], f['bundled'])})  "
+              f"asked once across steps {f['asked_once']}, from government data {f['from_data']}, "
+              f"from earlier steps {f['from_earlier_steps']}")
+        sat = ", ".join(f"{k} {v}" for k, v in m["satisfied_by"].items()) or "-"
+        print(f"    materials {m['separate']:>4} -> {m['bundled']:>3}  ({_pct(m['separate'], m['bundled'])})  "
+              f"satisfied by: {sat}")
+        print(f"    uploads: {', '.join(m['uploads']) or '-'}")
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv: list[str]) -> int:
-    data_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA_DIR
+    parser = argparse.ArgumentParser(description="Validate the matter catalogue (and the 一件事 bundles).")
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--bundles", nargs="?", type=Path, const=DEFAULT_BUNDLES, default=None, metavar="PATH",
+                        help=f"also check the bundle definitions and print their reductions (default {DEFAULT_BUNDLES})")
+    args = parser.parse_args(argv[1:])
+    data_dir = args.data_dir
     rep = Report()
     boards = check_boards(data_dir, rep)
     depts = check_departments(data_dir, rep)
@@ -580,8 +929,9 @@ def main(argv: list[str]) -> int:
         rep.error("matters.json", "top level must be an array")
         matters = []
 
+    matter_codes = {m.get("code") for m in matters if isinstance(m, dict) and isinstance(m.get("code"), str)}
     for i, m in enumerate(matters):
-        check_matter(m, i, boards, depts, rep)
+        check_matter(m, i, boards, depts, rep, matter_codes)
 
     good = [m for m in matters if isinstance(m, dict)]
     codes = Counter(m.get("code") for m in good)
@@ -628,6 +978,7 @@ def main(argv: list[str]) -> int:
         rep.warn("departments.csv", f"department {d} is not used by any matter")
 
     ev = evaluate(good, rep)
+    bundle_results = check_bundles(args.bundles, good, depts, rep) if args.bundles else []
 
     print(f"boards: {len(boards)}  departments: {len(depts)}  matters: {len(good)} "
           f"(active {len(active)}, inactive {len(good) - len(active)})")
@@ -641,6 +992,8 @@ def main(argv: list[str]) -> int:
     print(f"matter types: {dict(types)}")
     if ev.get("evaluated"):
         print(f"rule sets evaluated with datalogic_py: {ev['evaluated']}")
+    if args.bundles:
+        print_bundles(bundle_results)
     for w in rep.warnings:
         print(w)
     for e in rep.errors:

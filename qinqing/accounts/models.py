@@ -89,6 +89,10 @@ class User(AbstractUser):
     def is_reviewer(self) -> bool:
         return self.has_role(Role.REVIEWER) and self.department_id is not None
 
+    @property
+    def is_agent(self) -> bool:
+        return self.has_role(Role.AGENT)
+
     def label(self) -> str:
         """Say who this is in an audit trail or timeline."""
         if self.is_enterprise and self.enterprise is not None:
@@ -114,3 +118,46 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
 
+
+
+class AuthorisationQuerySet(models.QuerySet["Authorisation"]):
+    def active(self) -> AuthorisationQuerySet:
+        """Granted, not revoked, not expired."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Authorisation(models.Model):
+    """An enterprise's authorisation for a government agent (代办员) to act on its behalf (政府替办)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="authorisations")
+    agent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="authorisations_held")
+    scope = models.CharField(_("scope"), max_length=200, blank=True,
+                             help_text=_("Bundle codes separated by commas; empty means every bundle."))
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = AuthorisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name = _("agent authorisation")
+        verbose_name_plural = _("agent authorisations")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} → {self.agent}"
+
+    def covers(self, bundle_code: str) -> bool:
+        """Tell whether this authorisation covers a bundle."""
+        codes = [c.strip() for c in self.scope.split(",") if c.strip()]
+        return not codes or bundle_code in codes
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()

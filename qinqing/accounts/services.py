@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.accounts.errors import USCC_REASONS, AccountInvalid
-from qinqing.accounts.models import ApiToken, Department, Enterprise, Role, User
+from qinqing.accounts.models import ApiToken, Authorisation, Department, Enterprise, Role, User
 from qinqing.audit.services import record_event
+from qinqing.core.errors import Forbidden
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.regions.models import Region
 
@@ -119,3 +120,48 @@ def user_for_token(key: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     return token.user
+
+
+def grant_authorisation(*, granted_by: User, agent: User, scope: str = "", days: int = 365) -> Authorisation:
+    """An enterprise authorises a government agent (代办员) to act for it; recorded and audited."""
+    if not granted_by.is_enterprise or granted_by.enterprise is None:
+        raise AccountInvalid(_("Only an enterprise account can authorise an agent."),
+                             errors={"agent": [_("Only an enterprise account can authorise an agent.")]})
+    if not agent.is_agent or not agent.is_active:
+        raise AccountInvalid(_("Choose a government agent."), errors={"agent": [_("Choose a government agent.")]})
+    if not 1 <= days <= 3 * 365:
+        raise AccountInvalid(_("Choose a period of 1 day to 3 years."),
+                             errors={"days": [_("Choose a period of 1 day to 3 years.")]})
+    with transaction.atomic():
+        authorisation = Authorisation.objects.create(
+            enterprise=granted_by.enterprise, agent=agent, scope=scope.strip(), granted_by=granted_by,
+            expires_at=timezone.now() + dt.timedelta(days=days),
+        )
+        record_event(actor=granted_by, action="authorisation.granted", obj=authorisation,
+                     after={"agent": agent.username, "scope": authorisation.scope,
+                            "expires_at": authorisation.expires_at.isoformat()})
+    return authorisation
+
+
+def revoke_authorisation(*, authorisation: Authorisation, user: User) -> Authorisation:
+    """The enterprise withdraws an agent's authorisation; the agent can no longer act for it."""
+    if not user.is_superuser and (not user.is_enterprise or user.enterprise_id != authorisation.enterprise_id):
+        raise Forbidden(_("Only the enterprise that granted it may revoke an authorisation."))
+    with transaction.atomic():
+        authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
+        if authorisation.revoked_at is not None:
+            return authorisation
+        authorisation.revoked_at = timezone.now()
+        authorisation.revoked_by = user
+        authorisation.save()
+        record_event(actor=user, action="authorisation.revoked", obj=authorisation,
+                     before={"revoked_at": None}, after={"revoked_at": authorisation.revoked_at.isoformat()})
+    return authorisation
+
+
+def active_authorisation(*, agent: User, enterprise: Enterprise, bundle_code: str = "") -> Authorisation | None:
+    """The agent's current authorisation from an enterprise covering a bundle, if any."""
+    for authorisation in Authorisation.objects.active().filter(agent=agent, enterprise=enterprise):
+        if not bundle_code or authorisation.covers(bundle_code):
+            return authorisation
+    return None

@@ -80,8 +80,11 @@ class CaseSummaryOut(Schema):
     id: int
     number: str
     status: str
-    matter: str
+    matter: str | None = None
     matter_name: str
+    bundle: str | None = None
+    step: str | None = None
+    parent_id: int | None = None
     enterprise: str
     submitted_at: dt.datetime
     due_at: dt.datetime
@@ -102,7 +105,14 @@ class EventOut(Schema):
     note: str
 
 
-class MaterialOut(Schema):
+class FromDataOut(Schema):
+    source: str
+    source_name: str
+    record: str
+    as_of: dt.datetime | None = None
+
+
+class CaseMaterialOut(Schema):
     id: int
     name: str
     requirement: str | None = None
@@ -110,6 +120,23 @@ class MaterialOut(Schema):
     size: int
     uploaded_at: dt.datetime
     for_supplement: bool
+    from_data: FromDataOut | None = None
+
+
+class RelativeOut(Schema):
+    id: int
+    number: str
+    status: str
+    step: str | None = None
+    matter: str | None = None
+    title: str
+    bundle: str | None = None
+    due_at: dt.datetime
+    decided_at: dt.datetime | None = None
+
+
+class ParentOut(RelativeOut):
+    steps: list[RelativeOut]
 
 
 class CaseOut(CaseSummaryOut):
@@ -120,7 +147,9 @@ class CaseOut(CaseSummaryOut):
     decision_note: str
     licence: LicenceOut | None = None
     events: list[EventOut]
-    materials: list[MaterialOut]
+    materials: list[CaseMaterialOut]
+    parent: ParentOut | None = None
+    children: list[RelativeOut] = []
 
 
 class DecisionIn(Schema):
@@ -242,6 +271,8 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
     """Download one material of a case the caller may see."""
     case = _visible_case(request, case_id)
     material = get_object_or_404(Material, pk=material_id, case=case)
+    if not material.file:
+        raise Http404  # a record held in shared data, not a file
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name,
                         content_type=material.content_type)
 

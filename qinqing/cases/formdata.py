@@ -90,6 +90,11 @@ def prefill_value(field: FormField, facts: Mapping[str, Fact]) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value.quantize(Decimal("0.01")))
+    if field.type == FormField.Type.CHOICE:
+        # Sources hold the words (工业用地); the form stores the choice's value (industrial).
+        for choice in field.choices or []:
+            if str(value) in (str(choice.get("value")), choice.get("label"), choice.get("label_en")):
+                return str(choice.get("value"))
     return value
 
 

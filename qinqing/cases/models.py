@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Enterprise
-from qinqing.cases.workflow import OPEN_STATUSES, Status
+from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.rules.models import RuleSetVersion
 
@@ -26,6 +26,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self.filter(enterprise_id=user.enterprise_id)
         if user.is_reviewer:
             return self.filter(matter__department_id=user.department_id)
+        if user.is_agent:
+            # An agent sees the cases of the enterprises that authorised it, while the authorisation lasts.
+            from qinqing.accounts.models import Authorisation
+
+            return self.filter(enterprise_id__in=Authorisation.objects.active().filter(agent=user)
+                               .values("enterprise_id"))
         return self.none()
 
     def open(self) -> CaseQuerySet:
@@ -34,7 +40,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 class Case(models.Model):
     number = models.CharField(_("case number"), max_length=32, unique=True)
-    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="cases")
+    # A bundle's parent case has no matter of its own: it carries the bundle's code and title.
+    matter = models.ForeignKey(Matter, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    step_key = models.CharField(_("bundle step"), max_length=32, blank=True)
+    bundle_code = models.CharField(_("bundle"), max_length=32, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="cases")
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acting_for = models.CharField(_("acting for"), max_length=128, blank=True)
@@ -78,12 +89,26 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def is_bundle(self) -> bool:
+        """A bundle's parent case (一件事)."""
+        return self.matter_id is None
+
+    @property
+    def display_title(self) -> str:
+        return self.matter.display_name if self.matter is not None else self.title
+
+    @property
     def is_overdue(self) -> bool:
-        return self.is_open and self.paused_at is None and timezone.now() > self.due_at
+        return self._clock_runs and timezone.now() > self.due_at
 
     def is_near_due(self, *, hours: int = 48) -> bool:
         remaining = (self.due_at - timezone.now()).total_seconds()
-        return self.is_open and self.paused_at is None and 0 <= remaining <= hours * 3600
+        return self._clock_runs and 0 <= remaining <= hours * 3600
+
+    @property
+    def _clock_runs(self) -> bool:
+        # A waiting or preparing child has no running clock; a parent's runs while any child's does.
+        return self.status in (*CLOCK_STATUSES, Status.IN_PROGRESS) and self.paused_at is None
 
 
 class CaseEvent(models.Model):
@@ -114,9 +139,15 @@ def _material_path(instance: Material, filename: str) -> str:
 
 
 class Material(models.Model):
+    """An uploaded document, or a record held in shared data that stands in for one (材料免提交)."""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
     requirement = models.ForeignKey(MaterialRequirement, null=True, blank=True, on_delete=models.PROTECT)
-    file = models.FileField(upload_to=_material_path, max_length=200)
+    file = models.FileField(upload_to=_material_path, max_length=200, blank=True)
+    data_source = models.CharField(_("data source"), max_length=32, blank=True)
+    data_source_name = models.CharField(_("data source name"), max_length=100, blank=True)
+    data_reference = models.CharField(_("record"), max_length=64, blank=True)
+    data_as_of = models.DateTimeField(_("record as of"), null=True, blank=True)
     stored_name = models.CharField(max_length=80)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
@@ -133,6 +164,10 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def from_data(self) -> bool:
+        return bool(self.data_source)
 
 
 class LicenceQuerySet(models.QuerySet["Licence"]):

@@ -49,7 +49,7 @@ def prefill_for(matter: Matter, uscc: str) -> dict[str, Any]:
 
 
 def cases_for(user: Any) -> QuerySet[Case]:
-    return Case.objects.visible_to(user).select_related("matter", "matter__department", "enterprise")
+    return Case.objects.visible_to(user).select_related("matter", "matter__department", "enterprise", "parent")
 
 
 def review_queue(user: Any) -> QuerySet[Case]:
@@ -96,11 +96,31 @@ def case_licence(case: Case) -> Licence | None:
 
 def case_summary(case: Case) -> dict[str, Any]:
     return {
-        "id": case.pk, "number": case.number, "status": case.status, "matter": case.matter.code,
-        "matter_name": case.matter.name, "enterprise": case.enterprise.uscc, "submitted_at": case.submitted_at,
+        "id": case.pk, "number": case.number, "status": case.status,
+        "matter": case.matter.code if case.matter else None,
+        "matter_name": case.matter.name if case.matter else case.title,
+        "bundle": case.bundle_code or None, "step": case.step_key or None, "parent_id": case.parent_id,
+        "enterprise": case.enterprise.uscc, "submitted_at": case.submitted_at,
         "due_at": case.due_at, "statutory_due_at": case.statutory_due_at, "decided_at": case.decided_at,
         "overdue": case.is_overdue, "paused": case.paused_at is not None,
     }
+
+
+def _relative(case: Case) -> dict[str, Any]:
+    return {"id": case.pk, "number": case.number, "status": case.status, "step": case.step_key or None,
+            "matter": case.matter.code if case.matter else None, "title": case.display_title,
+            "bundle": case.bundle_code or None, "due_at": case.due_at, "decided_at": case.decided_at}
+
+
+def case_relatives(case: Case) -> dict[str, Any]:
+    """A bundle's parent lists its children; a child names its parent and its sibling steps."""
+    if case.is_bundle:
+        children = case.children.select_related("matter").order_by("id")
+        return {"parent": None, "children": [_relative(c) for c in children]}
+    if case.parent_id is not None and case.parent is not None:
+        siblings = case.parent.children.select_related("matter").order_by("id")
+        return {"parent": {**_relative(case.parent), "steps": [_relative(c) for c in siblings]}, "children": []}
+    return {"parent": None, "children": []}
 
 
 def case_detail(case: Case) -> dict[str, Any]:
@@ -121,9 +141,12 @@ def case_detail(case: Case) -> dict[str, Any]:
         "materials": [
             {"id": m.pk, "name": m.original_name, "requirement": m.requirement.code if m.requirement else None,
              "content_type": m.content_type, "size": m.size, "uploaded_at": m.uploaded_at,
-             "for_supplement": m.for_supplement}
+             "for_supplement": m.for_supplement,
+             "from_data": {"source": m.data_source, "source_name": m.data_source_name,
+                           "record": m.data_reference, "as_of": m.data_as_of} if m.data_source else None}
             for m in case.materials.select_related("requirement")
         ],
+        **case_relatives(case),
     }
 
 

@@ -25,18 +25,28 @@ from qinqing.cases.errors import (
 )
 from qinqing.cases.formdata import clean_form_data, rule_facts
 from qinqing.cases.models import Case, CaseEvent, Licence, Material
+from qinqing.cases.signals import case_closed
 from qinqing.cases.signing import sign
 from qinqing.cases.uploads import CheckedUpload
-from qinqing.cases.workflow import Status, can_transition
+from qinqing.cases.workflow import CLOSED_STATUSES, Status, can_transition
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core.calendar import CALENDAR_DAYS, add_limit, working_days_between
-from qinqing.datahub.queries import fact_values, facts_for
+from qinqing.datahub.queries import fact_values, facts_for, find_material_record
+from qinqing.datahub.services import record_licence
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
 from qinqing.rules.engine import APPROVE, Verdict, evaluate
 from qinqing.rules.services import parsed_version
 
 Upload = tuple[str, CheckedUpload]  # (requirement code or "", checked file)
+FORM = "form"  # MaterialRequirement.satisfied_by: the online form itself is this material
+
+
+def _matter(case: Case) -> Matter:
+    """The case's matter; a bundle's parent case has none and is acted on through its steps."""
+    if case.matter is None:
+        raise TransitionRefused(_("This is a 一件事: act on its steps."))
+    return case.matter
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, suppl
     uploads = list(uploads)
     if not uploads:
         return []
-    requirements = {r.code: r for r in case.matter.materials.all()}
+    requirements = {r.code: r for r in _matter(case).materials.all()}
     stored = []
     for code, upload in uploads:
         requirement = requirements.get(code) if code else None
@@ -90,9 +100,26 @@ def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, suppl
     return stored
 
 
+def attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
+                  stored_file: str = "") -> Material:
+    """Add one checked upload to a case; `stored_file` reuses a file already stored for a sibling case."""
+    material = Material(
+        case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
+        content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
+    )
+    if stored_file:
+        material.file.name = stored_file
+    else:
+        material.file.save(upload.stored_name, ContentFile(upload.content), save=False)
+    material.save()
+    return material
+
+
 def missing_materials(case: Case, requirements: list[MaterialRequirement] | None = None) -> list[MaterialRequirement]:
-    """Required materials with no upload yet."""
-    required = [r for r in (case.matter.materials.all() if requirements is None else requirements) if r.required]
+    """Required materials with neither an upload nor a shared-data record yet."""
+    assert case.matter is not None
+    required = [r for r in (_matter(case).materials.all() if requirements is None else requirements)
+                if r.required and r.satisfied_by != FORM]
     if not required:
         return []
     have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
@@ -127,18 +154,12 @@ def submit_case(
     now = timezone.now()
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                number=_number(now), matter=matter, enterprise=enterprise, applicant=applicant,
-                acting_for=acting_for, status=Status.SUBMITTED, data=cleaned, prefill_sources=sources,
-                submitted_at=now, due_at=add_limit(now, matter.promised_limit, matter.promised_unit),
-                statutory_due_at=add_limit(now, matter.statutory_limit, matter.statutory_unit),
-                idempotency_key=idempotency_key, request_fingerprint=fingerprint,
-            )
-            CaseEvent.objects.create(
-                case=case, actor=applicant, actor_label=applicant.label(), acting_for=acting_for,
-                action="submitted", to_status=Status.SUBMITTED,
+            case = open_case(
+                matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
+                acting_for=acting_for, now=now, idempotency_key=idempotency_key, fingerprint=fingerprint,
             )
             _store_materials(case, uploads, applicant, supplement=False)
+            attach_data_materials(case, requirements, actor=applicant)
             verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
                                             requirements=requirements)
             record_event(
@@ -164,10 +185,118 @@ def _replay(existing: Case, fingerprint: str) -> Case:
     return existing
 
 
+def new_number(now: dt.datetime | None = None) -> str:
+    """A fresh case number: QQ + local date + 8 hex digits."""
+    return _number(now or timezone.now())
+
+
+def open_case(
+    *, matter: Matter | None, enterprise: Any, applicant: User, data: Mapping[str, Any],
+    sources: Mapping[str, Any], now: dt.datetime, acting_for: str = "", status: str = Status.SUBMITTED,
+    idempotency_key: str = "", fingerprint: str = "", parent: Case | None = None, step_key: str = "",
+    bundle_code: str = "", title: str = "", due_at: dt.datetime | None = None,
+    statutory_due_at: dt.datetime | None = None,
+) -> Case:
+    """Store a case row and its first timeline event; the caller owns the transaction."""
+    if matter is not None:
+        due_at = due_at or add_limit(now, matter.promised_limit, matter.promised_unit)
+        statutory_due_at = statutory_due_at or add_limit(now, matter.statutory_limit, matter.statutory_unit)
+    assert due_at is not None and statutory_due_at is not None
+    case = Case.objects.create(
+        number=_number(now), matter=matter, enterprise=enterprise, applicant=applicant,
+        acting_for=acting_for, status=status, data=dict(data), prefill_sources=dict(sources),
+        submitted_at=now, due_at=due_at, statutory_due_at=statutory_due_at,
+        idempotency_key=idempotency_key, request_fingerprint=fingerprint, parent=parent, step_key=step_key,
+        bundle_code=bundle_code, title=title,
+    )
+    action = {str(Status.WAITING): "waiting", str(Status.IN_PROGRESS): "bundle_submitted"}.get(status, "submitted")
+    CaseEvent.objects.create(
+        case=case, actor=applicant, actor_label=applicant.label(), acting_for=acting_for,
+        action=action, to_status=status,
+    )
+    return case
+
+
+def attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement], *, actor: User) -> list[Material]:
+    """Satisfy material requirements from records government already holds (材料免提交).
+
+    A requirement with `satisfied_by` naming a datahub source (or a licence the platform issued)
+    gets a Material that points at the record instead of a file. Nothing is added for a
+    requirement already met by an upload.
+    """
+    have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
+    added: list[Material] = []
+    for requirement in requirements:
+        if not requirement.satisfied_by or requirement.satisfied_by == FORM or requirement.pk in have:
+            continue
+        record = find_material_record(case.enterprise.uscc, requirement.satisfied_by)
+        if record is None:
+            continue
+        added.append(Material.objects.create(
+            case=case, requirement=requirement, stored_name="", original_name=record.title or requirement.name,
+            content_type="", size=0, sha256="", uploaded_by=actor, data_source=record.source,
+            data_source_name=record.source_name, data_reference=record.key, data_as_of=record.as_of,
+        ))
+    if added:
+        CaseEvent.objects.create(
+            case=case, actor=None, actor_label=str(_("Shared data")), action="materials_from_data",
+            note="、".join(f"{m.requirement.name if m.requirement else m.original_name}（{m.data_source_name}）"
+                          for m in added),
+        )
+    return added
+
+
+def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str, Any],
+               sources: Mapping[str, Any], acting_for: str = "", note: str = "") -> Verdict | None:
+    """Start a waiting or prepared child case now: the clock starts, then the rules may decide it.
+
+    The caller owns the transaction and has validated `data` against the matter's form.
+    """
+    matter = _matter(case)
+    now = timezone.now()
+    case.data = dict(data)
+    case.prefill_sources = dict(sources)
+    case.submitted_at = now
+    case.due_at = add_limit(now, matter.promised_limit, matter.promised_unit)
+    case.statutory_due_at = add_limit(now, matter.statutory_limit, matter.statutory_unit)
+    if acting_for:
+        case.acting_for = acting_for
+    _move(case, Status.SUBMITTED, actor=actor, action=action, note=note, acting_for=case.acting_for)
+    case.save()
+    fields = list(matter.fields.all())
+    requirements = list(matter.materials.all())
+    attach_data_materials(case, requirements, actor=actor or case.applicant)
+    facts = fact_values(facts_for(case.enterprise.uscc))
+    verdict = _decide_automatically(case, fields=fields, cleaned=case.data, facts=facts, requirements=requirements)
+    record_event(
+        actor=actor, action="case.started", obj=case, acting_for=case.acting_for,
+        after={"number": case.number, "matter": matter.code, "status": case.status,
+               "verdict": verdict.outcome if verdict else None},
+        rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
+    )
+    _notify_submission(case)
+    return verdict
+
+
+def move_case(case: Case, target: str, *, actor: User | None, action: str, note: str = "",
+              acting_for: str = "") -> None:
+    """Change a case's status through the transition table, record it, save; the caller owns the transaction."""
+    before = _snapshot(case)
+    _move(case, target, actor=actor, action=action, note=note, acting_for=acting_for)
+    if target in CLOSED_STATUSES:
+        case.decided_at = case.decided_at or timezone.now()
+        case.paused_at = None
+    case.save()
+    record_event(actor=actor, action=f"case.{action}", obj=case, before=before, after=_snapshot(case),
+                 acting_for=acting_for)
+    if target in CLOSED_STATUSES:
+        case_closed.send(sender=Case, case=case)
+
+
 def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str, Any],
                           facts: dict[str, Any], requirements: list[MaterialRequirement]) -> Verdict | None:
     """Evaluate the matter's current rule set; approve and issue at once when every condition passes."""
-    matter = case.matter
+    matter = _matter(case)
     if not matter.is_automatic or matter.rule_set is None:
         return None
     version = matter.rule_set.current_version()
@@ -188,6 +317,7 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
         case.decided_at = timezone.now()
         case.save()
         _issue_licence(case)
+        case_closed.send(sender=Case, case=case)
     else:
         _move(case, Status.UNDER_REVIEW, actor=None, action="referred",
               note="；".join(payload["reasons"]))
@@ -199,14 +329,14 @@ def _notify_submission(case: Case) -> None:
     if case.status == Status.APPROVED:
         return  # the licence notice says it all: approved in seconds, licence ready
     notify(recipient=case.applicant, kind=Notification.Kind.CASE_RECEIVED,
-           title=_("Received: %(matter)s") % {"matter": case.matter.name},
+           title=_("Received: %(matter)s") % {"matter": _matter(case).name},
            body=_("Case %(number)s was received; promised decision by %(due)s.")
            % {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")},
            link=_link(case))
 
 
 def _issue_licence(case: Case) -> Licence:
-    matter = case.matter
+    matter = _matter(case)
     issued = case.decided_at or timezone.now()
     valid_until = None
     if matter.licence_valid_years:
@@ -229,6 +359,8 @@ def _issue_licence(case: Case) -> Licence:
     )
     CaseEvent.objects.create(case=case, actor=None, actor_label=matter.department.name, action="licence_issued",
                              note=number)
+    record_licence(uscc=case.enterprise.uscc, number=number, matter_code=matter.code, title=matter.licence_name,
+                   issued_at=issued, valid_until=valid_until, status=Licence.Status.VALID)
     notify(recipient=case.applicant, kind=Notification.Kind.LICENCE_ISSUED,
            title=_("Approved, licence issued: %(title)s") % {"title": matter.licence_name},
            body=_("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download.")
@@ -241,7 +373,7 @@ def _locked(case: Case) -> Case:
 
 
 def _require_reviewer(case: Case, reviewer: User) -> None:
-    if not (reviewer.is_reviewer and reviewer.department_id == case.matter.department_id) and not reviewer.is_superuser:
+    if not (reviewer.is_reviewer and reviewer.department_id == _matter(case).department_id) and not reviewer.is_superuser:
         raise TransitionRefused(_("Only a reviewer of the responsible department may decide this case."))
 
 
@@ -257,6 +389,7 @@ def approve_case(*, case: Case, reviewer: User, note: str = "") -> Case:
         case.save()
         _issue_licence(case)
         record_event(actor=reviewer, action="case.approved", obj=case, before=before, after=_snapshot(case))
+        case_closed.send(sender=Case, case=case)
     return case
 
 
@@ -273,8 +406,9 @@ def reject_case(*, case: Case, reviewer: User, note: str) -> Case:
         case.decision_note = note
         case.save()
         record_event(actor=reviewer, action="case.rejected", obj=case, before=before, after=_snapshot(case))
+        case_closed.send(sender=Case, case=case)
         notify(recipient=case.applicant, kind=Notification.Kind.DECISION,
-               title=_("Not approved: %(matter)s") % {"matter": case.matter.name},
+               title=_("Not approved: %(matter)s") % {"matter": _matter(case).name},
                body=_("Case %(number)s was not approved: %(note)s") % {"number": case.number, "note": note},
                link=_link(case))
     return case
@@ -295,7 +429,7 @@ def request_supplement(*, case: Case, reviewer: User, note: str) -> Case:
         record_event(actor=reviewer, action="case.supplement_requested", obj=case, before=before,
                      after=_snapshot(case))
         notify(recipient=case.applicant, kind=Notification.Kind.SUPPLEMENT_REQUESTED,
-               title=_("Supplement requested: %(matter)s") % {"matter": case.matter.name},
+               title=_("Supplement requested: %(matter)s") % {"matter": _matter(case).name},
                body=note, link=_link(case))
     return case
 
@@ -323,8 +457,8 @@ def add_materials(*, case: Case, user: User, uploads: Iterable[Upload]) -> list[
         names = "、".join(m.original_name for m in stored)
         if supplementing and case.paused_at is not None:
             now = timezone.now()
-            case.due_at = _shift(case.due_at, case.paused_at, now, case.matter.promised_unit)
-            case.statutory_due_at = _shift(case.statutory_due_at, case.paused_at, now, case.matter.statutory_unit)
+            case.due_at = _shift(case.due_at, case.paused_at, now, _matter(case).promised_unit)
+            case.statutory_due_at = _shift(case.statutory_due_at, case.paused_at, now, _matter(case).statutory_unit)
             case.paused_at = None
             _move(case, Status.UNDER_REVIEW, actor=user, action="supplemented", note=names)
         else:
@@ -348,6 +482,7 @@ def withdraw_case(*, case: Case, user: User, note: str = "") -> Case:
         case.decided_at = timezone.now()
         case.save()
         record_event(actor=user, action="case.withdrawn", obj=case, before=before, after=_snapshot(case))
+        case_closed.send(sender=Case, case=case)
     return case
 
 
@@ -363,6 +498,9 @@ def revoke_licence(*, licence: Licence, actor: User, reason: str) -> Licence:
         licence.revoked_at = timezone.now()
         licence.revoke_reason = reason
         licence.save()
+        record_licence(uscc=licence.enterprise.uscc, number=licence.number, matter_code=licence.matter.code,
+                       title=licence.title, issued_at=licence.issued_at, valid_until=licence.valid_until,
+                       status=Licence.Status.REVOKED)
         record_event(actor=actor, action="licence.revoked", obj=licence, before={"status": "valid"},
                      after={"status": "revoked", "reason": reason})
     return licence

@@ -88,7 +88,8 @@ def _new_key(request: HttpRequest) -> str:
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    cases = cases_for(request.user)[:300]
+    # Steps of a 一件事 are listed on the bundle's own progress page.
+    cases = cases_for(request.user).filter(parent__isnull=True)[:300]
     return render(request, "cases/my_cases.html", {"cases": cases})
 
 
@@ -96,12 +97,14 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One case: status, deadlines, decision with reasons, timeline, materials, licence."""
     case = get_object_or_404(cases_for(request.user).select_related("rule_set_version"), pk=pk)
+    if case.is_bundle:
+        return redirect(f"/bundles/cases/{case.pk}/")
     user: Any = request.user
     return render(request, "cases/detail.html", {
         "case": case, "view": case_detail(case), "decision": decision_summary(case),
         "licence": case_licence(case), "is_owner": user.is_enterprise and case.enterprise_id == user.enterprise_id,
         "is_reviewer": user.is_reviewer, "missing": services.missing_materials(case),
-        "requirements": case.matter.materials.all(), "accepted": ACCEPTED_LABEL, "mark": due_marks(case),
+        "requirements": case.matter.materials.all() if case.matter else [], "accepted": ACCEPTED_LABEL, "mark": due_marks(case),
     })
 
 

@@ -13,6 +13,14 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # A child case of a bundle (一件事):
+    WAITING = "waiting", _("Waiting for earlier steps")
+    PREPARING = "preparing", _("Being prepared by the agent")
+    CANCELLED = "cancelled", _("Not started")
+    # The parent case of a bundle:
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed, not every step approved")
 
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -23,11 +31,23 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.APPROVED: set(),
     Status.REJECTED: set(),
     Status.WITHDRAWN: set(),
+    # Child cases: wait for their prerequisites, then start by themselves or through the agent.
+    Status.WAITING: {Status.SUBMITTED, Status.PREPARING, Status.CANCELLED},
+    Status.PREPARING: {Status.SUBMITTED, Status.CANCELLED},
+    Status.CANCELLED: set(),
+    # Parent cases close when every child has closed.
+    Status.IN_PROGRESS: {Status.COMPLETED, Status.CLOSED, Status.WITHDRAWN},
+    Status.COMPLETED: set(),
+    Status.CLOSED: set(),
 }
 
-OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.SUPPLEMENT_REQUESTED)
+OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.SUPPLEMENT_REQUESTED, Status.WAITING,
+                 Status.PREPARING, Status.IN_PROGRESS)
 QUEUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
-CLOSED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+CLOSED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED, Status.COMPLETED,
+                   Status.CLOSED)
+# Statuses in which a case's deadline clock runs.
+CLOCK_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -46,6 +66,15 @@ ACTION_LABELS = {
     "materials_added": _("Materials added"),
     "withdrawn": _("Withdrawn by the applicant"),
     "licence_issued": _("E-licence issued"),
+    "bundle_submitted": _("一件事 application submitted"),
+    "waiting": _("Waiting for earlier steps"),
+    "started": _("Started: earlier steps approved"),
+    "prepared": _("Prepared and submitted by the agent"),
+    "handed_to_agent": _("Handed to the agent to prepare"),
+    "cancelled": _("Not started: an earlier step was not approved"),
+    "completed": _("Every step approved"),
+    "closed": _("Closed"),
+    "materials_from_data": _("Materials supplied from shared data"),
 }
 
 

@@ -13,7 +13,7 @@ class FormFieldInline(admin.TabularInline[FormField, Matter]):
 class MaterialInline(admin.TabularInline[MaterialRequirement, Matter]):
     model = MaterialRequirement
     extra = 0
-    fields = ["order", "code", "name", "name_en", "required", "note"]
+    fields = ["order", "code", "name", "name_en", "required", "satisfied_by", "note"]
 
 
 @admin.register(Matter)

@@ -26,6 +26,7 @@ class MaterialOut(Schema):
     name: str
     required: bool
     note: str
+    satisfied_by: str = ""  # "" upload; "form"; a data source; licences:<MATTER-CODE>
 
 
 class ChoiceOut(Schema):
@@ -93,7 +94,8 @@ def matter_detail(m: Matter) -> dict[str, Any]:
     return {
         **matter_summary(m),
         "materials": [
-            {"code": r.code, "name": r.name, "required": r.required, "note": r.note} for r in m.materials.all()
+            {"code": r.code, "name": r.name, "required": r.required, "note": r.note, "satisfied_by": r.satisfied_by}
+            for r in m.materials.all()
         ],
         "form": [
             {"key": f.key, "label": f.label, "type": f.type, "required": f.required,

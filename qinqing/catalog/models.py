@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -134,8 +137,44 @@ class FormField(models.Model):
         return _localised(self.label, self.label_en)
 
 
+# What can stand in for an uploaded material ("satisfied by shared data"): the online form itself,
+# a shared-data source, or an e-licence the platform issued for another matter (licences:<MATTER-CODE>).
+SATISFIED_BY_FORM = "form"
+SATISFIED_BY_SOURCES = (
+    "market_registry", "land_contracts", "project_codes", "social_insurance", "housing_fund",
+    "tax_registration", "qualifications",
+)
+SATISFIED_BY_LICENCE = "licences:"
+_MATTER_CODE = re.compile(r"^[A-Z]{2,8}-\d{3}$")
+
+
+def satisfied_by_problem(value: str, matter_codes: Collection[str] | None = None) -> str:
+    """Why `value` is not a valid MaterialRequirement.satisfied_by, or "" when it is.
+
+    Valid: "" (upload needed), "form", a source code, or "licences:<MATTER-CODE>" (of a known matter
+    when `matter_codes` is given).
+    """
+    if value in ("", SATISFIED_BY_FORM) or value in SATISFIED_BY_SOURCES:
+        return ""
+    if value.startswith(SATISFIED_BY_LICENCE):
+        code = value[len(SATISFIED_BY_LICENCE):]
+        if not _MATTER_CODE.match(code):
+            return f"{code!r} is not a matter code"
+        if matter_codes is not None and code not in matter_codes:
+            return f"no matter {code}"
+        return ""
+    choices = ", ".join(SATISFIED_BY_SOURCES)
+    return f'unknown value {value!r} (use "", "form", licences:<MATTER-CODE> or one of {choices})'
+
+
+def validate_satisfied_by(value: str) -> None:
+    problem = satisfied_by_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 class MaterialRequirement(models.Model):
-    """A document the applicant must (or may) upload."""
+    """A document the applicant must (or may) upload, unless something the platform holds satisfies it."""
 
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="materials")
     code = models.SlugField(_("code"), max_length=64)
@@ -143,6 +182,13 @@ class MaterialRequirement(models.Model):
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     required = models.BooleanField(_("required"), default=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    satisfied_by = models.CharField(
+        _("satisfied by shared data"), max_length=64, blank=True, validators=[validate_satisfied_by],
+        help_text=_('Empty: the applicant uploads it. "form": the online form is this material. A data source '
+                    '(market_registry, land_contracts, project_codes, social_insurance, housing_fund, '
+                    'tax_registration, qualifications), or licences:<MATTER-CODE> for an e-licence the platform '
+                    'issued for that matter.'),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -157,3 +203,16 @@ class MaterialRequirement(models.Model):
     @property
     def display_name(self) -> str:
         return _localised(self.name, self.name_en)
+
+    def clean(self) -> None:
+        super().clean()
+        value = self.satisfied_by or ""
+        if value.startswith(SATISFIED_BY_LICENCE) and not satisfied_by_problem(value):
+            code = value[len(SATISFIED_BY_LICENCE):]
+            if not Matter.objects.filter(code=code).exists():
+                raise ValidationError({"satisfied_by": _("No matter has the code %(code)s.") % {"code": code}})
+
+    @property
+    def needs_upload(self) -> bool:
+        """True when the applicant has to upload it (nothing the platform holds satisfies it)."""
+        return not self.satisfied_by

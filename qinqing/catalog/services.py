@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from qinqing.accounts.models import Department
-from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter
+from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter, satisfied_by_problem
 from qinqing.rules.models import RuleSet
 from qinqing.rules.services import publish_rule_set_version
 
@@ -27,6 +27,10 @@ def matter_rows() -> list[dict[str, Any]]:
     with (DATA / "matters.json").open(encoding="utf-8") as handle:
         rows: list[dict[str, Any]] = json.load(handle)
     return rows
+
+
+class CatalogDataError(ValueError):
+    """The data files describe something the catalog cannot hold."""
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -48,6 +52,7 @@ def load_catalog() -> dict[str, int]:
         )
     published = 0
     rows = matter_rows()
+    _check_satisfied_by(rows)
     for row in rows:
         matter, _ = Matter.objects.update_or_create(
             code=row["code"],
@@ -96,13 +101,26 @@ def _sync_fields(matter: Matter, fields: list[dict[str, Any]]) -> None:
     matter.fields.exclude(key__in=keep).delete()
 
 
+def _check_satisfied_by(rows: list[dict[str, Any]]) -> None:
+    """Refuse a material whose satisfied_by is not "", "form", a known source or licences:<known matter>."""
+    codes = {row["code"] for row in rows}
+    problems = []
+    for row in rows:
+        for m in row.get("materials", []):
+            problem = satisfied_by_problem(m.get("satisfied_by") or "", codes)
+            if problem:
+                problems.append(f"{row['code']} material {m['code']}: satisfied_by {problem}")
+    if problems:
+        raise CatalogDataError("; ".join(problems))
+
+
 def _sync_materials(matter: Matter, materials: list[dict[str, Any]]) -> None:
     keep = []
     for order, m in enumerate(materials):
         MaterialRequirement.objects.update_or_create(
             matter=matter, code=m["code"],
             defaults={"name": m["name"], "name_en": m.get("name_en", ""), "required": m.get("required", True),
-                      "note": m.get("note", ""), "order": order},
+                      "note": m.get("note", ""), "satisfied_by": m.get("satisfied_by") or "", "order": order},
         )
         keep.append(m["code"])
     matter.materials.exclude(code__in=keep).delete()

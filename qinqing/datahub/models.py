@@ -2,35 +2,125 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from qinqing.accounts.models import Authorisation
+from qinqing.datahub.rows import SourceDefinitionError, field_specs
+
+EVERY_STAFF = "*"
 
 
 class Source(models.Model):
-    """A department system that supplies records (the market-supervision registry, …)."""
+    """A department system that supplies records, described as data: its fields, key and readers."""
+
+    class Adapter(models.TextChoices):
+        TABLE = "table", _("Generic table")
+        REGISTRY = "registry", _("Market-supervision registry table")
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    department_code = models.CharField(_("supplying department code"), max_length=16, blank=True)
     department_name = models.CharField(_("supplying department"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    fact_prefix = models.SlugField(_("fact prefix"), max_length=32, unique=True,
+                                   help_text=_("Facts are named <prefix>.<field>, e.g. land.area."))
+    provides_facts = models.BooleanField(
+        _("provides facts"), default=True,
+        help_text=_("The most recent record gives prefill and rule facts; off for sources of many records."),
+    )
+    fields = models.JSONField(
+        _("fields"), default=list, blank=True,
+        help_text=_("A list of {name, label, label_en, type: text|integer|decimal|date, required, max_length}."),
+    )
+    key_field = models.CharField(_("key field"), max_length=32, help_text=_("The field identifying a record."))
+    category_field = models.CharField(_("category field"), max_length=32, blank=True)
+    title_field = models.CharField(_("title field"), max_length=32, blank=True)
+    readers = models.JSONField(
+        _("readers"), default=list, blank=True,
+        help_text=_('Department codes whose staff may read this source, or ["*"] for all government staff.'),
+    )
+    adapter = models.CharField(_("adapter"), max_length=32, choices=Adapter.choices, default=Adapter.TABLE)
+    last_imported_at = models.DateTimeField(_("last imported at"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["order", "code"]
         verbose_name = _("data source")
         verbose_name_plural = _("data sources")
 
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Check the field definitions an import and the prefill names depend on."""
+        try:
+            specs = field_specs(self)
+        except SourceDefinitionError as exc:
+            raise ValidationError({"fields": str(exc)}) from exc
+        names = {spec.name for spec in specs}
+        for attr in ("key_field", "category_field", "title_field"):
+            value = getattr(self, attr)
+            if value and value not in names:
+                raise ValidationError({attr: _("Not one of the source's fields.")})
+        readers = self.readers
+        if not isinstance(readers, list) or not all(isinstance(r, str) for r in readers):
+            raise ValidationError({"readers": _('Enter a list of department codes, or ["*"].')})
+
+    def display_name(self, english: bool = False) -> str:
+        return (self.name_en if english else "") or self.name
+
+    def readable_by_staff(self, user: Any) -> bool:
+        """Tell whether a government staff member may read this source for any enterprise."""
+        if getattr(user, "kind", None) != "staff":
+            return False
+        readers = self.readers or []
+        if EVERY_STAFF in readers:
+            return True
+        department = getattr(user, "department", None) if getattr(user, "department_id", None) else None
+        return department is not None and department.code in readers
+
+
+def _authorised_usccs(user: Any) -> models.QuerySet[Any]:
+    return Authorisation.objects.active().filter(agent=user).values("enterprise__uscc")
+
+
+def may_read_all_sources_of(user: Any, uscc: str) -> bool:
+    """Tell whether a user sees every source of one enterprise: itself, its authorised agent, a superuser."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    if user.is_enterprise:
+        return bool(user.enterprise.uscc == uscc)
+    if user.is_agent:
+        return Authorisation.objects.active().filter(agent=user, enterprise__uscc=uscc).exists()
+    return False
+
+
+def _visible(queryset: Any, user: Any) -> Any:
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    if user.is_enterprise:
+        return queryset.filter(uscc=user.enterprise.uscc)
+    readable = [s.pk for s in Source.objects.all() if s.readable_by_staff(user)]
+    scope = Q(source_id__in=readable)
+    if user.is_agent:
+        scope |= Q(uscc__in=_authorised_usccs(user))
+    return queryset.filter(scope)
+
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
-    def visible_to(self, user: object) -> RegistryRecordQuerySet:
-        enterprise = getattr(user, "enterprise", None)
-        if getattr(user, "is_superuser", False):
-            return self
-        if enterprise is not None:
-            return self.filter(uscc=enterprise.uscc)
-        return self.none()
+    def visible_to(self, user: Any) -> RegistryRecordQuerySet:
+        """Scope like DataRecord: own enterprise, reader departments, authorised agents, superusers."""
+        return _visible(self, user)
 
 
 class RegistryRecord(models.Model):
@@ -65,3 +155,33 @@ class RegistryRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.uscc}）"
+
+
+class DataRecordQuerySet(models.QuerySet["DataRecord"]):
+    def visible_to(self, user: Any) -> DataRecordQuerySet:
+        """Scope to an enterprise's own records, its department's sources for staff, and an agent's mandates."""
+        return _visible(self, user)
+
+
+class DataRecord(models.Model):
+    """One record of a generic source (a land contract, a tax registration, …); values in `data`."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
+    key = models.CharField(_("key"), max_length=64)
+    category = models.CharField(_("category"), max_length=64, blank=True, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    data = models.JSONField(_("data"), default=dict)
+    as_of = models.DateTimeField(_("as of"))
+    imported_at = models.DateTimeField(_("imported at"))
+
+    objects = DataRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "key"]
+        verbose_name = _("data record")
+        verbose_name_plural = _("data records")
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="datahub_record_source_key")]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.key}）"

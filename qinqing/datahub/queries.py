@@ -1,4 +1,4 @@
-"""Facts government already holds about an enterprise, each with its provenance."""
+"""Facts and records government already holds about an enterprise, each with its provenance."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from qinqing.datahub.models import RegistryRecord
+from qinqing.accounts.models import Department, Enterprise
+from qinqing.core.errors import NotFound
+from qinqing.core.ids import InvalidUSCC, validate_uscc
+from qinqing.datahub.adapters import Record, TableAdapter, adapter_for
+from qinqing.datahub.models import DataRecord, RegistryRecord, Source, may_read_all_sources_of
+from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, typed_value
 
-REGISTRY_FACTS = (
-    "uscc", "name", "legal_representative", "registered_capital", "industry_code", "industry_name",
-    "address", "region_code", "established_on", "status", "entity_type",
-)
-DERIVED_FACTS = ("years_established",)
+REGISTRY = "market_registry"
+FORM = "form"  # a material requirement met by the online form itself, never by a record
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,34 @@ class Fact:
     as_of: dt.datetime
 
 
+@dataclass(frozen=True)
+class Holding:
+    """What one source holds about one enterprise, newest record first."""
+
+    source: Source
+    fields: list[FieldSpec]
+    records: list[Record]
+
+    @property
+    def as_of(self) -> dt.datetime:
+        return max(r.as_of for r in self.records)
+
+
+def _specs(source: Source) -> list[FieldSpec]:
+    try:
+        return field_specs(source)
+    except SourceDefinitionError:
+        return []
+
+
 def all_fact_names() -> list[str]:
-    """Every fact name a form prefill or a rule may read from shared data."""
-    return [f"registry.{name}" for name in (*REGISTRY_FACTS, *DERIVED_FACTS)]
+    """Every fact name a form prefill or a rule may read from shared data ("<prefix>.<field>")."""
+    names: list[str] = []
+    for source in Source.objects.filter(provides_facts=True).order_by("code"):
+        names += [f"{source.fact_prefix}.{spec.name}" for spec in _specs(source)]
+        if source.code == REGISTRY:
+            names.append(f"{source.fact_prefix}.years_established")
+    return names
 
 
 def _years_since(day: dt.date, today: dt.date) -> int:
@@ -37,24 +66,46 @@ def _years_since(day: dt.date, today: dt.date) -> int:
     return years
 
 
+def _records_by_source(sources: list[Source], uscc: str) -> dict[str, list[Record]]:
+    """Ask each source's adapter for its records, newest first; the generic table's in one query."""
+    out: dict[str, list[Record]] = {}
+    in_table: dict[int, Source] = {}
+    for source in sources:
+        adapter = adapter_for(source)
+        if type(adapter) is TableAdapter:
+            in_table[source.pk] = source
+            out[source.code] = []
+        else:
+            out[source.code] = sorted(adapter.records_for(source, uscc), key=lambda r: r.as_of, reverse=True)
+    if in_table:
+        for row in DataRecord.objects.filter(uscc=uscc, source_id__in=list(in_table)).order_by("-as_of", "-id"):
+            source = in_table[row.source_id]
+            out[source.code].append(TableAdapter.record(source, row))
+    return out
+
+
 def facts_for(uscc: str) -> dict[str, Fact]:
-    """Return "registry.<name>" → Fact for one enterprise; empty when no source holds it."""
-    record = RegistryRecord.objects.select_related("source").filter(uscc=uscc).first()
-    if record is None:
-        return {}
-    source = record.source
+    """Return "<prefix>.<field>" → Fact from each source's most recent record; empty when none holds any."""
+    sources = list(Source.objects.filter(provides_facts=True))
+    records = _records_by_source(sources, uscc)
     out: dict[str, Fact] = {}
-    for name in REGISTRY_FACTS:
-        out[f"registry.{name}"] = Fact(getattr(record, name), source.code, source.name, record.as_of)
-    today = timezone.localdate()
-    out["registry.years_established"] = Fact(
-        _years_since(record.established_on, today), source.code, source.name, record.as_of
-    )
+    for source in sources:
+        found = records.get(source.code)
+        if not found:
+            continue
+        latest = found[0]
+        for spec in _specs(source):
+            value = typed_value(spec, latest.data.get(spec.name))
+            out[f"{source.fact_prefix}.{spec.name}"] = Fact(value, source.code, source.name, latest.as_of)
+        established = out.get(f"{source.fact_prefix}.established_on")
+        if source.code == REGISTRY and established is not None and isinstance(established.value, dt.date):
+            out[f"{source.fact_prefix}.years_established"] = Fact(
+                _years_since(established.value, timezone.localdate()), source.code, source.name, latest.as_of)
     return out
 
 
 def fact_values(facts: dict[str, Fact]) -> dict[str, Any]:
-    """Nest facts as {"registry": {...}} for rule evaluation, with JSON-friendly values."""
+    """Nest facts as {"registry": {...}, "land": {...}} for rule evaluation, with JSON-friendly dates."""
     nested: dict[str, dict[str, Any]] = {}
     for dotted, fact in facts.items():
         group, name = dotted.split(".", 1)
@@ -63,3 +114,105 @@ def fact_values(facts: dict[str, Fact]) -> dict[str, Any]:
             value = value.isoformat()
         nested.setdefault(group, {})[name] = value
     return nested
+
+
+def records_for(uscc: str, source_code: str, category: str = "") -> list[Record]:
+    """The records one source holds about an enterprise (of one category, if given), newest first."""
+    source = Source.objects.filter(code=source_code).first()
+    if source is None:
+        return []
+    found = _records_by_source([source], uscc)[source.code]
+    return [r for r in found if r.category == category] if category else found
+
+
+def _in_force(specs: list[FieldSpec], record: Record, today: dt.date) -> bool:
+    """A record with a valid/revoked status counts only while valid; one with an expiry only until it."""
+    for spec in specs:
+        value = record.data.get(spec.name)
+        if spec.name == "status" and "valid" in spec.choices and value != "valid":
+            return False
+        if spec.name == "valid_until" and spec.type == "date" and value:
+            until = typed_value(spec, value)
+            if isinstance(until, dt.date) and until < today:
+                return False
+    return True
+
+
+def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
+    """The newest record in force that stands in for a material: "<source>" or "<source>:<category>".
+
+    "form" (the application form itself is the material) and unknown sources give None.
+    """
+    if not satisfied_by or satisfied_by == FORM:
+        return None
+    code, _sep, category = satisfied_by.partition(":")
+    source = Source.objects.filter(code=code.strip()).first()
+    if source is None:
+        return None
+    specs = _specs(source)
+    today = timezone.localdate()
+    for record in _records_by_source([source], uscc)[source.code]:
+        if category and record.category != category.strip():
+            continue
+        if _in_force(specs, record, today):
+            return record
+    return None
+
+
+def holdings_for(user: Any, uscc: str) -> list[Holding]:
+    """What government holds on an enterprise that this user may read, per source with records.
+
+    An enterprise reads its own; staff read the sources their department is a reader of (or
+    that all staff read); an agent with an active authorisation and a superuser read every source.
+    Raise NotFound for an enterprise the user may not read at all.
+    """
+    try:
+        code = validate_uscc(uscc)
+    except InvalidUSCC:
+        raise NotFound(_("Not found.")) from None
+    everything = may_read_all_sources_of(user, code)
+    sources = [s for s in Source.objects.all() if everything or s.readable_by_staff(user)]
+    if not sources:
+        raise NotFound(_("Not found."))
+    records = _records_by_source(sources, code)
+    holdings = [Holding(s, _specs(s), records[s.code]) for s in sources if records[s.code]]
+    if not holdings and not Enterprise.objects.filter(uscc=code).exists():
+        raise NotFound(_("Not found."))
+    return holdings
+
+
+def department_names(codes: set[str], english: bool = False) -> dict[str, str]:
+    """Department code → name in the active language."""
+    return {d.code: (d.name_en if english else "") or d.name for d in Department.objects.filter(code__in=codes)}
+
+
+def source_summaries() -> list[dict[str, Any]]:
+    """Every source with its fields, last import and number of records held locally."""
+    per_source = DataRecord.objects.order_by().values("source_id").annotate(n=Count("id"))
+    counts = dict(per_source.values_list("source_id", "n"))
+    registry_count = RegistryRecord.objects.count()
+    out = []
+    for source in Source.objects.all():
+        held = registry_count if source.adapter == Source.Adapter.REGISTRY else counts.get(source.pk, 0)
+        out.append({"source": source, "fields": _specs(source), "records": held})
+    return out
+
+
+def labelled_holdings(user: Any, uscc: str, *, english: bool = False) -> list[dict[str, Any]]:
+    """Holdings shaped for a page: source and department names, and each record's values with labels."""
+    holdings = holdings_for(user, uscc)
+    departments = department_names({h.source.department_code for h in holdings}, english)
+    out = []
+    for holding in holdings:
+        source = holding.source
+        out.append({
+            "code": source.code, "name": source.display_name(english),
+            "department": departments.get(source.department_code) or source.department_name,
+            "as_of": holding.as_of,
+            "records": [{
+                "key": record.key, "title": record.title, "as_of": record.as_of,
+                "values": [(spec.display_label(english), spec.display_value(record.data.get(spec.name), english))
+                           for spec in holding.fields],
+            } for record in holding.records],
+        })
+    return out

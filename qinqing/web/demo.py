@@ -10,12 +10,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.accounts.models import Department, Role, User
-from qinqing.accounts.services import create_enterprise, create_staff
+from qinqing.accounts.models import Authorisation, Department, Role, User
+from qinqing.accounts.services import create_enterprise, create_staff, grant_authorisation
+from qinqing.bundles.services import load_bundles
 from qinqing.catalog.services import load_catalog
 from qinqing.core.calendar import seed_from_chinese_calendar
 from qinqing.core.ids import generate_uscc
 from qinqing.datahub.models import RegistryRecord, Source
+from qinqing.datahub.services import load_demo_records, load_sources
 from qinqing.regions.services import load_regions
 
 DEMO_PASSWORD = "Qinqing@2026"
@@ -66,12 +68,9 @@ def load_demo() -> dict[str, int]:
     """Load everything a newcomer needs to try the platform; safe to run twice."""
     regions = load_regions()
     seed_from_chinese_calendar(range(2024, 2027))
+    load_sources()
     catalog = load_catalog()
-    registry, _ = Source.objects.update_or_create(
-        code="market_registry",
-        defaults={"name": "市场监管主体登记库", "name_en": "Market-supervision registry",
-                  "department_name": "杭州市市场监督管理局"},
-    )
+    registry = Source.objects.get(code="market_registry")
     now = timezone.now()
     for index, ent in enumerate(ENTERPRISES):
         uscc = demo_uscc(index)
@@ -88,14 +87,36 @@ def load_demo() -> dict[str, int]:
         if not User.objects.filter(username=uscc).exists():
             create_enterprise(uscc=uscc, name=ent.name, password=DEMO_PASSWORD, region=ent.community,
                               phone=f"1385710{index:04d}")
+    load_demo_records(uscc_for=demo_uscc)
     for dept in Department.objects.all():
         username = f"{dept.code.lower()}_reviewer"
         if not User.objects.filter(username=username).exists():
             create_staff(username=username, password=DEMO_PASSWORD, department=dept.code, roles=[Role.REVIEWER],
                          region="330100", display_name="审批员")
+    bundles = load_bundles()
+    _load_agents()
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
         admin.set_password(DEMO_PASSWORD)
         admin.save()
-    return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES)}
+    return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles}
+
+
+AGENTS = (
+    ("fgw_agent", "FGW", "项目代办员 林晓", "330108"),  # 政府替办 for industrial projects, 滨江区
+    ("scjg_agent", "SCJG", "企业开办代办员 何静", "330108"),
+)
+
+
+def _load_agents() -> None:
+    """Government agents (代办员); the demo manufacturer has authorised the project agent."""
+    for username, department, name, region in AGENTS:
+        if not User.objects.filter(username=username).exists():
+            create_staff(username=username, password=DEMO_PASSWORD, department=department, roles=[Role.AGENT],
+                         region=region, display_name=name)
+    manufacturer = User.objects.filter(username=demo_uscc(1)).first()
+    agent = User.objects.get(username="fgw_agent")
+    if manufacturer is not None and not Authorisation.objects.filter(enterprise=manufacturer.enterprise,
+                                                                     agent=agent).exists():
+        grant_authorisation(granted_by=manufacturer, agent=agent, scope="industrial-project")

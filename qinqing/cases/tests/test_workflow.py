@@ -23,6 +23,11 @@ ALLOWED = {
     (S.UNDER_REVIEW, S.APPROVED), (S.UNDER_REVIEW, S.REJECTED), (S.UNDER_REVIEW, S.SUPPLEMENT_REQUESTED),
     (S.UNDER_REVIEW, S.WITHDRAWN),
     (S.SUPPLEMENT_REQUESTED, S.UNDER_REVIEW), (S.SUPPLEMENT_REQUESTED, S.WITHDRAWN),
+    # A 一件事 child waits for earlier steps, may be prepared by an agent, never starts if one fails.
+    (S.WAITING, S.SUBMITTED), (S.WAITING, S.PREPARING), (S.WAITING, S.CANCELLED),
+    (S.PREPARING, S.SUBMITTED), (S.PREPARING, S.CANCELLED),
+    # A 一件事 parent closes when its children have.
+    (S.IN_PROGRESS, S.COMPLETED), (S.IN_PROGRESS, S.CLOSED), (S.IN_PROGRESS, S.WITHDRAWN),
 }
 PAIRS = list(itertools.product(Status.values, Status.values))
 

@@ -8,7 +8,7 @@ import pytest
 
 from qinqing.cases.tests.support import client_for, enterprise, non_editable_name_field, reviewer_of
 from qinqing.catalog.models import Matter
-from qinqing.datahub.models import RegistryRecord
+from qinqing.datahub.models import DataRecord, RegistryRecord
 from qinqing.datahub.queries import facts_for
 
 pytestmark = pytest.mark.django_db
@@ -60,9 +60,10 @@ def test_prefill_of_an_unknown_matter_is_404():
     assert response.status_code == 404
 
 
-def test_prefill_is_empty_for_an_enterprise_the_registry_does_not_hold():
+def test_prefill_is_empty_for_an_enterprise_no_source_holds():
     matter, _ = non_editable_name_field()
     user = enterprise(0)
     RegistryRecord.objects.filter(uscc=user.enterprise.uscc).delete()
+    DataRecord.objects.filter(uscc=user.enterprise.uscc).delete()
     body = client_for(user).get(f"/api/v1/matters/{matter.code}/prefill").json()
     assert body == {"data": {}, "sources": {}, "editable": {}}

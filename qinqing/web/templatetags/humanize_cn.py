@@ -72,3 +72,14 @@ def get(mapping: Any, key: str) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def case_status(value: str) -> str:
+    """The translated name of a case status."""
+    from qinqing.cases.workflow import Status
+
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value

@@ -1,0 +1,164 @@
+"""Shaped reads of bundles: the guide, the merged form, prefill, progress, the agent's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import get_language
+
+from qinqing.bundles.definitions import MergedField, MergedForm, check_graph, reduction
+from qinqing.bundles.models import Bundle, BundleCase
+from qinqing.bundles.services import merged_form
+from qinqing.cases.formdata import prefill_value
+from qinqing.cases.models import Case, Licence
+from qinqing.cases.workflow import Status
+from qinqing.catalog.models import FormField
+from qinqing.datahub.queries import facts_for
+
+
+def _en() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def online_bundles() -> QuerySet[Bundle]:
+    return Bundle.objects.online().select_related("lead_department")
+
+
+def levels(form: MergedForm) -> dict[str, int]:
+    """Column of each step in the diagram: 0 for steps that wait for nothing, else 1 + deepest prerequisite."""
+    plans = {p.step.key: p for p in form.plans}
+    level: dict[str, int] = {}
+    for key in check_graph([(k, [r for r in p.step.requires if r in plans]) for k, p in plans.items()]):
+        reqs = [r for r in plans[key].step.requires if r in plans]
+        level[key] = 1 + max((level[r] for r in reqs), default=-1)
+    return level
+
+
+def _field_schema(merged: MergedField) -> dict[str, Any]:
+    f: FormField = merged.field
+    return {
+        "key": merged.key, "label": f.display_label, "type": f.type, "required": merged.required,
+        "choices": [{"value": str(c.get("value")), "label": (c.get("label_en") if _en() and c.get("label_en") else c.get("label", ""))}
+                    for c in f.choices or []],
+        "min_value": f.min_value, "max_value": f.max_value, "max_length": f.max_length,
+        "prefill": f.prefill or None, "editable": f.editable, "help": f.help_text, "steps": merged.steps,
+    }
+
+
+def bundle_summary(bundle: Bundle, form: MergedForm | None = None) -> dict[str, Any]:
+    form = form or merged_form(bundle)
+    departments: list[str] = []
+    for plan in form.plans:
+        name = plan.step.matter.department.name
+        if name not in departments:
+            departments.append(name)
+    return {
+        "code": bundle.code, "name": bundle.display_name, "summary": bundle.display_summary,
+        "lead_department": bundle.lead_department.name, "government_acts": bundle.government_acts,
+        "steps": len(form.plans), "departments": departments, "reduction": reduction(form),
+        "confidence": bundle.confidence,
+    }
+
+
+def bundle_detail(bundle: Bundle) -> dict[str, Any]:
+    """Matters, the dependency graph, the merged form schema and the computed reduction."""
+    form = merged_form(bundle)
+    level = levels(form)
+    steps = []
+    for plan in form.plans:
+        step, matter = plan.step, plan.step.matter
+        steps.append({
+            "key": step.key, "matter": matter.code, "matter_name": matter.display_name,
+            "department": matter.department.name, "requires": [r for r in step.requires if r in level],
+            "performer": step.performer, "level": level[step.key], "automatic": matter.is_automatic,
+            "promised_limit": matter.promised_limit, "promised_unit": matter.promised_unit,
+            "statutory_limit": matter.statutory_limit, "statutory_unit": matter.statutory_unit,
+            "licence_name": matter.licence_name, "note": step.display_note,
+            "fields": len(plan.fields), "asked_fields": sorted(set(plan.asked.values())),
+            "from_earlier_steps": {k: f"{s}.{o}" for k, (s, o) in plan.upstream.items()},
+            "materials": [{"code": r.code, "name": r.display_name, "required": r.required,
+                           "satisfied_by": r.satisfied_by or None} for r in plan.materials],
+        })
+    disabled = [{"key": s.key, "matter": s.matter.code, "matter_name": s.matter.display_name, "note": s.display_note}
+                for s in bundle.steps.select_related("matter").filter(enabled=False)]
+    shared = form.shared()
+    own = {p.step.key: form.own(p.step.key) for p in form.plans}
+    return {
+        **bundle_summary(bundle, form),
+        "basis": bundle.basis,
+        "dag": steps,
+        "disabled_steps": disabled,
+        "form": {
+            "shared": [_field_schema(f) for f in shared],
+            "steps": [{"key": p.step.key, "matter_name": p.step.matter.display_name,
+                       "fields": [_field_schema(f) for f in own[p.step.key]]} for p in form.plans],
+        },
+        "materials": [{"code": m.code, "name": m.requirement.display_name, "note": m.requirement.note,
+                       "steps": m.steps} for m in form.materials],
+    }
+
+
+def bundle_prefill(bundle: Bundle, uscc: str) -> dict[str, Any]:
+    """What government already holds for the merged form, where each value comes from, and its as-of time."""
+    facts = facts_for(uscc)
+    data: dict[str, Any] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    editable: dict[str, bool] = {}
+    for merged in merged_form(bundle).fields:
+        value = prefill_value(merged.field, facts)
+        if value is None:
+            continue
+        fact = facts[merged.field.prefill]
+        data[merged.key] = value
+        sources[merged.key] = {"source": fact.source, "source_name": fact.source_name,
+                               "as_of": fact.as_of.isoformat()}
+        editable[merged.key] = merged.field.editable
+    return {"data": data, "sources": sources, "editable": editable}
+
+
+def parents_for(user: Any) -> QuerySet[Case]:
+    """Bundle parent cases the user may see."""
+    return (Case.objects.visible_to(user).filter(matter__isnull=True).exclude(bundle_code="")
+            .select_related("enterprise", "applicant"))
+
+
+def progress(parent: Case) -> dict[str, Any]:
+    """Every step's state for the progress diagram, with what it waits for and what it produced."""
+    bundle_case = BundleCase.objects.select_related("bundle", "agent").get(parent=parent)
+    steps = {s.key: s for s in bundle_case.bundle.steps.select_related("matter", "matter__department")}
+    children = list(parent.children.select_related("matter", "matter__department").order_by("id"))
+    licences = dict(Licence.objects.filter(case__in=children).values_list("case_id", "number"))
+    keys = {c.step_key for c in children}
+    level: dict[str, int] = {}
+    for key in check_graph([(c.step_key, [r for r in steps[c.step_key].requires if r in keys]) for c in children]):
+        level[key] = 1 + max((level[r] for r in steps[key].requires if r in keys), default=-1)
+    by_key = {c.step_key: c for c in children}
+    items = []
+    for child in children:
+        step = steps[child.step_key]
+        waiting_for = [by_key[r].display_title for r in step.requires
+                       if r in by_key and by_key[r].status != Status.APPROVED]
+        items.append({
+            "case": child, "id": child.pk, "key": child.step_key, "title": child.display_title,
+            "department": child.matter.department.name if child.matter else "", "status": child.status,
+            "performer": step.performer, "level": level[child.step_key], "licence": licences.get(child.pk),
+            "requires": [by_key[r].display_title for r in step.requires if r in by_key],
+            "waiting_for": waiting_for, "due_at": child.due_at, "decided_at": child.decided_at,
+            "overdue": child.is_overdue, "decided_automatically": child.decided_automatically,
+            "note": child.decision_note,
+        })
+    columns = [[i for i in items if i["level"] == n] for n in range(1 + max(level.values(), default=0))]
+    approved = sum(1 for i in items if i["status"] == Status.APPROVED)
+    return {
+        "parent": parent, "bundle": bundle_case.bundle, "agent": bundle_case.agent, "steps": items,
+        "columns": columns, "approved": approved, "total": len(items),
+        "percent": round(100 * approved / len(items)) if items else 0,
+        "attention": [i for i in items if i["status"] in (Status.SUPPLEMENT_REQUESTED, Status.REJECTED)],
+    }
+
+
+def agent_queue(user: Any) -> QuerySet[Case]:
+    """Steps waiting for this agent to prepare, oldest first (only enterprises that authorised it)."""
+    return (Case.objects.visible_to(user).filter(status=Status.PREPARING)
+            .select_related("matter", "matter__department", "enterprise", "parent").order_by("submitted_at", "id"))

@@ -1,0 +1,259 @@
+"""Pages: the 一件事 guide, the merged form, progress, the agent's workbench, authorisations."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qinqing.accounts.models import Authorisation, Enterprise, User
+from qinqing.accounts.services import grant_authorisation, revoke_authorisation
+from qinqing.bundles import services
+from qinqing.bundles.definitions import MergedForm
+from qinqing.bundles.errors import BundleInvalid
+from qinqing.bundles.queries import (
+    agent_queue,
+    bundle_detail,
+    bundle_prefill,
+    bundle_summary,
+    online_bundles,
+    parents_for,
+    progress,
+)
+from qinqing.cases.models import Case
+from qinqing.cases.queries import case_detail
+from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload
+from qinqing.cases.workflow import Status
+from qinqing.catalog.models import FormField
+from qinqing.core.errors import DomainError
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    bundles = [bundle_summary(b) for b in online_bundles()]
+    return render(request, "bundles/index.html", {"bundles": bundles})
+
+
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    """Steps, departments, time limits and the computed reduction of one 一件事."""
+    bundle = get_object_or_404(online_bundles(), code=code)
+    detail = bundle_detail(bundle)
+    columns: list[list[dict[str, Any]]] = [[] for _ in range(1 + max((s["level"] for s in detail["dag"]), default=0))]
+    titles = {s["key"]: s["matter_name"] for s in detail["dag"]}
+    for step in detail["dag"]:
+        columns[step["level"]].append({**step, "requires_names": [titles[r] for r in step["requires"]]})
+    return render(request, "bundles/guide.html", {"bundle": bundle, "detail": detail, "columns": columns})
+
+
+def _post_data(request: HttpRequest, form: MergedForm) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for merged in form.fields:
+        if merged.field.type == FormField.Type.BOOLEAN:
+            data[merged.key] = "true" if request.POST.get(merged.key) else "false"
+        elif merged.key in request.POST:
+            data[merged.key] = request.POST.get(merged.key)
+    return data
+
+
+def _uploads(request: HttpRequest, codes: list[str]) -> list[tuple[str, Any]]:
+    return [(code, check_upload(f, f.name or "file", f.size))
+            for code in codes for f in request.FILES.getlist(f"material_{code}")]
+
+
+def _errors(exc: DomainError) -> dict[str, list[str]]:
+    return {k: [str(m) for m in v] for k, v in exc.errors.items()}
+
+
+@login_required
+def apply(request: HttpRequest, code: str) -> HttpResponse:
+    """One merged form for the whole 一件事: shared fields once, each matter's own fields after."""
+    user: Any = request.user
+    bundle = get_object_or_404(online_bundles(), code=code)
+    acting_for = (request.POST.get("acting_for") or request.GET.get("for") or "").strip().upper()
+    try:
+        enterprise, _authorisation = services.acting_enterprise(user, bundle, acting_for)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("bundles:guide", code=bundle.code)
+    form = services.merged_form(bundle)
+    detail = bundle_detail(bundle)
+    prefill = bundle_prefill(bundle, enterprise.uscc)
+    values: dict[str, Any] = dict(prefill["data"])
+    errors: dict[str, list[str]] = {}
+    summary = ""
+    if request.method == "POST":
+        data = _post_data(request, form)
+        values.update(data)
+        agent = None
+        if request.POST.get("agent"):
+            agent = User.objects.filter(pk=request.POST.get("agent") or 0, is_active=True).first()
+        try:
+            uploads = _uploads(request, [m.code for m in form.materials])
+            parent, _created = services.submit_bundle(
+                user=user, bundle=bundle, data=data, uploads=uploads, acting_for=acting_for if user.is_agent else "",
+                idempotency_key=request.POST.get("idempotency_key", "")[:128], agent=agent, fill_booleans=True,
+            )
+        except DomainError as exc:
+            errors = _errors(exc)
+            summary = str(exc.message)
+        else:
+            messages.success(request, _("Submitted. Each step starts as soon as the steps it waits for are approved."))
+            return redirect("bundles:progress", pk=parent.pk)
+    by_key = form.by_key()
+    sections = [{"title": _("Common information (asked once)"), "fields": form.shared()}]
+    for plan in form.plans:
+        own = form.own(plan.step.key)
+        if own:
+            sections.append({"title": plan.step.matter.display_name, "fields": own})
+    agents = (User.objects.filter(is_active=True, kind=User.Kind.STAFF).select_related("department")
+              if bundle.government_acts and user.is_enterprise else User.objects.none())
+    labels = {k: m.field.display_label for k, m in by_key.items()}
+    return render(request, "bundles/apply.html", {
+        "bundle": bundle, "detail": detail, "sections": sections, "values": values, "prefill": prefill,
+        "errors": errors, "summary": summary, "labels": labels, "materials": form.materials,
+        "accepted": ACCEPTED_LABEL, "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(16),
+        "enterprise": enterprise, "acting_for": acting_for if user.is_agent else "", "agents": _agents(agents),
+    }, status=422 if errors else 200)
+
+
+def _agents(queryset: Any) -> list[User]:
+    # Roles are a JSON list and SQLite has no JSON "contains": filter the (few) staff in Python.
+    return [u for u in queryset if u.is_agent]
+
+
+def _parent_for(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(parents_for(request.user), pk=pk)
+
+
+@login_required
+def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole 一件事 at a glance: a diagram of its steps with each one's state."""
+    parent = _parent_for(request, pk)
+    user: Any = request.user
+    return render(request, "bundles/progress.html", {
+        **progress(parent), "view": case_detail(parent),
+        "is_owner": user.is_enterprise and user.enterprise_id == parent.enterprise_id,
+    })
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    parent = _parent_for(request, pk)
+    try:
+        services.withdraw_bundle(parent=parent, user=request.user,  # type: ignore[arg-type]
+                                 note=request.POST.get("note", "")[:300])
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The 一件事 was withdrawn."))
+    return redirect("bundles:progress", pk=parent.pk)
+
+
+@login_required
+def my_bundles(request: HttpRequest) -> HttpResponse:
+    return render(request, "bundles/my_bundles.html", {"parents": parents_for(request.user)[:300]})
+
+
+def _agent_only(request: HttpRequest) -> User:
+    user: Any = request.user
+    if not user.is_agent:
+        raise Http404
+    return user
+
+
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    """The agent's desk: steps to prepare, bundles in progress, enterprises that authorised it."""
+    agent = _agent_only(request)
+    authorisations = Authorisation.objects.active().filter(agent=agent).select_related("enterprise")
+    return render(request, "bundles/workbench.html", {
+        "queue": agent_queue(agent), "parents": parents_for(agent).filter(status=Status.IN_PROGRESS)[:200],
+        "authorisations": authorisations, "bundles": online_bundles().filter(government_acts=True),
+    })
+
+
+@login_required
+def prepare(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent checks a step prepared from the merged form and upstream results, completes it, submits."""
+    user: Any = request.user
+    case = get_object_or_404(Case.objects.visible_to(user).select_related("matter", "enterprise", "parent"), pk=pk)
+    if case.parent_id is None or case.matter is None:
+        raise Http404
+    fields = list(case.matter.fields.all())
+    values: dict[str, Any] = dict(case.data)
+    errors: dict[str, list[str]] = {}
+    summary = ""
+    if request.method == "POST":
+        data = {f.key: ("true" if request.POST.get(f.key) else "false") if f.type == FormField.Type.BOOLEAN
+                else request.POST.get(f.key) for f in fields if f.key in request.POST or f.type == FormField.Type.BOOLEAN}
+        values.update(data)
+        try:
+            uploads = _uploads(request, [r.code for r in case.matter.materials.all()])
+            services.submit_prepared_step(case=case, user=user, data=data, uploads=uploads, fill_booleans=True)
+        except DomainError as exc:
+            errors = _errors(exc)
+            summary = str(exc.message)
+        else:
+            messages.success(request, _("Submitted to the department."))
+            if user.is_agent:
+                return redirect("bundles:workbench")
+            return redirect("bundles:progress", pk=case.parent_id)
+    sources = {k: v.get("source_name", "") for k, v in (case.prefill_sources or {}).items()}
+    return render(request, "bundles/prepare.html", {
+        "case": case, "fields": fields, "values": values, "errors": errors, "summary": summary,
+        "sources": sources, "view": case_detail(case), "accepted": ACCEPTED_LABEL,
+        "can_submit": case.status == Status.PREPARING and services.can_act_on(user, case.parent) is not False
+        if case.parent else False,
+    }, status=422 if errors else 200)
+
+
+@login_required
+def authorisations(request: HttpRequest) -> HttpResponse:
+    """The enterprise's authorisations of government agents: grant, see who acted, revoke."""
+    user: Any = request.user
+    if not user.is_enterprise:
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        agent = User.objects.filter(pk=request.POST.get("agent") or 0, is_active=True).first()
+        try:
+            days = int(request.POST.get("days") or 365)
+        except ValueError:
+            days = 0
+        try:
+            if agent is None:
+                raise BundleInvalid(_("Choose a government agent."),
+                                             errors={"agent": [_("Choose a government agent.")]})
+            grant_authorisation(granted_by=user, agent=agent, scope=request.POST.get("scope", ""), days=days)
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Authorisation granted."))
+            return redirect("bundles:authorisations")
+    enterprise: Enterprise = user.enterprise
+    acted = (Case.objects.filter(enterprise=enterprise).exclude(acting_for="").select_related("applicant", "matter")
+             .order_by("-submitted_at")[:50])
+    return render(request, "bundles/authorisations.html", {
+        "authorisations": Authorisation.objects.filter(enterprise=enterprise).select_related("agent", "agent__department"),
+        "agents": _agents(User.objects.filter(is_active=True, kind=User.Kind.STAFF).select_related("department")),
+        "bundles": online_bundles().filter(government_acts=True), "acted": acted, "errors": errors,
+    }, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_enterprise:
+        raise Http404
+    authorisation = get_object_or_404(Authorisation, pk=pk, enterprise_id=user.enterprise_id)
+    revoke_authorisation(authorisation=authorisation, user=user)
+    messages.success(request, _("Authorisation revoked: the agent can no longer act for you."))
+    return redirect("bundles:authorisations")

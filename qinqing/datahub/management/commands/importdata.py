@@ -1,0 +1,54 @@
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from qinqing.core.errors import DomainError
+from qinqing.datahub.errors import ImportRejected
+from qinqing.datahub.rows import parse
+from qinqing.datahub.services import import_records
+
+
+class Command(BaseCommand):
+    help = "Import a CSV or JSON file of records into a data source (all or nothing), e.g. importdata land_contracts land.csv"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", help="the source's code, e.g. market_registry")
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--format", choices=["csv", "json"], help="default: from the file's extension")
+        parser.add_argument("--as-of", dest="as_of", help="when the data was true, ISO 8601 (default: now)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        fmt = options["format"] or ("json" if path.suffix.lower() == ".json" else "csv")
+        as_of = self._as_of(options["as_of"])
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{path}: {exc.strerror}") from exc
+        try:
+            result = import_records(source_code=options["source"], rows=parse(raw, fmt), actor="importdata",
+                                    as_of=as_of)
+        except ImportRejected as exc:
+            for error in exc.errors:
+                where = f"line {error['line']}" if error["line"] else "file"
+                self.stderr.write(f"{path}:{where}: {error['field'] or '-'}: {error['reason']}")
+            raise CommandError(str(exc.message)) from exc
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        self.stdout.write(
+            f"{result.source}: {result.rows} rows, {result.created} created, {result.updated} updated "
+            f"in {result.seconds:.2f} s ({result.rows_per_second:,.0f} rows/s)"
+        )
+
+    @staticmethod
+    def _as_of(text: str | None) -> dt.datetime | None:
+        if not text:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise CommandError(f"--as-of: not an ISO 8601 date or time: {text}") from exc
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)

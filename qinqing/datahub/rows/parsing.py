@@ -1,0 +1,103 @@
+"""CSV and JSON bodies of an import, as rows with the line each starts on."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from qinqing.datahub.bulk import cyclic_gc_paused
+from qinqing.datahub.errors import ImportRejected, RowError
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows parsed from a file, with the line each starts on; CSV columns are checked once, at the header."""
+
+    rows: Sequence[Mapping[str, Any]]
+    lines: list[int]
+    header_line: int | None = None
+    columns: tuple[str, ...] = field(default=())
+
+
+def _text(raw: bytes | str) -> str:
+    if isinstance(raw, bytes):
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            error = RowError(line=line, field="", reason=_("The file is not UTF-8 text."))
+            raise ImportRejected.listing([error]) from None
+    return raw.removeprefix("\ufeff")
+
+
+def parse_csv(raw: bytes | str) -> Table:
+    """Parse UTF-8 CSV (a BOM is tolerated) whose first line names the columns."""
+    reader = csv.reader(io.StringIO(_text(raw), newline=""))
+    errors: list[RowError] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return Table(rows=[], lines=[], header_line=1)
+        columns = [name.strip() for name in header]
+        seen: set[str] = set()
+        for name in columns:
+            if not name:
+                errors.append(RowError(line=1, field="", reason=_("A column has no name.")))
+            elif name in seen:
+                errors.append(RowError(line=1, field=name, reason=_("Duplicate column.")))
+            seen.add(name)
+        width = len(columns)
+        rows: list[dict[str, Any]] = []
+        lines: list[int] = []
+        previous = reader.line_num
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                errors.append(RowError(line=start, field="", reason=_("This row has more cells than the header.")))
+                continue
+            rows.append(dict(zip(columns, cells, strict=False)))
+            lines.append(start)
+    except csv.Error as exc:
+        errors.append(RowError(line=reader.line_num, field="", reason=_("The CSV cannot be read: %(error)s") % {
+            "error": str(exc)}))
+    if errors:
+        raise ImportRejected.listing(errors)
+    return Table(rows=rows, lines=lines, header_line=1, columns=tuple(columns))
+
+
+def parse_json(raw: bytes | str) -> Table:
+    """Parse a JSON list of objects, or an object whose "records" is that list; record n is line n."""
+    try:
+        body = json.loads(_text(raw), parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected.listing([RowError(line=0, field="", reason=_(
+            "The body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": exc.lineno, "column": exc.colno})]) from None
+    except RecursionError:
+        error = RowError(line=0, field="", reason=_("The JSON is nested too deeply."))
+        raise ImportRejected.listing([error]) from None
+    if isinstance(body, dict) and set(body) == {"records"}:
+        body = body["records"]
+    if not isinstance(body, list):
+        raise ImportRejected.listing([RowError(line=0, field="", reason=_(
+            'Send a list of records, or an object {"records": [...]}.'))])
+    errors = [RowError(line=i, field="", reason=_("Each record must be an object."))
+              for i, item in enumerate(body, start=1) if not isinstance(item, dict)]
+    if errors:
+        raise ImportRejected.listing(errors)
+    return Table(rows=body, lines=list(range(1, len(body) + 1)))
+
+
+def parse(raw: bytes | str, fmt: str) -> Table:
+    """Parse an import file in the given format ("csv" or "json")."""
+    with cyclic_gc_paused():
+        return parse_csv(raw) if fmt == "csv" else parse_json(raw)

@@ -141,6 +141,7 @@ def progress(parent: Case) -> dict[str, Any]:
                        if r in by_key and by_key[r].status != Status.APPROVED]
         items.append({
             "case": child, "id": child.pk, "key": child.step_key, "title": child.display_title,
+            "matter_name": child.display_title,  # the diagram falls back to it, as on the guide page
             "department": child.matter.department.name if child.matter else "", "status": child.status,
             "performer": step.performer, "level": level[child.step_key], "licence": licences.get(child.pk),
             "requires": [by_key[r].display_title for r in step.requires if r in by_key],

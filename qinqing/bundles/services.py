@@ -201,6 +201,7 @@ def submit_bundle(
                 child = open_case(
                     matter=plan.step.matter, enterprise=enterprise, applicant=user, data=cleaned, sources=sources,
                     now=now, acting_for=label, status=Status.WAITING, parent=parent, step_key=plan.step.key,
+                    bundle_code=bundle.code,
                     due_at=deadlines[plan.step.key][0], statutory_due_at=deadlines[plan.step.key][1],
                 )
                 for requirement in plan.materials:
@@ -265,7 +266,7 @@ def _advance_once(parent_id: int) -> bool:
     if parent.status != Status.IN_PROGRESS:
         return False
     bundle_case = BundleCase.objects.select_related("bundle").get(parent=parent)
-    children = {c.step_key: c for c in Case.objects.select_for_update().filter(parent=parent)
+    children = {c.step_key: c for c in Case.objects.select_for_update(of=("self",)).filter(parent=parent)
                 .select_related("matter", "enterprise", "applicant").order_by("id")}
     steps = {s.key: s for s in bundle_case.bundle.steps.all()}
     for key, child in children.items():
@@ -360,7 +361,9 @@ def submit_prepared_step(*, case: Case, user: User, data: Mapping[str, Any], upl
         raise AgentNotAuthorised(_("You hold no valid authorisation from this enterprise for this matter."))
     uploads = list(uploads)
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("matter", "enterprise", "parent").get(pk=case.pk)
+        Case.objects.select_for_update().only("pk").get(pk=case.parent_id)  # parent first, as advance() locks
+        case = (Case.objects.select_for_update(of=("self",)).select_related("matter", "enterprise", "parent")
+                .get(pk=case.pk))
         if case.status != Status.PREPARING:
             raise StepRefused(_("This step is not waiting to be prepared."))
         assert case.matter is not None

@@ -91,7 +91,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         values.update(data)
         agent = None
         if request.POST.get("agent"):
-            agent = User.objects.filter(pk=request.POST.get("agent") or 0, is_active=True).first()
+            agent = _agent_by_id(request.POST.get("agent"))
         try:
             uploads = _uploads(request, [m.code for m in form.materials])
             parent, _created = services.submit_bundle(
@@ -124,6 +124,14 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
 def _agents(queryset: Any) -> list[User]:
     # Roles are a JSON list and SQLite has no JSON "contains": filter the (few) staff in Python.
     return [u for u in queryset if u.is_agent]
+
+
+def _agent_by_id(raw: str | None) -> User | None:
+    try:
+        pk = int(raw or "")
+    except ValueError:
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
 
 
 def _parent_for(request: HttpRequest, pk: int) -> Case:
@@ -221,7 +229,7 @@ def authorisations(request: HttpRequest) -> HttpResponse:
         raise Http404
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        agent = User.objects.filter(pk=request.POST.get("agent") or 0, is_active=True).first()
+        agent = _agent_by_id(request.POST.get("agent"))
         try:
             days = int(request.POST.get("days") or 365)
         except ValueError:

@@ -9,10 +9,20 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.accounts.models import Enterprise
+from qinqing.accounts.models import Authorisation, Enterprise
 from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.rules.models import RuleSetVersion
+
+
+def agent_scope(user: Any) -> models.Q:
+    """An agent sees the 一件事 cases its active authorisations cover, and nothing else of the enterprise."""
+    scope = models.Q(pk__in=[])
+    for authorisation in Authorisation.objects.active().filter(agent=user):
+        codes = [c.strip() for c in authorisation.scope.split(",") if c.strip()]
+        in_scope = models.Q(bundle_code__in=codes) if codes else ~models.Q(bundle_code="")
+        scope |= models.Q(enterprise_id=authorisation.enterprise_id) & in_scope
+    return scope
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -27,11 +37,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         if user.is_reviewer:
             return self.filter(matter__department_id=user.department_id)
         if user.is_agent:
-            # An agent sees the cases of the enterprises that authorised it, while the authorisation lasts.
-            from qinqing.accounts.models import Authorisation
-
-            return self.filter(enterprise_id__in=Authorisation.objects.active().filter(agent=user)
-                               .values("enterprise_id"))
+            return self.filter(agent_scope(user))
         return self.none()
 
     def open(self) -> CaseQuerySet:
@@ -180,6 +186,8 @@ class LicenceQuerySet(models.QuerySet["Licence"]):
             return self.filter(enterprise_id=user.enterprise_id)
         if user.is_reviewer:
             return self.filter(matter__department_id=user.department_id)
+        if user.is_agent:
+            return self.filter(case__in=Case.objects.filter(agent_scope(user)))
         return self.none()
 
 

@@ -369,7 +369,16 @@ def _issue_licence(case: Case) -> Licence:
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("matter", "matter__department", "enterprise").get(pk=case.pk)
+    """Lock the case for a state change; a bundle's step locks its parent first.
+
+    Advancing a bundle locks the parent, then its steps: taking the locks in that order keeps two
+    decisions on sibling steps from deadlocking. Only case rows are locked: the matter is a
+    nullable (outer) join, which PostgreSQL cannot lock.
+    """
+    if case.parent_id is not None:
+        Case.objects.select_for_update().only("pk").get(pk=case.parent_id)
+    return (Case.objects.select_for_update(of=("self",)).select_related("matter", "matter__department", "enterprise")
+            .get(pk=case.pk))
 
 
 def _require_reviewer(case: Case, reviewer: User) -> None:
@@ -474,6 +483,7 @@ def withdraw_case(*, case: Case, user: User, note: str = "") -> Case:
     """Withdraw an application before it is decided."""
     with transaction.atomic():
         case = _locked(case)
+        _matter(case)  # a 一件事 is withdrawn together with its steps, never on its own
         if case.enterprise_id != user.enterprise_id:
             raise TransitionRefused(_("Only the applicant may withdraw the case."))
         before = _snapshot(case)

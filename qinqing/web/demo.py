@@ -115,6 +115,10 @@ def _load_agents() -> None:
         if not User.objects.filter(username=username).exists():
             create_staff(username=username, password=DEMO_PASSWORD, department=department, roles=[Role.AGENT],
                          region=region, display_name=name)
+    if not User.objects.filter(username="data_importer").exists():
+        # Loads department exports into shared data (command importdata or POST /api/v1/datahub/…/records).
+        create_staff(username="data_importer", password=DEMO_PASSWORD, department="SCJG",
+                     roles=[Role.DATA_IMPORTER], region="330100", display_name="数据导入员")
     manufacturer = User.objects.filter(username=demo_uscc(1)).first()
     agent = User.objects.get(username="fgw_agent")
     if manufacturer is not None and not Authorisation.objects.filter(enterprise=manufacturer.enterprise,

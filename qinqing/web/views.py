@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from qinqing.bundles.queries import bundle_summary, online_bundles
 from qinqing.cases.queries import platform_stats
 from qinqing.catalog.models import Board
 from qinqing.notifications.models import Notification
@@ -18,7 +19,8 @@ def home(request: HttpRequest) -> HttpResponse:
         online=Count("matters", filter=Q(matters__active=True)),
         automatic=Count("matters", filter=Q(matters__active=True, matters__automatic=True)),
     ).order_by("order")
-    return render(request, "web/home.html", {"boards": boards, "stats": platform_stats()})
+    bundles = [bundle_summary(b) for b in online_bundles()]
+    return render(request, "web/home.html", {"boards": boards, "stats": platform_stats(), "bundles": bundles})
 
 
 @login_required

@@ -19,4 +19,6 @@ class Command(BaseCommand):
         for index, ent in enumerate(ENTERPRISES):
             self.stdout.write(f"  企业 enterprise  {demo_uscc(index)}  {ent.name}")
         self.stdout.write("  审批 reviewer    scjg_reviewer, rsj_reviewer, gjj_reviewer … (<department code>_reviewer)")
+        self.stdout.write("  代办 agent       fgw_agent (authorised by the 2nd enterprise for 工业项目全流程审批), scjg_agent → /agent/")
+        self.stdout.write("  数据 importer    data_importer → POST /api/v1/datahub/<source>/records, qinqing importdata")
         self.stdout.write("  管理 admin       admin  → /admin/")

@@ -151,9 +151,14 @@ class Authorisation(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise} → {self.agent}"
 
+    @property
+    def scope_codes(self) -> list[str]:
+        """The bundle codes covered; empty means every bundle."""
+        return [c.strip() for c in self.scope.split(",") if c.strip()]
+
     def covers(self, bundle_code: str) -> bool:
         """Tell whether this authorisation covers a bundle."""
-        codes = [c.strip() for c in self.scope.split(",") if c.strip()]
+        codes = self.scope_codes
         return not codes or bundle_code in codes
 
     @property

@@ -14,7 +14,7 @@ from ninja import Header, Router, Schema, Status
 from qinqing.accounts.models import User
 from qinqing.bundles import services
 from qinqing.bundles.errors import BundleInvalid
-from qinqing.bundles.queries import bundle_detail, bundle_prefill, bundle_summary, online_bundles
+from qinqing.bundles.queries import bundle_detail, bundle_prefill, bundle_summary, online_bundles, parents_for
 from qinqing.cases.api import ERRORS, CaseOut
 from qinqing.cases.errors import NotAnEnterprise
 from qinqing.cases.models import Case
@@ -199,3 +199,25 @@ def submit(
     )
     detail = case_detail(Case.objects.select_related("enterprise").get(pk=parent.pk))
     return Status(201 if created else 200, detail)
+
+
+class PreparedStepIn(Schema):
+    data: dict[str, Any] = {}
+
+    model_config = {"extra": "forbid"}
+
+
+@router.post("/bundles/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS})
+def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """The enterprise withdraws a whole 一件事: open steps are withdrawn, waiting ones never start."""
+    parent = get_object_or_404(parents_for(request.user), pk=case_id)
+    services.withdraw_bundle(parent=parent, user=request.user)  # type: ignore[arg-type]
+    return case_detail(Case.objects.select_related("enterprise").get(pk=parent.pk))
+
+
+@router.post("/bundles/steps/{case_id}/submit", response={200: CaseOut, **ERRORS})
+def submit_step(request: HttpRequest, case_id: int, body: PreparedStepIn) -> dict[str, Any]:
+    """An authorised agent (or the enterprise) completes a step waiting to be prepared and submits it."""
+    case = get_object_or_404(Case.objects.visible_to(request.user), pk=case_id)
+    services.submit_prepared_step(case=case, user=request.user, data=body.data)  # type: ignore[arg-type]
+    return case_detail(Case.objects.select_related("matter", "enterprise").get(pk=case.pk))

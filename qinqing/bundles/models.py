@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from qinqing.accounts.models import Authorisation, Department
 from qinqing.cases.models import Case
 from qinqing.catalog.models import Matter
+
+
+CONFIDENCE_MARK = re.compile(r"[（(](?:verified-component|inferred|unverified|plausible|optional)[^）)]*[）)]")
 
 
 def _localised(zh: str, en: str) -> str:
@@ -86,7 +91,8 @@ class BundleStep(models.Model):
 
     @property
     def display_note(self) -> str:
-        return _localised(self.note, self.note_en)
+        """The note for the public: research confidence marks such as （inferred） are for editors."""
+        return CONFIDENCE_MARK.sub("", _localised(self.note, self.note_en)).strip()
 
 
 class BundleCase(models.Model):

@@ -21,6 +21,10 @@ def _en() -> bool:
     return (get_language() or "").startswith("en")
 
 
+def _dept(department: Any) -> str:
+    return department.name_en if _en() and department.name_en else department.name
+
+
 def online_bundles() -> QuerySet[Bundle]:
     return Bundle.objects.online().select_related("lead_department")
 
@@ -50,12 +54,12 @@ def bundle_summary(bundle: Bundle, form: MergedForm | None = None) -> dict[str, 
     form = form or merged_form(bundle)
     departments: list[str] = []
     for plan in form.plans:
-        name = plan.step.matter.department.name
+        name = _dept(plan.step.matter.department)
         if name not in departments:
             departments.append(name)
     return {
         "code": bundle.code, "name": bundle.display_name, "summary": bundle.display_summary,
-        "lead_department": bundle.lead_department.name, "government_acts": bundle.government_acts,
+        "lead_department": _dept(bundle.lead_department), "government_acts": bundle.government_acts,
         "steps": len(form.plans), "departments": departments, "reduction": reduction(form),
         "confidence": bundle.confidence,
     }
@@ -70,7 +74,7 @@ def bundle_detail(bundle: Bundle) -> dict[str, Any]:
         step, matter = plan.step, plan.step.matter
         steps.append({
             "key": step.key, "matter": matter.code, "matter_name": matter.display_name,
-            "department": matter.department.name, "requires": [r for r in step.requires if r in level],
+            "department": _dept(matter.department), "requires": [r for r in step.requires if r in level],
             "performer": step.performer, "level": level[step.key], "automatic": matter.is_automatic,
             "promised_limit": matter.promised_limit, "promised_unit": matter.promised_unit,
             "statutory_limit": matter.statutory_limit, "statutory_unit": matter.statutory_unit,
@@ -142,7 +146,7 @@ def progress(parent: Case) -> dict[str, Any]:
         items.append({
             "case": child, "id": child.pk, "key": child.step_key, "title": child.display_title,
             "matter_name": child.display_title,  # the diagram falls back to it, as on the guide page
-            "department": child.matter.department.name if child.matter else "", "status": child.status,
+            "department": _dept(child.matter.department) if child.matter else "", "status": child.status,
             "performer": step.performer, "level": level[child.step_key], "licence": licences.get(child.pk),
             "requires": [by_key[r].display_title for r in step.requires if r in by_key],
             "waiting_for": waiting_for, "due_at": child.due_at, "decided_at": child.decided_at,

@@ -26,7 +26,7 @@ from qinqing.bundles.queries import (
     parents_for,
     progress,
 )
-from qinqing.cases.models import Case
+from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail
 from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload
 from qinqing.cases.workflow import Status
@@ -246,8 +246,9 @@ def authorisations(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Authorisation granted."))
             return redirect("bundles:authorisations")
     enterprise: Enterprise = user.enterprise
-    acted = (Case.objects.filter(enterprise=enterprise).exclude(acting_for="").select_related("applicant", "matter")
-             .order_by("-submitted_at")[:50])
+    # Every step someone took on the enterprise's behalf: the events recorded as acting for it.
+    acted = (CaseEvent.objects.filter(case__enterprise=enterprise, actor__isnull=False).exclude(acting_for="")
+             .select_related("case", "case__matter").order_by("-at", "-id")[:50])
     return render(request, "bundles/authorisations.html", {
         "authorisations": Authorisation.objects.filter(enterprise=enterprise).select_related("agent", "agent__department"),
         "agents": _agents(User.objects.filter(is_active=True, kind=User.Kind.STAFF).select_related("department")),

@@ -38,3 +38,32 @@ def test_a_garbled_agent_id_is_a_form_error_not_a_500(raw):
     client = session_client(enterprise(MANUFACTURER))
     response = client.post("/my/authorisations/", {"agent": raw, "days": "30"})
     assert response.status_code == 422
+
+
+def test_withdraw_api_closes_the_whole_bundle_and_refuses_the_other_enterprise():
+    parent = submit_industrial()
+    other = client_for(enterprise(0)).post(f"/api/v1/bundles/cases/{parent.pk}/withdraw")
+    assert other.status_code == 404
+    response = client_for(enterprise(MANUFACTURER)).post(f"/api/v1/bundles/cases/{parent.pk}/withdraw")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "withdrawn"
+    assert all(c["status"] in ("withdrawn", "cancelled", "approved") for c in response.json()["children"])
+    again = client_for(enterprise(MANUFACTURER)).post(f"/api/v1/bundles/cases/{parent.pk}/withdraw")
+    assert again.status_code == 409
+
+
+def test_agent_submits_a_prepared_step_through_the_api():
+    from qinqing.bundles.tests.support import decide_filing
+
+    parent = submit_industrial()
+    decide_filing(parent)
+    step = parent.children.get(step_key="land_planning")
+    assert step.status == "preparing"
+    refused = client_for(enterprise(0)).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": {}},
+                                              content_type="application/json")
+    assert refused.status_code == 404
+    response = client_for(agent()).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": {}},
+                                        content_type="application/json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] in ("submitted", "under_review", "approved")
+    assert response.json()["acting_for"].startswith(enterprise(MANUFACTURER).enterprise.name)

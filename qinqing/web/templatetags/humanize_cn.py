@@ -83,3 +83,11 @@ def case_status(value: str) -> str:
         return str(Status(value).label)
     except ValueError:
         return value
+
+
+@register.filter(name="action_label")
+def action_label_filter(action: str) -> str:
+    """The translated name of a case timeline action."""
+    from qinqing.cases.workflow import action_label
+
+    return action_label(action)

@@ -13,7 +13,6 @@ from qinqing.accounts.models import Authorisation, Department
 from qinqing.cases.models import Case
 from qinqing.catalog.models import Matter
 
-
 CONFIDENCE_MARK = re.compile(r"[（(](?:verified-component|inferred|unverified|plausible|optional)[^）)]*[）)]")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
+from collections.abc import Iterator
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +42,9 @@ def _digest(record: AuditRecord) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_deferred: contextvars.ContextVar[list[AuditRecord] | None] = contextvars.ContextVar("audit_deferred", default=None)
+
+
 def record_event(
     *,
     actor: Any,
@@ -49,19 +55,15 @@ def record_event(
     acting_for: str = "",
     rule_set_version: str = "",
 ) -> AuditRecord:
-    """Append one audit record at the head of the chain, inside the caller's transaction."""
+    """Append one audit record at the head of the chain, inside the caller's transaction.
+
+    Inside `chained_at_end()` the record is built now and chained when that block ends.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the service's transaction")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-    head = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    actor_obj = actor if getattr(actor, "pk", None) else None
     record = AuditRecord(
-        seq=seq,
         at=timezone.now(),
-        actor=actor_obj,
+        actor=actor if getattr(actor, "pk", None) else None,
         actor_label=str(getattr(actor, "username", None) or actor or "system"),
         acting_for=acting_for,
         action=action,
@@ -70,11 +72,49 @@ def record_event(
         before=_canonical(before) if before is not None else None,
         after=_canonical(after) if after is not None else None,
         rule_set_version=rule_set_version,
-        prev_hash=prev_hash,
     )
-    record.hash = _digest(record)
-    record.save()
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(record)
+        return record
+    _chain([record])
     return record
+
+
+def _chain(records: list[AuditRecord]) -> None:
+    """Give records their place at the head of the chain, holding the chain lock until commit."""
+    if not records:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    head = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    for record in records:
+        record.seq, record.prev_hash = seq, prev_hash
+        record.hash = _digest(record)
+        seq, prev_hash = seq + 1, record.hash
+    AuditRecord.objects.bulk_create(records)
+
+
+@contextlib.contextmanager
+def chained_at_end() -> Iterator[None]:
+    """Collect the audit records of a long transaction and chain them together when it ends.
+
+    Use inside `transaction.atomic()`: the chain's lock (held until commit) is then taken for the
+    last few statements instead of the whole cascade, so long services stop queueing behind each
+    other. If the block raises, nothing is written. Nested use joins the outer block.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set([])
+    try:
+        yield
+        records = _deferred.get() or []
+    finally:
+        _deferred.reset(token)
+    _chain(records)
 
 
 @dataclass(frozen=True)

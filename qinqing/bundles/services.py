@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Authorisation, Department, Enterprise, User
 from qinqing.accounts.services import active_authorisation, grant_authorisation
-from qinqing.audit.services import record_event
+from qinqing.audit.services import chained_at_end, record_event
 from qinqing.bundles.definitions import MergedForm, StepPlan, check_graph, merge
 from qinqing.bundles.errors import AgentNotAuthorised, BundleInvalid, StepRefused
 from qinqing.bundles.models import Bundle, BundleCase, BundleStep
@@ -181,7 +181,7 @@ def submit_bundle(
     now = timezone.now()
     deadlines = _plan_deadlines(form, now)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), chained_at_end():
             if agent is not None and authorisation is None:
                 authorisation = (active_authorisation(agent=agent, enterprise=enterprise, bundle_code=bundle.code)
                                  or grant_authorisation(granted_by=user, agent=agent, scope=bundle.code))
@@ -262,13 +262,17 @@ def advance(parent_id: int) -> None:
 
 
 def _advance_once(parent_id: int) -> bool:
-    parent = Case.objects.select_for_update().get(pk=parent_id)
+    parent = Case.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=parent_id)
     if parent.status != Status.IN_PROGRESS:
         return False
     bundle_case = BundleCase.objects.select_related("bundle").get(parent=parent)
     children = {c.step_key: c for c in Case.objects.select_for_update(of=("self",)).filter(parent=parent)
                 .select_related("matter", "enterprise", "applicant").order_by("id")}
     steps = {s.key: s for s in bundle_case.bundle.steps.all()}
+    changed = False
+    facts: dict[str, Fact] | None = None
+    # One pass starts every ready step; the services update the locked rows in place, so a step
+    # approved during the pass is seen by those after it. The caller goes round again if anything moved.
     for key, child in children.items():
         if child.status != Status.WAITING:
             continue
@@ -277,10 +281,13 @@ def _advance_once(parent_id: int) -> bool:
         if any(r.status in FAILED for r in required):
             move_case(child, Status.CANCELLED, actor=None, action="cancelled",
                       note="、".join(r.display_title for r in required if r.status in FAILED))
-            return True
-        if all(r.status == Status.APPROVED for r in required):
-            _start_step(parent, bundle_case, child, step, children)
-            return True
+            changed = True
+        elif all(r.status == Status.APPROVED for r in required):
+            facts = facts if facts is not None else facts_for(parent.enterprise.uscc)
+            _start_step(parent, bundle_case, child, step, children, facts)
+            changed = True
+    if changed:
+        return True
     if children and all(c.status in CLOSED_STATUSES for c in children.values()):
         approved = all(c.status == Status.APPROVED for c in children.values())
         move_case(parent, Status.COMPLETED if approved else Status.CLOSED, actor=None,
@@ -310,12 +317,11 @@ def _upstream_values(step: BundleStep, children: Mapping[str, Case]) -> dict[str
 
 
 def _start_step(parent: Case, bundle_case: BundleCase, child: Case, step: BundleStep,
-                children: Mapping[str, Case]) -> None:
+                children: Mapping[str, Case], facts: Mapping[str, Fact]) -> None:
     """The step's prerequisites are approved: take in what they produced, then start or hand to the agent."""
     assert child.matter is not None
     data = {**child.data, **_upstream_values(step, children)}
-    cleaned, sources, errors = clean_form_data(list(child.matter.fields.all()), data,
-                                               facts_for(child.enterprise.uscc))
+    cleaned, sources, errors = clean_form_data(list(child.matter.fields.all()), data, facts)
     child.data = cleaned if not errors else data
     child.prefill_sources = sources
     if step.performer == BundleStep.Performer.AGENT or errors:
@@ -330,7 +336,7 @@ def _start_step(parent: Case, bundle_case: BundleCase, child: Case, step: Bundle
                    link=f"/agent/cases/{child.pk}/")
         return
     start_case(child, actor=None, action="started", data=cleaned, sources=sources, acting_for=parent.acting_for,
-               note=_("Earlier steps approved") if step.requires else "")
+               note=_("Earlier steps approved") if step.requires else "", facts=facts)
 
 
 def _notify_enterprise(parent: Case, title: str, body: str) -> None:
@@ -360,7 +366,7 @@ def submit_prepared_step(*, case: Case, user: User, data: Mapping[str, Any], upl
     if allowed is False:
         raise AgentNotAuthorised(_("You hold no valid authorisation from this enterprise for this matter."))
     uploads = list(uploads)
-    with transaction.atomic():
+    with transaction.atomic(), chained_at_end():
         Case.objects.select_for_update().only("pk").get(pk=case.parent_id)  # parent first, as advance() locks
         case = (Case.objects.select_for_update(of=("self",)).select_related("matter", "enterprise", "parent")
                 .get(pk=case.pk))

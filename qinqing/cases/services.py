@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import User
-from qinqing.audit.services import record_event
+from qinqing.audit.services import chained_at_end, record_event
 from qinqing.cases.errors import (
     NOT_ALLOWED_NOW,
     CaseInvalid,
@@ -31,7 +31,7 @@ from qinqing.cases.uploads import CheckedUpload
 from qinqing.cases.workflow import CLOSED_STATUSES, Status, can_transition
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core.calendar import CALENDAR_DAYS, add_limit, working_days_between
-from qinqing.datahub.queries import fact_values, facts_for, find_material_record
+from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
 from qinqing.datahub.services import record_licence
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
@@ -247,7 +247,8 @@ def attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement
 
 
 def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str, Any],
-               sources: Mapping[str, Any], acting_for: str = "", note: str = "") -> Verdict | None:
+               sources: Mapping[str, Any], acting_for: str = "", note: str = "",
+               facts: Mapping[str, Fact] | None = None) -> Verdict | None:
     """Start a waiting or prepared child case now: the clock starts, then the rules may decide it.
 
     The caller owns the transaction and has validated `data` against the matter's form.
@@ -266,8 +267,8 @@ def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str
     fields = list(matter.fields.all())
     requirements = list(matter.materials.all())
     attach_data_materials(case, requirements, actor=actor or case.applicant)
-    facts = fact_values(facts_for(case.enterprise.uscc))
-    verdict = _decide_automatically(case, fields=fields, cleaned=case.data, facts=facts, requirements=requirements)
+    values = fact_values(dict(facts) if facts is not None else facts_for(case.enterprise.uscc))
+    verdict = _decide_automatically(case, fields=fields, cleaned=case.data, facts=values, requirements=requirements)
     record_event(
         actor=actor, action="case.started", obj=case, acting_for=case.acting_for,
         after={"number": case.number, "matter": matter.code, "status": case.status,
@@ -388,7 +389,7 @@ def _require_reviewer(case: Case, reviewer: User) -> None:
 
 def approve_case(*, case: Case, reviewer: User, note: str = "") -> Case:
     """Approve a case under review and issue its licence."""
-    with transaction.atomic():
+    with transaction.atomic(), chained_at_end():  # approving a 一件事 step may start the next ones
         case = _locked(case)
         _require_reviewer(case, reviewer)
         before = _snapshot(case)

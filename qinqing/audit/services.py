@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
-from collections.abc import Iterator
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 

@@ -6,18 +6,16 @@ import re
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Authorisation, Department
 from qinqing.cases.models import Case
 from qinqing.catalog.models import Matter
+from qinqing.core.i18n import localised
 
 CONFIDENCE_MARK = re.compile(r"[（(](?:verified-component|inferred|unverified|plausible|optional)[^）)]*[）)]")
 
 
-def _localised(zh: str, en: str) -> str:
-    return en if (get_language() or "").startswith("en") and en else zh
 
 
 class BundleQuerySet(models.QuerySet["Bundle"]):
@@ -52,11 +50,11 @@ class Bundle(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     @property
     def display_summary(self) -> str:
-        return _localised(self.summary, self.summary_en)
+        return localised(self.summary, self.summary_en)
 
 
 class BundleStep(models.Model):
@@ -91,7 +89,7 @@ class BundleStep(models.Model):
     @property
     def display_note(self) -> str:
         """The note for the public: research confidence marks such as （inferred） are for editors."""
-        return CONFIDENCE_MARK.sub("", _localised(self.note, self.note_en)).strip()
+        return CONFIDENCE_MARK.sub("", localised(self.note, self.note_en)).strip()
 
 
 class BundleCase(models.Model):

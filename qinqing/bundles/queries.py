@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import get_language
 
 from qinqing.bundles.definitions import MergedField, MergedForm, check_graph, reduction
 from qinqing.bundles.models import Bundle, BundleCase
@@ -14,15 +13,12 @@ from qinqing.cases.formdata import prefill_value
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.workflow import Status
 from qinqing.catalog.models import FormField
+from qinqing.core.i18n import english
 from qinqing.datahub.queries import facts_for
 
 
-def _en() -> bool:
-    return (get_language() or "").startswith("en")
-
-
 def _dept(department: Any) -> str:
-    return department.name_en if _en() and department.name_en else department.name
+    return department.name_en if english() and department.name_en else department.name
 
 
 def online_bundles() -> QuerySet[Bundle]:
@@ -43,7 +39,7 @@ def _field_schema(merged: MergedField) -> dict[str, Any]:
     f: FormField = merged.field
     return {
         "key": merged.key, "label": f.display_label, "type": f.type, "required": merged.required,
-        "choices": [{"value": str(c.get("value")), "label": (c.get("label_en") if _en() and c.get("label_en") else c.get("label", ""))}
+        "choices": [{"value": str(c.get("value")), "label": (c.get("label_en") if english() and c.get("label_en") else c.get("label", ""))}
                     for c in f.choices or []],
         "min_value": f.min_value, "max_value": f.max_value, "max_length": f.max_length,
         "prefill": f.prefill or None, "editable": f.editable, "help": f.help_text, "steps": merged.steps,

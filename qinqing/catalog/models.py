@@ -8,16 +8,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Department
+from qinqing.core.i18n import localised
 from qinqing.rules.models import RuleSet
-
-
-def _localised(zh: str, en: str) -> str:
-    lang = get_language() or "zh-hans"
-    return en if lang.startswith("en") and en else zh
 
 
 class Board(models.Model):
@@ -36,7 +31,7 @@ class Board(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
 
 class TimeUnit(models.TextChoices):
@@ -89,7 +84,7 @@ class Matter(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     @property
     def is_automatic(self) -> bool:
@@ -134,7 +129,7 @@ class FormField(models.Model):
 
     @property
     def display_label(self) -> str:
-        return _localised(self.label, self.label_en)
+        return localised(self.label, self.label_en)
 
 
 # What can stand in for an uploaded material ("satisfied by shared data"): the online form itself,
@@ -202,7 +197,7 @@ class MaterialRequirement(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     def clean(self) -> None:
         super().clean()

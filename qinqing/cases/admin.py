@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.accounts.http import request_user
 from qinqing.cases.models import Case, CaseEvent, Licence, Material
 from qinqing.cases.services import revoke_licence
 
@@ -53,7 +54,7 @@ class LicenceAdmin(RecordAdmin):
     @admin.action(description=_("Revoke selected licences"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[Licence]) -> None:
         for licence in queryset:
-            revoke_licence(licence=licence, actor=request.user, reason=str(_("Revoked by an administrator")))  # type: ignore[arg-type]
+            revoke_licence(licence=licence, actor=request_user(request), reason=str(_("Revoked by an administrator")))
         messages.success(request, _("%(n)d licences revoked.") % {"n": queryset.count()})
 
 

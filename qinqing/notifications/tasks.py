@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ParamSpec, cast
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from qinqing.notifications.models import Delivery
 from qinqing.notifications.services import deliver
 
+P = ParamSpec("P")
 
-@db_task(retries=3, retry_delay=30)
+
+def _typed(decorator: Any) -> Callable[[Callable[P, None]], Callable[P, object]]:
+    """Keep a task's signature through a (untyped) huey decorator; calling the task enqueues it."""
+    return cast("Callable[[Callable[P, None]], Callable[P, object]]", decorator)
+
+
+@_typed(db_task(retries=3, retry_delay=30))
 def deliver_notification(notification_id: int) -> None:
     """Send every pending copy of one notification."""
     failed = False
@@ -24,7 +34,7 @@ def deliver_notification(notification_id: int) -> None:
         raise RuntimeError(f"some deliveries of notification {notification_id} failed")
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@_typed(db_periodic_task(crontab(minute="*/10")))
 def retry_failed_deliveries() -> None:
     """Re-send failed deliveries that have attempts left."""
     for delivery in Delivery.objects.select_related("notification").filter(

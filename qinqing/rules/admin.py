@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from qinqing.accounts.http import request_user
 from qinqing.rules.engine import RuleError, parse_rule_set
 from qinqing.rules.models import RuleSet, RuleSetVersion
 from qinqing.rules.services import publish_rule_set_version
@@ -34,7 +35,7 @@ class RuleSetVersionAdmin(admin.ModelAdmin[RuleSetVersion]):
 
     def save_model(self, request: HttpRequest, obj: RuleSetVersion, form: Any, change: bool) -> None:
         version = publish_rule_set_version(
-            rule_set=obj.rule_set, conditions=obj.conditions, note=obj.note, actor=request.user
+            rule_set=obj.rule_set, conditions=obj.conditions, note=obj.note, actor=request_user(request)
         )
         obj.pk, obj.number = version.pk, version.number
 

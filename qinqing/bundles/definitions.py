@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from qinqing.catalog.models import FormField, MaterialRequirement
 from qinqing.core.graph import Cycle, UnknownNode, depths, topological_order
+
+if TYPE_CHECKING:
+    from qinqing.bundles.models import BundleStep
 
 FORM_PREFIX = "form."
 STEP_PREFIX = "steps."
@@ -44,7 +47,7 @@ class MergedMaterial:
 
 @dataclass
 class StepPlan:
-    step: Any  # BundleStep
+    step: BundleStep
     fields: list[FormField]
     materials: list[MaterialRequirement]
     asked: dict[str, str] = field(default_factory=dict)  # child field key → merged key
@@ -99,7 +102,7 @@ def step_levels(steps: Sequence[tuple[str, Iterable[str]]]) -> dict[str, int]:
     return depths(pairs)
 
 
-def merge(steps: Sequence[Any]) -> MergedForm:
+def merge(steps: Sequence[BundleStep]) -> MergedForm:
     """Build the merged form of a bundle's enabled steps (BundleStep with matter fields/materials loaded).
 
     A child field is asked once under its merged key (its own key, or the one its step's inputs

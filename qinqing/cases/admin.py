@@ -17,7 +17,7 @@ class EventInline(admin.TabularInline[CaseEvent, Case]):
     readonly_fields = ("at", "actor_label", "acting_for", "action", "from_status", "to_status", "note")
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
 
 

@@ -1,5 +1,5 @@
-from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -13,7 +13,7 @@ class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_filter = ["kind"]
     date_hierarchy = "date"
 
-    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: forms.ModelForm[CalendarDay], change: bool) -> None:
         super().save_model(request, obj, form, change)
         invalidate()
 

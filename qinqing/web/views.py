@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -35,5 +34,5 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(Notification.objects.visible_to(request_user(request)), pk=pk)
     mark_read(notification=note)
-    target: Any = note.link or "web:inbox"
+    target: str = note.link or "web:inbox"
     return redirect(target)

@@ -11,12 +11,14 @@ import dj_database_url
 import django_stubs_ext
 from csp.constants import NONE, SELF
 
+from qinqing.core.forms import parse_bool
+
 django_stubs_ext.monkeypatch()  # lets admin and querysets be subscripted for mypy
 
 
 
 def _flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+    return parse_bool(os.environ.get(name, "1" if default else "0")) is True
 
 
 TESTING = _flag("QINQING_TESTING") or "pytest" in sys.modules

@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -16,8 +15,8 @@ class AuditRecordAdmin(admin.ModelAdmin[AuditRecord]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditRecord | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditRecord | None = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,7 @@ class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_filter = ["kind"]
     date_hierarchy = "date"
 
-    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: forms.ModelForm[CalendarDay], change: bool) -> None:
         super().save_model(request, obj, form, change)
         invalidate()
 

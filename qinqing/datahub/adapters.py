@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -87,7 +87,7 @@ def _chunks(rows: Sequence[CleanRow], size: int = CHUNK_SIZE) -> Iterator[Sequen
         yield rows[start:start + size]
 
 
-def _created(queryset: Any, key_lookup: str, keys: list[str], write: Callable[[], None]) -> int:
+def _created(queryset: QuerySet[Any], key_lookup: str, keys: list[str], write: Callable[[], None]) -> int:
     """Run `write` (an upsert of `keys` into `queryset`) and return how many of the keys were new.
 
     A small batch asks which of its keys exist; a large one counts the table before and after,

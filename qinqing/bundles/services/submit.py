@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +26,7 @@ from qinqing.cases.services import Upload, attach_upload, open_case
 from qinqing.cases.workflow import Status
 from qinqing.core import events
 from qinqing.core.calendar import add_limit
+from qinqing.core.idempotency import once
 from qinqing.datahub.queries import Fact, facts_for
 
 
@@ -100,6 +100,21 @@ def _plan_deadlines(form: MergedForm, now: dt.datetime) -> dict[str, tuple[dt.da
     return ends
 
 
+def _validated(form: MergedForm, data: Mapping[str, Any], uploads: list[Upload], *, enterprise: Enterprise,
+               agent: User | None, fill_booleans: bool) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Every step's cleaned data and sources; every error of the merged form at once, else raise."""
+    per_step, errors = validate_bundle_data(form, data, facts_for(enterprise.uscc), fill_booleans=fill_booleans)
+    codes = {m.code for m in form.materials}
+    for code, _upload in uploads:
+        if code not in codes:
+            errors.setdefault("materials", []).append(_("No material %(code)s.") % {"code": code})
+    if agent is not None and not agent.is_agent:
+        errors.setdefault("agent", []).append(_("Choose a government agent."))
+    if errors:
+        raise BundleInvalid(_("Please correct the marked fields."), errors=errors)
+    return per_step
+
+
 def submit_bundle(
     *, user: User, bundle: Bundle, data: Mapping[str, Any], uploads: Iterable[Upload] = (),
     idempotency_key: str = "", acting_for: str = "", agent: User | None = None, fill_booleans: bool = False,
@@ -114,65 +129,58 @@ def submit_bundle(
     enterprise, authorisation = acting_enterprise(user, bundle, acting_for)
     label = enterprise_label(enterprise) if authorisation is not None else ""
     fingerprint = _fingerprint(bundle, data, enterprise.uscc)
-    if idempotency_key:
-        existing = Case.objects.filter(applicant=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _replay(existing, fingerprint), False
-    form = merged_form(bundle)
-    facts = facts_for(enterprise.uscc)
-    per_step, errors = validate_bundle_data(form, data, facts, fill_booleans=fill_booleans)
     uploads = list(uploads)
-    codes = {m.code: m for m in form.materials}
-    for code, _upload in uploads:
-        if code not in codes:
-            errors.setdefault("materials", []).append(_("No material %(code)s.") % {"code": code})
-    if agent is not None and not agent.is_agent:
-        errors.setdefault("agent", []).append(_("Choose a government agent."))
-    if errors:
-        raise BundleInvalid(_("Please correct the marked fields."), errors=errors)
-    now = timezone.now()
-    deadlines = _plan_deadlines(form, now)
-    try:
-        with events.atomic():
-            if agent is not None and authorisation is None:
-                authorisation = (active_authorisation(agent=agent, enterprise=enterprise, bundle_code=bundle.code)
-                                 or grant_authorisation(granted_by=user, agent=agent, scope=bundle.code))
-            parent = open_case(
-                matter=None, enterprise=enterprise, applicant=user, data=dict(data), sources={}, now=now,
-                acting_for=label, status=Status.IN_PROGRESS, idempotency_key=idempotency_key,
-                fingerprint=fingerprint, bundle_code=bundle.code, title=bundle.name,
-                due_at=max(d[0] for d in deadlines.values()), statutory_due_at=max(d[1] for d in deadlines.values()),
+
+    def lookup() -> Case | None:
+        if not idempotency_key:
+            return None
+        return Case.objects.filter(applicant=user, idempotency_key=idempotency_key).first()
+
+    def create() -> Case:
+        form = merged_form(bundle)
+        per_step = _validated(form, data, uploads, enterprise=enterprise, agent=agent, fill_booleans=fill_booleans)
+        now = timezone.now()
+        deadlines = _plan_deadlines(form, now)
+        grant = authorisation
+        if agent is not None and grant is None:
+            grant = (active_authorisation(agent=agent, enterprise=enterprise, bundle_code=bundle.code)
+                     or grant_authorisation(granted_by=user, agent=agent, scope=bundle.code))
+        parent = open_case(
+            matter=None, enterprise=enterprise, applicant=user, data=dict(data), sources={}, now=now,
+            acting_for=label, status=Status.IN_PROGRESS, idempotency_key=idempotency_key,
+            fingerprint=fingerprint, bundle_code=bundle.code, title=bundle.name,
+            due_at=max(d[0] for d in deadlines.values()), statutory_due_at=max(d[1] for d in deadlines.values()),
+        )
+        bundle_case = BundleCase.objects.create(
+            parent=parent, bundle=bundle, authorisation=grant,
+            agent=user if user.is_agent else (grant.agent if grant else None),
+        )
+        stored: dict[str, str] = {}
+        for plan in form.plans:
+            cleaned, sources = per_step[plan.step.key]
+            child = open_case(
+                matter=plan.step.matter, enterprise=enterprise, applicant=user, data=cleaned, sources=sources,
+                now=now, acting_for=label, status=Status.WAITING, parent=parent, step_key=plan.step.key,
+                bundle_code=bundle.code,
+                due_at=deadlines[plan.step.key][0], statutory_due_at=deadlines[plan.step.key][1],
             )
-            bundle_case = BundleCase.objects.create(
-                parent=parent, bundle=bundle, authorisation=authorisation,
-                agent=user if user.is_agent else (authorisation.agent if authorisation else None),
-            )
-            stored: dict[str, str] = {}
-            for plan in form.plans:
-                cleaned, sources = per_step[plan.step.key]
-                child = open_case(
-                    matter=plan.step.matter, enterprise=enterprise, applicant=user, data=cleaned, sources=sources,
-                    now=now, acting_for=label, status=Status.WAITING, parent=parent, step_key=plan.step.key,
-                    bundle_code=bundle.code,
-                    due_at=deadlines[plan.step.key][0], statutory_due_at=deadlines[plan.step.key][1],
-                )
-                for requirement in plan.materials:
-                    for code, upload in uploads:
-                        if code == requirement.code:
-                            material = attach_upload(child, requirement, upload, user=user,
-                                                     stored_file=stored.get(code, ""))
-                            stored[code] = material.file.name or ""
-            bundle_case.uploads = stored
-            bundle_case.save(update_fields=["uploads"])
-            record_event(actor=user, action="bundle.submitted", obj=parent, acting_for=label,
-                         after={"number": parent.number, "bundle": bundle.code, "steps": len(form.plans)})
-            advance(parent.pk)
-    except IntegrityError:
-        if idempotency_key:
-            existing = Case.objects.filter(applicant=user, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return _replay(existing, fingerprint), False
-        raise
+            for requirement in plan.materials:
+                for code, upload in uploads:
+                    if code == requirement.code:
+                        material = attach_upload(child, requirement, upload, user=user,
+                                                 stored_file=stored.get(code, ""))
+                        stored[code] = material.file.name or ""
+        bundle_case.uploads = stored
+        bundle_case.save(update_fields=["uploads"])
+        record_event(actor=user, action="bundle.submitted", obj=parent, acting_for=label,
+                     after={"number": parent.number, "bundle": bundle.code, "steps": len(form.plans)})
+        advance(parent.pk)
+        return parent
+
+    parent, created = once(lookup=lookup, create=create, replay=lambda existing: _replay(existing, fingerprint),
+                           atomic=events.atomic)
+    if not created:
+        return parent, False
     parent.refresh_from_db()
     return parent, True
 

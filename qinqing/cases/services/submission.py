@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +34,7 @@ from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core import events
 from qinqing.core.calendar import add_limit
 from qinqing.core.events import CaseDecided, CaseSubmitted
+from qinqing.core.idempotency import once
 from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
@@ -55,45 +55,41 @@ def submit_case(
     if not matter.active:
         raise CaseInvalid(_("This matter is not online."), errors={"matter": [_("This matter is not online.")]})
     request = fingerprint(matter, data)
-    if idempotency_key:
-        existing = Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return replay(existing, request), False
     enterprise = applicant.enterprise
-    facts = facts_for(enterprise.uscc)
-    fields = list(matter.fields.all())
-    requirements = list(matter.materials.all())
-    cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
-    if errors:
-        raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
+
+    def lookup() -> Case | None:
+        if not idempotency_key:
+            return None
+        return Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+
+    def create() -> Case:
+        facts = facts_for(enterprise.uscc)
+        fields = list(matter.fields.all())
+        requirements = list(matter.materials.all())
+        cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
+        if errors:
+            raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
+        case = open_case(
+            matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
+            acting_for=acting_for, now=timezone.now(), idempotency_key=idempotency_key, fingerprint=request,
+        )
+        _store_materials(case, uploads, applicant, supplement=False)
+        attach_data_materials(case, requirements, actor=applicant)
+        _emit_submitted(case)
+        verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
+                                        requirements=requirements)
+        record_event(
+            actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
+            after={"number": case.number, "matter": matter.code, "status": case.status,
+                   "verdict": verdict.outcome if verdict else None},
+            rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
+        )
+        _notify_submission(case)
+        return case
+
     uploads = list(uploads)
-    now = timezone.now()
-    try:
-        with events.atomic():
-            case = open_case(
-                matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
-                acting_for=acting_for, now=now, idempotency_key=idempotency_key, fingerprint=request,
-            )
-            _store_materials(case, uploads, applicant, supplement=False)
-            attach_data_materials(case, requirements, actor=applicant)
-            _emit_submitted(case)
-            verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
-                                            requirements=requirements)
-            record_event(
-                actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
-                after={"number": case.number, "matter": matter.code, "status": case.status,
-                       "verdict": verdict.outcome if verdict else None},
-                rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
-            )
-            _notify_submission(case)
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: return what it created.
-        if idempotency_key:
-            existing = Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return replay(existing, request), False
-        raise
-    return case, True
+    return once(lookup=lookup, create=create, replay=lambda existing: replay(existing, request),
+                atomic=events.atomic)
 
 
 def open_case(

@@ -30,7 +30,8 @@ from qinqing.cases.signing import sign
 from qinqing.cases.uploads import CheckedUpload
 from qinqing.cases.workflow import CLOSED_STATUSES, Status, can_transition
 from qinqing.catalog.models import MaterialRequirement, Matter
-from qinqing.core.calendar import CALENDAR_DAYS, add_limit, working_days_between
+from qinqing.core import clock
+from qinqing.core.calendar import add_limit
 from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
 from qinqing.datahub.services import record_licence
 from qinqing.notifications.models import Notification
@@ -445,9 +446,7 @@ def request_supplement(*, case: Case, reviewer: User, note: str) -> Case:
 
 
 def _shift(deadline: dt.datetime, paused_at: dt.datetime, now: dt.datetime, unit: str) -> dt.datetime:
-    if unit == CALENDAR_DAYS:
-        return deadline + dt.timedelta(days=(timezone.localtime(now).date() - timezone.localtime(paused_at).date()).days)
-    return add_limit(deadline, working_days_between(paused_at, now), unit)
+    return clock.extend(deadline, unit, clock.Pause(paused_at, now)).at
 
 
 def add_materials(*, case: Case, user: User, uploads: Iterable[Upload]) -> list[Material]:

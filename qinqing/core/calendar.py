@@ -34,7 +34,7 @@ class Notice:
     """A State Council (国务院办公厅) notice fixing one year's holidays and make-up workdays."""
 
     number: str
-    published: dt.date
+    published: dt.date | None
     source: str
 
 

@@ -100,14 +100,11 @@ def covers(year: int) -> bool:
     return year in _current().years
 
 
-def last_covered_year() -> int | None:
-    """The last year of the unbroken run of covered years that contains this year, or the latest."""
+def covered_through(year: int) -> int | None:
+    """The last year of the unbroken run of covered years from `year`, else the latest covered year before it."""
     years = covered_years()
-    if not years:
-        return None
-    year = dt.date.today().year
     if year not in years:
-        return max(years)
+        return max((y for y in years if y < year), default=None)
     while year + 1 in years:
         year += 1
     return year

@@ -19,13 +19,7 @@ WARN_MONTHS = 3
 def holiday_table_warning(today: dt.date | None = None) -> str | None:
     """Return the warning to show when the holiday table runs out within three months, else None."""
     today = today or timezone.localdate()
-    years = calendar.covered_years()
-    if today.year not in years:
-        last = max((y for y in years if y < today.year), default=None)
-    else:
-        last = today.year
-        while last + 1 in years:
-            last += 1
+    last = calendar.covered_through(today.year)
     warn_from = dt.date(last, 12 - WARN_MONTHS + 1, 1) if last is not None else None
     if warn_from is not None and today < warn_from:
         return None

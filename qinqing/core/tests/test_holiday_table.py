@@ -118,3 +118,27 @@ def test_the_command_reports_every_bad_line(tmp_path):
         call_command("importholidays", str(path), "--year", "2027", "--notice", "x")
     assert "line 7: “2027-13-01”不是 YYYY-MM-DD 格式的日期。" in str(caught.value)
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def test_the_command_imports_the_notice_marks_the_year_and_audits_it(tmp_path):
+    from qinqing.audit.models import AuditRecord
+
+    path = tmp_path / "2027.csv"
+    path.write_text(GOOD_2027, encoding="utf-8")
+    out = io.StringIO()
+    call_command("importholidays", str(path), "--year", "2027", "--notice", "国办发明电〔2026〕1号",
+                 "--published", "2026-11-01", stdout=out)
+    assert "2027" in out.getvalue() and "recomputed" in out.getvalue()
+    row = CalendarYear.objects.get(year=2027)
+    assert (row.notice, row.published) == ("国办发明电〔2026〕1号", dt.date(2026, 11, 1))
+    assert CalendarDay.objects.filter(date__year=2027).count() == 5
+    assert AuditRecord.objects.filter(action="calendar.year_imported").exists()
+
+
+def test_covered_through_follows_the_unbroken_run_of_years():
+    assert calendar.covered_through(2025) == 2026
+    assert calendar.covered_through(2028) == 2026
+    CalendarYear.objects.create(year=2028, notice="测试")
+    calendar.invalidate()
+    assert calendar.covered_through(2025) == 2026
+    assert calendar.covered_through(2028) == 2028

@@ -173,6 +173,15 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The service desk's clock (chat response, work orders): daily hours, and whether it stops on
+# public holidays or on weekends that are not make-up workdays.
+QINQING_SERVICE_HOURS = {
+    "opens": os.environ.get("QINQING_SERVICE_OPENS", "09:00"),
+    "closes": os.environ.get("QINQING_SERVICE_CLOSES", "21:00"),
+    "skip_holidays": _flag("QINQING_SERVICE_SKIP_HOLIDAYS"),
+    "skip_weekends": _flag("QINQING_SERVICE_SKIP_WEEKENDS"),
+}
+
 # Uploads: the limit an enterprise sees, and the total a request body may carry.
 QINQING_MAX_UPLOAD_BYTES = int(os.environ.get("QINQING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

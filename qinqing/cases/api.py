@@ -98,6 +98,8 @@ class CaseSummaryOut(Schema):
     decided_at: dt.datetime | None = None
     overdue: bool
     paused: bool
+    # Counted over a year whose holiday notice is not loaded yet: it may still move (暂定).
+    deadline_provisional: bool = False
 
 
 class EventOut(Schema):

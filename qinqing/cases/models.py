@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qinqing.accounts.models import Authorisation, Enterprise
 from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
+from qinqing.core import clock
 from qinqing.rules.models import RuleSetVersion
 
 
@@ -110,6 +111,16 @@ class Case(models.Model):
     def is_near_due(self, *, hours: int = 48) -> bool:
         remaining = (self.due_at - timezone.now()).total_seconds()
         return self._clock_runs and 0 <= remaining <= hours * 3600
+
+    @property
+    def deadline_provisional(self) -> bool:
+        """The deadline counts working days of a year whose holiday notice is not loaded yet (暂定)."""
+        if not self.is_open:
+            return False
+        if self.matter is not None and clock.Unit.WORKING_DAYS not in (self.matter.promised_unit,
+                                                                      self.matter.statutory_unit):
+            return False
+        return clock.provisional_between(self.submitted_at, max(self.due_at, self.statutory_due_at))
 
     @property
     def _clock_runs(self) -> bool:

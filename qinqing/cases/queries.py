@@ -93,6 +93,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "enterprise": case.enterprise.uscc, "submitted_at": case.submitted_at,
         "due_at": case.due_at, "statutory_due_at": case.statutory_due_at, "decided_at": case.decided_at,
         "overdue": case.is_overdue, "paused": case.paused_at is not None,
+        "deadline_provisional": case.deadline_provisional,
     }
 
 

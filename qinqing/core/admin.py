@@ -1,13 +1,20 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core import events
 from qinqing.core.calendar import invalidate
-from qinqing.core.models import CalendarDay, OutboxCursor, OutboxEvent
+from qinqing.core.checks import holiday_table_warning
+from qinqing.core.models import CalendarDay, CalendarYear, OutboxCursor, OutboxEvent
+
+
+def _warn_if_running_out(request: HttpRequest) -> None:
+    warning = holiday_table_warning()
+    if warning:
+        messages.warning(request, warning)
 
 
 @admin.register(CalendarDay)
@@ -15,6 +22,10 @@ class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        _warn_if_running_out(request)
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: forms.ModelForm[CalendarDay], change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -53,3 +64,20 @@ class OutboxCursorAdmin(_ReadOnly):
     @admin.display(description=_("events not yet read"))
     def lag(self, obj: OutboxCursor) -> int:
         return events.lag().get(obj.consumer, 0)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
+    list_display = ["year", "notice", "published", "source", "loaded_at"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        _warn_if_running_out(request)
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: CalendarYear, form: forms.ModelForm[CalendarYear], change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        invalidate()
+
+    def delete_model(self, request: HttpRequest, obj: CalendarYear) -> None:
+        super().delete_model(request, obj)
+        invalidate()

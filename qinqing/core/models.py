@@ -95,3 +95,22 @@ class OutboxCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer} @ {self.txid}/{self.seq}"
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up workdays are loaded from the State Council's notice."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    notice = models.CharField(_("notice"), max_length=64, blank=True,
+                              help_text=_("The notice's number, e.g. 国办发明电〔2024〕12号."))
+    published = models.DateField(_("published"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("covered year")
+        verbose_name_plural = _("covered years")
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.notice}".strip()

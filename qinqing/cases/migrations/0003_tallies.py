@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0002_case_bundle_code_case_parent_case_step_key_and_more'),
-        ('core', '0003_outbox'),
+        ('core', '0004_outbox'),
     ]
 
     operations = [

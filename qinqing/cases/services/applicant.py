@@ -15,14 +15,11 @@ from qinqing.cases.models import Case, CaseEvent, Material
 from qinqing.cases.services._common import Upload, emit_closed, locked, matter_of, snapshot, transition
 from qinqing.cases.services.submission import _store_materials
 from qinqing.cases.workflow import Status
-from qinqing.core import events
-from qinqing.core.calendar import CALENDAR_DAYS, add_limit, working_days_between
+from qinqing.core import clock, events
 
 
 def _shift(deadline: dt.datetime, paused_at: dt.datetime, now: dt.datetime, unit: str) -> dt.datetime:
-    if unit == CALENDAR_DAYS:
-        return deadline + dt.timedelta(days=(timezone.localtime(now).date() - timezone.localtime(paused_at).date()).days)
-    return add_limit(deadline, working_days_between(paused_at, now), unit)
+    return clock.extend(deadline, unit, clock.Pause(paused_at, now)).at
 
 
 def add_materials(*, case: Case, user: User, uploads: Iterable[Upload]) -> list[Material]:

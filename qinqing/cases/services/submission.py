@@ -100,6 +100,19 @@ def open_case(
     statutory_due_at: dt.datetime | None = None,
 ) -> Case:
     """Store a case row and its first timeline event (a step of a larger service: no audit record of its own)."""
+    with events.atomic():
+        return _open_case(matter=matter, enterprise=enterprise, applicant=applicant, data=data, sources=sources,
+                          now=now, acting_for=acting_for, status=status, idempotency_key=idempotency_key,
+                          fingerprint=fingerprint, parent=parent, step_key=step_key, bundle_code=bundle_code,
+                          title=title, due_at=due_at, statutory_due_at=statutory_due_at)
+
+
+def _open_case(
+    *, matter: Matter | None, enterprise: Enterprise, applicant: User, data: Mapping[str, Any],
+    sources: Mapping[str, Any], now: dt.datetime, acting_for: str, status: str, idempotency_key: str,
+    fingerprint: str, parent: Case | None, step_key: str, bundle_code: str, title: str,
+    due_at: dt.datetime | None, statutory_due_at: dt.datetime | None,
+) -> Case:
     if matter is not None:
         due_at = due_at or add_limit(now, matter.promised_limit, matter.promised_unit)
         statutory_due_at = statutory_due_at or add_limit(now, matter.statutory_limit, matter.statutory_unit)
@@ -143,6 +156,12 @@ def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, suppl
 def attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
                   stored_file: str = "") -> Material:
     """Add one checked upload to a case; `stored_file` reuses a file already stored for a sibling case."""
+    with events.atomic():
+        return _attach_upload(case, requirement, upload, user=user, stored_file=stored_file)
+
+
+def _attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
+                   stored_file: str) -> Material:
     material = Material(
         case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
         content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
@@ -172,6 +191,11 @@ def attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement
     gets a Material that points at the record instead of a file. Nothing is added for a
     requirement already met by an upload.
     """
+    with events.atomic():
+        return _attach_data_materials(case, requirements, actor=actor)
+
+
+def _attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement], *, actor: User) -> list[Material]:
     have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
     added: list[Material] = []
     for requirement in requirements:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_alter_calendarday_options'),
+        ('core', '0003_clock_calendar_years'),
     ]
 
     operations = [

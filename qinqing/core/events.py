@@ -394,29 +394,24 @@ def _kick_consumers() -> None:
         log.exception("could not enqueue the outbox consumers")
 
 
-def _visible_horizon() -> int | None:
-    """On PostgreSQL: transactions with an id below this have all finished (None elsewhere).
-
-    Reading only those events, ordered by (txid, seq), means a consumer never moves its cursor
-    past an event that a slower transaction has yet to commit.
-    """
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return int(cursor.fetchone()[0])
+# Below the oldest transaction that other sessions still have running (no limit when none is): every
+# transaction with a smaller id has finished. Evaluated inside the reading statement, on its snapshot.
+_HORIZON = ("COALESCE((SELECT min(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x), "
+            "9223372036854775807)")
 
 
 def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None = None) -> list[Stored]:
     """Committed events after a cursor position, in order; unknown event names are skipped."""
     from django.db.models import Q
+    from django.db.models.expressions import RawSQL
 
     from qinqing.core.models import OutboxEvent
 
     rows = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq))
-    horizon = _visible_horizon()
-    if horizon is not None:
-        rows = rows.filter(txid__lt=horizon)
+    if connection.vendor == "postgresql":
+        # Only events of transactions below every transaction still running elsewhere: a cursor
+        # never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
+        rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))
     out: list[Stored] = []
     for row in rows.order_by("txid", "seq")[:limit]:
         cls = EVENT_TYPES.get(row.name)
@@ -471,6 +466,14 @@ def consume(name: str, *, batches: int = 100, crash_after_apply: Callable[[], No
             cursor.save(update_fields=["txid", "seq", "applied", "updated_at"])
             applied += len(handled)
     return applied
+
+
+def start_at_head(name: str) -> None:
+    """Place a consumer's cursor after the newest event: it will see only what happens from now on."""
+    from qinqing.core.models import OutboxCursor, OutboxEvent
+
+    head = OutboxEvent.objects.order_by("-txid", "-seq").values_list("txid", "seq").first() or (0, 0)
+    OutboxCursor.objects.update_or_create(consumer=name, defaults={"txid": head[0], "seq": head[1]})
 
 
 def consume_all() -> dict[str, int]:

@@ -140,8 +140,7 @@ def _emit(n: int) -> list[int]:
 
 def test_a_consumer_applies_every_event_once_across_runs():
     ledger = _Ledger()
-    OutboxCursor.objects.create(consumer=ledger.name, seq=OutboxEvent.objects.count() and
-                                OutboxEvent.objects.latest("seq").seq)
+    events.start_at_head(ledger.name)
     with events.flows_replaced(ledger.flows()):
         seqs = _emit(7)
         assert events.consume(ledger.name) == 7
@@ -154,8 +153,7 @@ def test_a_consumer_applies_every_event_once_across_runs():
 
 def test_a_consumer_that_crashes_between_apply_and_cursor_commit_applies_each_effect_exactly_once():
     ledger = _Ledger()
-    OutboxCursor.objects.create(consumer=ledger.name, seq=OutboxEvent.objects.count() and
-                                OutboxEvent.objects.latest("seq").seq)
+    events.start_at_head(ledger.name)
     with events.flows_replaced(ledger.flows()):
         seqs = _emit(10)
         calls = {"n": 0}

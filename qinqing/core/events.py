@@ -411,7 +411,7 @@ def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None =
     if connection.vendor == "postgresql":
         # Only events of transactions below every transaction still running elsewhere: a cursor
         # never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
-        rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))
+        rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))  # noqa: S611 - a constant, no parameters
     out: list[Stored] = []
     for row in rows.order_by("txid", "seq")[:limit]:
         cls = EVENT_TYPES.get(row.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -107,7 +107,10 @@ def record_owner(user: Any) -> Owner:
     return Owner(enterprise="uscc", by_uscc=True, staff=Q(source_id__in=readable))
 
 
-def _visible(queryset: Any, user: Any) -> Any:
+_Records = TypeVar("_Records", bound=models.QuerySet[Any])
+
+
+def _visible(queryset: _Records, user: Any) -> _Records:
     scope = scope_of(user)
     return queryset.filter(scope.q(record_owner(scope)))
 

@@ -383,7 +383,7 @@ def _call(client: Client, row: Row, world: dict[str, Any]) -> Any:
 def _body(response: Any) -> str:
     if getattr(response, "streaming", False):
         return ""
-    return response.content.decode("utf-8", "replace")
+    return str(response.content.decode("utf-8", "replace"))
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{r.key}|{r.path}" for r in MATRIX])

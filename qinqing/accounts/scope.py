@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qinqing.accounts.models import Authorisation, Enterprise, Role, User
@@ -62,6 +62,9 @@ class Owner:
     bundle: str | None = None
     regional: bool = False
     staff: Q | None = None
+
+
+ENTERPRISE_OWNER = Owner(enterprise="pk", regional=True)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,10 @@ class Scope:
             else:
                 scope |= of_enterprise & ~Q(**{owner.bundle: ""})
         return scope
+
+    def enterprises(self) -> QuerySet[Enterprise]:
+        """The enterprises this scope reads: its own, an agent's authorising ones, a street's or district's."""
+        return Enterprise.objects.filter(self.q(ENTERPRISE_OWNER))
 
     @staticmethod
     def _enterprises_q(owner: Owner, enterprises: Any) -> Q:

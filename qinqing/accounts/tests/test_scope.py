@@ -39,7 +39,7 @@ def test_the_scope_is_built_once_per_user_object(django_assert_num_queries):
 def test_the_scope_is_immutable():
     scope = scope_of(enterprise(0))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        scope.enterprise_id = enterprise(1).enterprise_id  # type: ignore[misc]
+        scope.enterprise_id = enterprise(1).enterprise_id
 
 
 def test_anonymous_reads_nothing():

@@ -1,11 +1,10 @@
-"""Shared fixtures: the demo city loaded once per test database, and logged-in API clients."""
+"""Shared fixtures: the demo city loaded once per test database, isolated caches, the demo enterprise."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.test import Client
 
 
 @pytest.fixture(scope="session")
@@ -31,24 +30,3 @@ def enterprise_user(db: Any) -> Any:
     from qinqing.web.demo import demo_uscc
 
     return User.objects.get(username=demo_uscc(0))
-
-
-@pytest.fixture
-def other_enterprise_user(db: Any) -> Any:
-    from qinqing.accounts.models import User
-    from qinqing.web.demo import demo_uscc
-
-    return User.objects.get(username=demo_uscc(1))
-
-
-def token_client(user: Any) -> Client:
-    """A test client sending a bearer token of `user`."""
-    from qinqing.accounts.services import issue_token
-
-    key, _ = issue_token(user=user)
-    return Client(headers={"Authorization": f"Bearer {key}"})
-
-
-@pytest.fixture
-def api_as() -> Any:
-    return token_client

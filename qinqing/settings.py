@@ -11,12 +11,14 @@ import dj_database_url
 import django_stubs_ext
 from csp.constants import NONE, SELF
 
+from qinqing.core.forms import parse_bool
+
 django_stubs_ext.monkeypatch()  # lets admin and querysets be subscripted for mypy
 
 
 
 def _flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+    return parse_bool(os.environ.get(name, "1" if default else "0")) is True
 
 
 TESTING = _flag("QINQING_TESTING") or "pytest" in sys.modules
@@ -177,6 +179,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 QINQING_API_MAX_BODY_BYTES = 1024 * 1024
 QINQING_TOKEN_TTL_HOURS = 12
+# The registry of every event subscriber and outbox consumer (see qinqing/core/events.py).
+QINQING_EVENT_FLOWS = "qinqing.flows"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.

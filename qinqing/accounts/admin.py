@@ -6,7 +6,7 @@ from qinqing.accounts.models import Department, Enterprise, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "display_name", "kind", "enterprise", "department", "is_active"]
     list_filter = ["kind", "department", "is_active"]
     fieldsets = (

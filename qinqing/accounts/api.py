@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
@@ -13,6 +12,7 @@ from ninja import Router, Schema
 from ninja.security import HttpBearer
 
 from qinqing.accounts.errors import InvalidCredentials
+from qinqing.accounts.models import User
 from qinqing.accounts.services import issue_token, user_for_token
 from qinqing.core.api import ErrorOut
 from qinqing.core.errors import DomainError
@@ -23,7 +23,7 @@ router = Router(tags=["auth"])
 class BearerAuth(HttpBearer):
     """Resolve `Authorization: Bearer <token>` to a user (set on request.user)."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for_token(token)
         if user is not None:
             request.user = user

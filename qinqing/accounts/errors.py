@@ -20,3 +20,8 @@ class InvalidCredentials(DomainError):
 
 class AccountInvalid(ValidationFailed):
     code = "account_invalid"
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"

@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from qinqing.accounts.errors import USCC_REASONS, AccountInvalid
 from qinqing.accounts.models import ApiToken, Authorisation, Department, Enterprise, Role, User
 from qinqing.audit.services import record_event
+from qinqing.core import events
 from qinqing.core.errors import Forbidden
+from qinqing.core.events import AuthorisationGranted, AuthorisationRevoked, EnterpriseRegistered, Subject
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.regions.models import Region
 
@@ -46,6 +48,11 @@ def _region(code: str | None) -> Region | None:
     return region
 
 
+def _about(enterprise: Enterprise) -> Subject:
+    region = enterprise.region
+    return {"enterprise": enterprise.uscc, "region": region.code if region is not None else ""}
+
+
 def create_enterprise(
     *, uscc: str, name: str, password: str, region: str | None = None, phone: str = "", email: str = "",
     actor: User | None = None,
@@ -56,7 +63,7 @@ def create_enterprise(
         raise AccountInvalid(_("The enterprise name is required."), errors={"name": [_("This field is required.")]})
     region_obj = _region(region)
     _check_password(password)
-    with transaction.atomic():
+    with events.atomic():
         if Enterprise.objects.filter(uscc=code).exists():
             raise AccountInvalid(_("This enterprise is already registered."), errors={"uscc": [_("Already registered.")]})
         enterprise = Enterprise.objects.create(uscc=code, name=name.strip(), region=region_obj)
@@ -65,6 +72,8 @@ def create_enterprise(
         user.set_password(password)
         user.save()
         record_event(actor=actor, action="enterprise.created", obj=enterprise, after={"uscc": code, "name": name})
+        events.emit(EnterpriseRegistered(name=enterprise.name, enterprise=code,
+                                         region=region_obj.code if region_obj else ""))
     return user
 
 
@@ -132,7 +141,7 @@ def grant_authorisation(*, granted_by: User, agent: User, scope: str = "", days:
     if not 1 <= days <= 3 * 365:
         raise AccountInvalid(_("Choose a period of 1 day to 3 years."),
                              errors={"days": [_("Choose a period of 1 day to 3 years.")]})
-    with transaction.atomic():
+    with events.atomic():
         authorisation = Authorisation.objects.create(
             enterprise=granted_by.enterprise, agent=agent, scope=scope.strip(), granted_by=granted_by,
             expires_at=timezone.now() + dt.timedelta(days=days),
@@ -140,6 +149,10 @@ def grant_authorisation(*, granted_by: User, agent: User, scope: str = "", days:
         record_event(actor=granted_by, action="authorisation.granted", obj=authorisation,
                      after={"agent": agent.username, "scope": authorisation.scope,
                             "expires_at": authorisation.expires_at.isoformat()})
+        events.emit(AuthorisationGranted(
+            authorisation_id=authorisation.pk, agent=agent.username, scope=authorisation.scope,
+            expires_at=authorisation.expires_at.isoformat(), **_about(granted_by.enterprise),
+        ))
     return authorisation
 
 
@@ -147,7 +160,7 @@ def revoke_authorisation(*, authorisation: Authorisation, user: User) -> Authori
     """The enterprise withdraws an agent's authorisation; the agent can no longer act for it."""
     if not user.is_superuser and (not user.is_enterprise or user.enterprise_id != authorisation.enterprise_id):
         raise Forbidden(_("Only the enterprise that granted it may revoke an authorisation."))
-    with transaction.atomic():
+    with events.atomic():
         authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
         if authorisation.revoked_at is not None:
             return authorisation
@@ -156,6 +169,8 @@ def revoke_authorisation(*, authorisation: Authorisation, user: User) -> Authori
         authorisation.save()
         record_event(actor=user, action="authorisation.revoked", obj=authorisation,
                      before={"revoked_at": None}, after={"revoked_at": authorisation.revoked_at.isoformat()})
+        events.emit(AuthorisationRevoked(authorisation_id=authorisation.pk, agent=authorisation.agent.username,
+                                         **_about(authorisation.enterprise)))
     return authorisation
 
 

@@ -18,9 +18,15 @@ class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
 
 
 class AuditRecord(models.Model):
-    """One state change: who, acting for whom, what, before and after; chained by hash."""
+    """One state change: who, acting for whom, what, before and after; chained by hash within its stream.
 
-    seq = models.BigIntegerField(_("sequence"), unique=True)
+    Records form one hash chain per stream (an enterprise's records, or an app's), so unrelated
+    work never queues on a single chain head. `seq` is the position in the stream; `id` the order
+    of writing. Records written before streams existed form the stream "".
+    """
+
+    stream = models.CharField(_("stream"), max_length=64, blank=True, default="")
+    seq = models.BigIntegerField(_("sequence in stream"))
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -39,13 +45,14 @@ class AuditRecord(models.Model):
     objects = AuditRecordQuerySet.as_manager()
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="audit_unique_stream_seq")]
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.pk} {self.stream}:{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
+import zlib
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from qinqing.audit.models import AuditRecord
+from qinqing.core import events
 
 GENESIS = "0" * 64
-_LOCK_KEY = 7_310_001  # PostgreSQL advisory lock serialising the chain head
+_LOCK_CLASS = 7_310_001  # PostgreSQL advisory lock class; the object id is the stream's hash
+_BUFFER = "audit"
 
 
 def _canonical(value: Any) -> Any:
@@ -38,11 +39,20 @@ def _digest(record: AuditRecord) -> str:
         "rule_set_version": record.rule_set_version,
         "prev_hash": record.prev_hash,
     }
+    if record.stream:  # records of the single chain before streams hash as they always did
+        payload["stream"] = record.stream
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_deferred: contextvars.ContextVar[list[AuditRecord] | None] = contextvars.ContextVar("audit_deferred", default=None)
+def stream_of(obj: Any) -> str:
+    """The chain a record about `obj` joins: its enterprise's, else its app's."""
+    enterprise_id = getattr(obj, "enterprise_id", None)
+    if enterprise_id is None and obj._meta.label_lower == "accounts.enterprise":
+        enterprise_id = obj.pk
+    if enterprise_id is not None:
+        return f"enterprise:{enterprise_id}"
+    return str(obj._meta.app_label)
 
 
 def record_event(
@@ -55,9 +65,11 @@ def record_event(
     acting_for: str = "",
     rule_set_version: str = "",
 ) -> AuditRecord:
-    """Append one audit record at the head of the chain, inside the caller's transaction.
+    """Append one audit record to its stream's chain, inside the caller's transaction.
 
-    Inside `chained_at_end()` the record is built now and chained when that block ends.
+    Inside a service's `events.atomic()` block the record is built now and chained when the
+    block ends (after its subscribers ran), so the stream's lock is held for the last
+    statements of the transaction only.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the service's transaction")
@@ -72,8 +84,9 @@ def record_event(
         before=_canonical(before) if before is not None else None,
         after=_canonical(after) if after is not None else None,
         rule_set_version=rule_set_version,
+        stream=stream_of(obj),
     )
-    pending = _deferred.get()
+    pending = events.buffer(_BUFFER, _chain)
     if pending is not None:
         pending.append(record)
         return record
@@ -81,47 +94,43 @@ def record_event(
     return record
 
 
-def _chain(records: list[AuditRecord]) -> None:
-    """Give records their place at the head of the chain, holding the chain lock until commit."""
-    if not records:
-        return
+def _lock(stream: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-    head = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    for record in records:
-        record.seq, record.prev_hash = seq, prev_hash
-        record.hash = _digest(record)
-        seq, prev_hash = seq + 1, record.hash
-    AuditRecord.objects.bulk_create(records)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, _stream_key(stream)])
 
 
-@contextlib.contextmanager
-def chained_at_end() -> Iterator[None]:
-    """Collect the audit records of a long transaction and chain them together when it ends.
+def _stream_key(stream: str) -> int:
+    return zlib.crc32(stream.encode("utf-8")) - 2**31  # fits PostgreSQL's int4
 
-    Use inside `transaction.atomic()`: the chain's lock (held until commit) is then taken for the
-    last few statements instead of the whole cascade, so long services stop queueing behind each
-    other. If the block raises, nothing is written. Nested use joins the outer block.
+
+def _chain(records: list[AuditRecord]) -> None:
+    """Give records their places at the heads of their streams, holding each stream's lock until commit.
+
+    Streams are locked in name order, so two transactions touching the same two streams never
+    deadlock.
     """
-    if _deferred.get() is not None:
-        yield
-        return
-    token = _deferred.set([])
-    try:
-        yield
-        records = _deferred.get() or []
-    finally:
-        _deferred.reset(token)
-    _chain(records)
+    by_stream: dict[str, list[AuditRecord]] = defaultdict(list)
+    for record in records:
+        by_stream[record.stream].append(record)
+    for stream in sorted(by_stream):
+        _lock(stream)
+        head = AuditRecord.objects.filter(stream=stream).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        for record in by_stream[stream]:
+            record.seq, record.prev_hash = seq, prev_hash
+            record.hash = _digest(record)
+            seq, prev_hash = seq + 1, record.hash
+    AuditRecord.objects.bulk_create(records)
 
 
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
-    broken_at: int | None
+    broken_at: int | None  # the id of the first record that does not fit its chain
     reason: str = ""
+    stream: str = ""
+    streams: int = 0
 
     @property
     def ok(self) -> bool:
@@ -129,18 +138,22 @@ class ChainReport:
 
 
 def verify_chain() -> ChainReport:
-    """Recompute every hash in order; report the first record that does not match."""
-    prev = GENESIS
-    expected_seq = 1
+    """Recompute every hash of every stream in order; report the first record that does not match."""
     checked = 0
-    for record in AuditRecord.objects.order_by("seq").iterator(chunk_size=2000):
+    streams = 0
+    current: str | None = None
+    prev, expected_seq = GENESIS, 1
+    for record in AuditRecord.objects.order_by("stream", "seq").iterator(chunk_size=2000):
+        if record.stream != current:
+            current, prev, expected_seq = record.stream, GENESIS, 1
+            streams += 1
         if record.seq != expected_seq:
-            return ChainReport(checked, record.seq, "gap in sequence")
+            return ChainReport(checked, record.pk, "gap in sequence", record.stream, streams)
         if record.prev_hash != prev:
-            return ChainReport(checked, record.seq, "previous hash does not match")
+            return ChainReport(checked, record.pk, "previous hash does not match", record.stream, streams)
         if _digest(record) != record.hash:
-            return ChainReport(checked, record.seq, "content does not match its hash")
+            return ChainReport(checked, record.pk, "content does not match its hash", record.stream, streams)
         prev = record.hash
         expected_seq += 1
         checked += 1
-    return ChainReport(checked, None)
+    return ChainReport(checked, None, streams=streams)

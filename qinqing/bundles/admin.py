@@ -7,7 +7,7 @@ from qinqing.bundles.models import Bundle, BundleCase, BundleStep
 from qinqing.cases.admin import RecordAdmin
 
 
-class StepFormSet(forms.BaseInlineFormSet):
+class StepFormSet(forms.BaseInlineFormSet[BundleStep, Bundle, forms.ModelForm[BundleStep]]):
     """Refuse a definition whose steps form a cycle, wait for unknown steps or read unknown inputs."""
 
     def clean(self) -> None:

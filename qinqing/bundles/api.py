@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema, Status
+from ninja import Router, Schema, Status
 
+from qinqing.accounts.http import request_user
 from qinqing.accounts.models import User
 from qinqing.bundles import services
 from qinqing.bundles.errors import BundleInvalid
 from qinqing.bundles.queries import bundle_detail, bundle_prefill, bundle_summary, online_bundles, parents_for
-from qinqing.cases.api import ERRORS, CaseOut
+from qinqing.cases.api import ERRORS, CaseOut, PrefillOut
 from qinqing.cases.errors import NotAnEnterprise
+from qinqing.cases.formdata import Prefill
 from qinqing.cases.models import Case
 from qinqing.cases.queries import case_detail
+from qinqing.core.api import IdempotencyKey
 
 router = Router(tags=["bundles"])
 
@@ -137,18 +139,6 @@ class BundleOut(BundleSummaryOut):
     materials: list[UploadOut]
 
 
-class PrefillSourceOut(Schema):
-    source: str
-    source_name: str
-    as_of: dt.datetime
-
-
-class BundlePrefillOut(Schema):
-    data: dict[str, Any]
-    sources: dict[str, PrefillSourceOut]
-    editable: dict[str, bool]
-
-
 class BundleIn(Schema):
     data: dict[str, Any] = {}
     acting_for: str = ""
@@ -169,23 +159,22 @@ def get_bundle(request: HttpRequest, code: str) -> dict[str, Any]:
     return bundle_detail(get_object_or_404(online_bundles(), code=code))
 
 
-@router.get("/bundles/{code}/prefill", response={200: BundlePrefillOut, **ERRORS})
-def prefill(request: HttpRequest, code: str, acting_for: str = "") -> dict[str, Any]:
+@router.get("/bundles/{code}/prefill", response={200: PrefillOut, **ERRORS})
+def prefill(request: HttpRequest, code: str, acting_for: str = "") -> Prefill:
     """What government already holds for the merged form (for the enterprise, or an agent acting for it)."""
     bundle = get_object_or_404(online_bundles(), code=code)
-    user: Any = request.user
-    enterprise, _authorisation = services.acting_enterprise(user, bundle, acting_for)
+    enterprise, _authorisation = services.acting_enterprise(request_user(request), bundle, acting_for)
     return bundle_prefill(bundle, enterprise.uscc)
 
 
 @router.post("/bundles/{code}/submissions", response={201: CaseOut, 200: CaseOut, **ERRORS})
 def submit(
     request: HttpRequest, code: str, body: BundleIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"\S"),
+    idempotency_key: IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     """Apply once for the whole 一件事: a parent case and one child case per matter, in one transaction."""
     bundle = get_object_or_404(online_bundles(), code=code)
-    user: Any = request.user
+    user = request_user(request)
     agent = None
     if body.agent:
         agent = User.objects.filter(username=body.agent, is_active=True).first()
@@ -210,14 +199,16 @@ class PreparedStepIn(Schema):
 @router.post("/bundles/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS})
 def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """The enterprise withdraws a whole 一件事: open steps are withdrawn, waiting ones never start."""
-    parent = get_object_or_404(parents_for(request.user), pk=case_id)
-    services.withdraw_bundle(parent=parent, user=request.user)  # type: ignore[arg-type]
+    user = request_user(request)
+    parent = get_object_or_404(parents_for(user), pk=case_id)
+    services.withdraw_bundle(parent=parent, user=user)
     return case_detail(Case.objects.select_related("enterprise").get(pk=parent.pk))
 
 
 @router.post("/bundles/steps/{case_id}/submit", response={200: CaseOut, **ERRORS})
 def submit_step(request: HttpRequest, case_id: int, body: PreparedStepIn) -> dict[str, Any]:
     """An authorised agent (or the enterprise) completes a step waiting to be prepared and submits it."""
-    case = get_object_or_404(Case.objects.visible_to(request.user), pk=case_id)
-    services.submit_prepared_step(case=case, user=request.user, data=body.data)  # type: ignore[arg-type]
+    user = request_user(request)
+    case = get_object_or_404(Case.objects.visible_to(user), pk=case_id)
+    services.submit_prepared_step(case=case, user=user, data=body.data)
     return case_detail(Case.objects.select_related("matter", "enterprise").get(pk=case.pk))

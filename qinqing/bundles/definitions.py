@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from qinqing.catalog.models import FormField, MaterialRequirement
+from qinqing.core.graph import Cycle, UnknownNode, depths, topological_order
+
+if TYPE_CHECKING:
+    from qinqing.bundles.models import BundleStep
 
 FORM_PREFIX = "form."
 STEP_PREFIX = "steps."
 STEP_OUTPUTS = ("licence_number", "decided_on")
-FORM_MATERIAL = "form"
 
 
 class DefinitionError(ValueError):
@@ -44,7 +47,7 @@ class MergedMaterial:
 
 @dataclass
 class StepPlan:
-    step: Any  # BundleStep
+    step: BundleStep
     fields: list[FormField]
     materials: list[MaterialRequirement]
     asked: dict[str, str] = field(default_factory=dict)  # child field key → merged key
@@ -80,34 +83,26 @@ def parse_input(source: str) -> tuple[str, str]:
 
 def check_graph(steps: Sequence[tuple[str, Iterable[str]]]) -> list[str]:
     """Return the step keys in dependency order; raise DefinitionError on a cycle or unknown key."""
-    requires = {key: list(reqs) for key, reqs in steps}
-    for key, reqs in requires.items():
-        for req in reqs:
-            if req not in requires:
-                raise DefinitionError(_('Step "%(step)s" waits for unknown step "%(req)s".') % {"step": key, "req": req})
-            if req == key:
-                raise DefinitionError(_('Step "%(step)s" waits for itself.') % {"step": key})
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(key: str, path: list[str]) -> None:
-        if state.get(key) == 2:
-            return
-        if state.get(key) == 1:
-            cycle = [*path[path.index(key):], key]
-            raise DefinitionError(_("The steps form a cycle: %(cycle)s.") % {"cycle": " → ".join(cycle)})
-        state[key] = 1
-        for req in requires[key]:
-            visit(req, [*path, key])
-        state[key] = 2
-        order.append(key)
-
-    for key, _reqs in steps:
-        visit(key, [])
-    return order
+    try:
+        return topological_order(steps)
+    except UnknownNode as exc:
+        if exc.required == exc.node:
+            raise DefinitionError(_('Step "%(step)s" waits for itself.') % {"step": exc.node}) from None
+        raise DefinitionError(_('Step "%(step)s" waits for unknown step "%(req)s".')
+                              % {"step": exc.node, "req": exc.required}) from None
+    except Cycle as exc:
+        raise DefinitionError(_("The steps form a cycle: %(cycle)s.")
+                              % {"cycle": " → ".join(exc.cycle)}) from None
 
 
-def merge(steps: Sequence[Any]) -> MergedForm:
+def step_levels(steps: Sequence[tuple[str, Iterable[str]]]) -> dict[str, int]:
+    """Column of each step in a diagram: 0 for steps that wait for nothing, else 1 + deepest prerequisite."""
+    pairs = [(key, list(reqs)) for key, reqs in steps]
+    check_graph(pairs)
+    return depths(pairs)
+
+
+def merge(steps: Sequence[BundleStep]) -> MergedForm:
     """Build the merged form of a bundle's enabled steps (BundleStep with matter fields/materials loaded).
 
     A child field is asked once under its merged key (its own key, or the one its step's inputs

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from qinqing.bundles.definitions import MergedField, MergedForm, check_graph, reduction
+from qinqing.accounts.models import Department, User
+from qinqing.bundles.definitions import MergedField, MergedForm, reduction, step_levels
 from qinqing.bundles.models import Bundle, BundleCase
 from qinqing.bundles.services import merged_form
-from qinqing.cases.formdata import prefill_value
+from qinqing.cases.formdata import Prefill, build_prefill
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.workflow import Status
 from qinqing.catalog.models import FormField
@@ -17,7 +18,7 @@ from qinqing.core.i18n import english
 from qinqing.datahub.queries import facts_for
 
 
-def _dept(department: Any) -> str:
+def _dept(department: Department) -> str:
     return department.name_en if english() and department.name_en else department.name
 
 
@@ -28,11 +29,7 @@ def online_bundles() -> QuerySet[Bundle]:
 def levels(form: MergedForm) -> dict[str, int]:
     """Column of each step in the diagram: 0 for steps that wait for nothing, else 1 + deepest prerequisite."""
     plans = {p.step.key: p for p in form.plans}
-    level: dict[str, int] = {}
-    for key in check_graph([(k, [r for r in p.step.requires if r in plans]) for k, p in plans.items()]):
-        reqs = [r for r in plans[key].step.requires if r in plans]
-        level[key] = 1 + max((level[r] for r in reqs), default=-1)
-    return level
+    return step_levels([(k, [r for r in p.step.requires if r in plans]) for k, p in plans.items()])
 
 
 def _field_schema(merged: MergedField) -> dict[str, Any]:
@@ -99,25 +96,12 @@ def bundle_detail(bundle: Bundle) -> dict[str, Any]:
     }
 
 
-def bundle_prefill(bundle: Bundle, uscc: str) -> dict[str, Any]:
-    """What government already holds for the merged form, where each value comes from, and its as-of time."""
-    facts = facts_for(uscc)
-    data: dict[str, Any] = {}
-    sources: dict[str, dict[str, Any]] = {}
-    editable: dict[str, bool] = {}
-    for merged in merged_form(bundle).fields:
-        value = prefill_value(merged.field, facts)
-        if value is None:
-            continue
-        fact = facts[merged.field.prefill]
-        data[merged.key] = value
-        sources[merged.key] = {"source": fact.source, "source_name": fact.source_name,
-                               "as_of": fact.as_of.isoformat()}
-        editable[merged.key] = merged.field.editable
-    return {"data": data, "sources": sources, "editable": editable}
+def bundle_prefill(bundle: Bundle, uscc: str) -> Prefill:
+    """What government already holds for the merged form, each value with its provenance."""
+    return build_prefill(((m.key, m.field) for m in merged_form(bundle).fields), facts_for(uscc))
 
 
-def parents_for(user: Any) -> QuerySet[Case]:
+def parents_for(user: User) -> QuerySet[Case]:
     """Bundle parent cases the user may see."""
     return (Case.objects.visible_to(user).filter(matter__isnull=True).exclude(bundle_code="")
             .select_related("enterprise", "applicant"))
@@ -130,9 +114,7 @@ def progress(parent: Case) -> dict[str, Any]:
     children = list(parent.children.select_related("matter", "matter__department").order_by("id"))
     licences = dict(Licence.objects.filter(case__in=children).values_list("case_id", "number"))
     keys = {c.step_key for c in children}
-    level: dict[str, int] = {}
-    for key in check_graph([(c.step_key, [r for r in steps[c.step_key].requires if r in keys]) for c in children]):
-        level[key] = 1 + max((level[r] for r in steps[key].requires if r in keys), default=-1)
+    level = step_levels([(c.step_key, [r for r in steps[c.step_key].requires if r in keys]) for c in children])
     by_key = {c.step_key: c for c in children}
     items = []
     for child in children:
@@ -159,7 +141,7 @@ def progress(parent: Case) -> dict[str, Any]:
     }
 
 
-def agent_queue(user: Any) -> QuerySet[Case]:
+def agent_queue(user: User) -> QuerySet[Case]:
     """Steps waiting for this agent to prepare, oldest first (only enterprises that authorised it)."""
     return (Case.objects.visible_to(user).filter(status=Status.PREPARING)
             .select_related("matter", "matter__department", "enterprise", "parent").order_by("submitted_at", "id"))

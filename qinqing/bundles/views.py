@@ -7,15 +7,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Authorisation, Enterprise, User
 from qinqing.accounts.services import grant_authorisation, revoke_authorisation
 from qinqing.bundles import services
-from qinqing.bundles.definitions import MergedForm
 from qinqing.bundles.errors import BundleInvalid
 from qinqing.bundles.queries import (
     agent_queue,
@@ -26,12 +27,13 @@ from qinqing.bundles.queries import (
     parents_for,
     progress,
 )
+from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail
-from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload
+from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.cases.workflow import Status
-from qinqing.catalog.models import FormField
 from qinqing.core.errors import DomainError
+from qinqing.core.web import domain_error_messages
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -50,35 +52,21 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "bundles/guide.html", {"bundle": bundle, "detail": detail, "columns": columns})
 
 
-def _post_data(request: HttpRequest, form: MergedForm) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for merged in form.fields:
-        if merged.field.type == FormField.Type.BOOLEAN:
-            data[merged.key] = "true" if request.POST.get(merged.key) else "false"
-        elif merged.key in request.POST:
-            data[merged.key] = request.POST.get(merged.key)
-    return data
-
-
-def _uploads(request: HttpRequest, codes: list[str]) -> list[tuple[str, Any]]:
+def _uploads(request: HttpRequest, codes: list[str]) -> list[Upload]:
     return [(code, check_upload(f, f.name or "file", f.size))
             for code in codes for f in request.FILES.getlist(f"material_{code}")]
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    return {k: [str(m) for m in v] for k, v in exc.errors.items()}
 
 
 @login_required
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """One merged form for the whole 一件事: shared fields once, each matter's own fields after."""
-    user: Any = request.user
+    user = request_user(request)
     bundle = get_object_or_404(online_bundles(), code=code)
     acting_for = (request.POST.get("acting_for") or request.GET.get("for") or "").strip().upper()
     try:
         enterprise, _authorisation = services.acting_enterprise(user, bundle, acting_for)
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        domain_error_messages(exc, request)
         return redirect("bundles:guide", code=bundle.code)
     form = services.merged_form(bundle)
     detail = bundle_detail(bundle)
@@ -87,7 +75,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     summary = ""
     if request.method == "POST":
-        data = _post_data(request, form)
+        data = posted_form_data(request.POST, [(m.key, m.field) for m in form.fields])
         values.update(data)
         agent = None
         if request.POST.get("agent"):
@@ -99,8 +87,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 idempotency_key=request.POST.get("idempotency_key", "")[:128], agent=agent, fill_booleans=True,
             )
         except DomainError as exc:
-            errors = _errors(exc)
-            summary = str(exc.message)
+            shown = domain_error_messages(exc)
+            errors, summary = shown.fields, shown.summary
         else:
             messages.success(request, _("Submitted. Each step starts as soon as the steps it waits for are approved."))
             return redirect("bundles:progress", pk=parent.pk)
@@ -121,7 +109,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     }, status=422 if errors else 200)
 
 
-def _agents(queryset: Any) -> list[User]:
+def _agents(queryset: QuerySet[User]) -> list[User]:
     # Roles are a JSON list and SQLite has no JSON "contains": filter the (few) staff in Python.
     return [u for u in queryset if u.is_agent]
 
@@ -135,14 +123,14 @@ def _agent_by_id(raw: str | None) -> User | None:
 
 
 def _parent_for(request: HttpRequest, pk: int) -> Case:
-    return get_object_or_404(parents_for(request.user), pk=pk)
+    return get_object_or_404(parents_for(request_user(request)), pk=pk)
 
 
 @login_required
 def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole 一件事 at a glance: a diagram of its steps with each one's state."""
     parent = _parent_for(request, pk)
-    user: Any = request.user
+    user = request_user(request)
     return render(request, "bundles/progress.html", {
         **progress(parent), "view": case_detail(parent),
         "is_owner": user.is_enterprise and user.enterprise_id == parent.enterprise_id,
@@ -154,10 +142,9 @@ def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     parent = _parent_for(request, pk)
     try:
-        services.withdraw_bundle(parent=parent, user=request.user,  # type: ignore[arg-type]
-                                 note=request.POST.get("note", "")[:300])
+        services.withdraw_bundle(parent=parent, user=request_user(request), note=request.POST.get("note", "")[:300])
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        domain_error_messages(exc, request)
     else:
         messages.success(request, _("The 一件事 was withdrawn."))
     return redirect("bundles:progress", pk=parent.pk)
@@ -165,11 +152,11 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_bundles(request: HttpRequest) -> HttpResponse:
-    return render(request, "bundles/my_bundles.html", {"parents": parents_for(request.user)[:300]})
+    return render(request, "bundles/my_bundles.html", {"parents": parents_for(request_user(request))[:300]})
 
 
 def _agent_only(request: HttpRequest) -> User:
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_agent:
         raise Http404
     return user
@@ -189,7 +176,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 @login_required
 def prepare(request: HttpRequest, pk: int) -> HttpResponse:
     """The agent checks a step prepared from the merged form and upstream results, completes it, submits."""
-    user: Any = request.user
+    user = request_user(request)
     case = get_object_or_404(Case.objects.visible_to(user).select_related("matter", "enterprise", "parent"), pk=pk)
     if case.parent_id is None or case.matter is None:
         raise Http404
@@ -198,15 +185,14 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     summary = ""
     if request.method == "POST":
-        data = {f.key: ("true" if request.POST.get(f.key) else "false") if f.type == FormField.Type.BOOLEAN
-                else request.POST.get(f.key) for f in fields if f.key in request.POST or f.type == FormField.Type.BOOLEAN}
+        data = posted_form_data(request.POST, [(f.key, f) for f in fields])
         values.update(data)
         try:
             uploads = _uploads(request, [r.code for r in case.matter.materials.all()])
             services.submit_prepared_step(case=case, user=user, data=data, uploads=uploads, fill_booleans=True)
         except DomainError as exc:
-            errors = _errors(exc)
-            summary = str(exc.message)
+            shown = domain_error_messages(exc)
+            errors, summary = shown.fields, shown.summary
         else:
             messages.success(request, _("Submitted to the department."))
             if user.is_agent:
@@ -224,9 +210,10 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def authorisations(request: HttpRequest) -> HttpResponse:
     """The enterprise's authorisations of government agents: grant, see who acted, revoke."""
-    user: Any = request.user
-    if not user.is_enterprise:
+    user = request_user(request)
+    if not user.is_enterprise or user.enterprise is None:
         raise Http404
+    enterprise: Enterprise = user.enterprise
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         agent = _agent_by_id(request.POST.get("agent"))
@@ -240,12 +227,10 @@ def authorisations(request: HttpRequest) -> HttpResponse:
                                              errors={"agent": [_("Choose a government agent.")]})
             grant_authorisation(granted_by=user, agent=agent, scope=request.POST.get("scope", ""), days=days)
         except DomainError as exc:
-            errors = _errors(exc)
-            messages.error(request, str(exc.message))
+            errors = domain_error_messages(exc, request, flash_details=False).fields
         else:
             messages.success(request, _("Authorisation granted."))
             return redirect("bundles:authorisations")
-    enterprise: Enterprise = user.enterprise
     # Every step someone took on the enterprise's behalf: the events recorded as acting for it.
     acted = (CaseEvent.objects.filter(case__enterprise=enterprise, actor__isnull=False).exclude(acting_for="")
              .select_related("case", "case__matter").order_by("-at", "-id")[:50])
@@ -259,7 +244,7 @@ def authorisations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_enterprise:
         raise Http404
     authorisation = get_object_or_404(Authorisation, pk=pk, enterprise_id=user.enterprise_id)

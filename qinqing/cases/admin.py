@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.accounts.http import request_user
 from qinqing.cases.models import Case, CaseEvent, Licence, Material
 from qinqing.cases.services import revoke_licence
 
@@ -16,7 +17,7 @@ class EventInline(admin.TabularInline[CaseEvent, Case]):
     readonly_fields = ("at", "actor_label", "acting_for", "action", "from_status", "to_status", "note")
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
 
 
@@ -53,7 +54,7 @@ class LicenceAdmin(RecordAdmin):
     @admin.action(description=_("Revoke selected licences"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[Licence]) -> None:
         for licence in queryset:
-            revoke_licence(licence=licence, actor=request.user, reason=str(_("Revoked by an administrator")))  # type: ignore[arg-type]
+            revoke_licence(licence=licence, actor=request_user(request), reason=str(_("Revoked by an administrator")))
         messages.success(request, _("%(n)d licences revoked.") % {"n": queryset.count()})
 
 

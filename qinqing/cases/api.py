@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from qinqing.accounts.http import request_user
 from qinqing.cases import services
 from qinqing.cases.errors import CaseInvalid, NotAnEnterprise
+from qinqing.cases.formdata import Prefill
 from qinqing.cases.models import Case, Licence, Material
-from qinqing.cases.pdf import licence_pdf
+from qinqing.cases.pdf import licence_pdf_response
 from qinqing.cases.queries import (
     case_detail,
     case_summary,
@@ -28,14 +29,11 @@ from qinqing.cases.queries import (
 from qinqing.cases.signing import public_key_pem
 from qinqing.cases.uploads import check_upload
 from qinqing.catalog.queries import base_matters
-from qinqing.core.api import ErrorOut
+from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
 
 router = Router(tags=["cases"])
 public = Router(tags=["public"])
-
-JsonValue = str | int | float | bool | Decimal | None
-
 
 class StatsOut(Schema):
     matters_online: int
@@ -45,9 +43,17 @@ class StatsOut(Schema):
     enterprises_served: int
 
 
+class PrefillSourceOut(Schema):
+    """Where a prefilled value comes from (the same shape a case's `prefill_sources` carries)."""
+
+    source: str
+    source_name: str
+    as_of: dt.datetime
+
+
 class PrefillOut(Schema):
     data: dict[str, Any]
-    sources: dict[str, str]
+    sources: dict[str, PrefillSourceOut]
     editable: dict[str, bool]
 
 
@@ -185,7 +191,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 def _visible_case(request: HttpRequest, case_id: int) -> Case:
-    return get_object_or_404(cases_for(request.user), pk=case_id)
+    return get_object_or_404(cases_for(request_user(request)), pk=case_id)
 
 
 def _detail(case_id: int) -> dict[str, Any]:
@@ -214,10 +220,10 @@ def public_key(request: HttpRequest) -> dict[str, str]:
 
 
 @router.get("/matters/{code}/prefill", response={200: PrefillOut, **ERRORS})
-def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
+def prefill(request: HttpRequest, code: str) -> Prefill:
     """What government already holds for this matter's form, and where each value comes from."""
-    user: Any = request.user
-    if not user.is_enterprise:
+    user = request_user(request)
+    if not user.is_enterprise or user.enterprise is None:
         raise NotAnEnterprise(_("Only an enterprise account can apply."))
     matter = get_object_or_404(base_matters(), code=code)
     return prefill_for(matter, user.enterprise.uscc)
@@ -226,14 +232,14 @@ def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
 @router.post("/cases", response={201: CaseOut, **ERRORS})
 def submit(
     request: HttpRequest, body: CaseIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"\S"),
+    idempotency_key: IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     """Apply for a matter; decided in the same request when its automatic rules all pass."""
     matter = base_matters().select_related("rule_set").filter(code=body.matter).first()
     if matter is None:
         raise CaseInvalid(_("Unknown matter."), errors={"matter": [_("No online matter has this code.")]})
     case, created = services.submit_case(
-        applicant=request.user, matter=matter, data=body.data,  # type: ignore[arg-type]
+        applicant=request_user(request), matter=matter, data=body.data,
         idempotency_key=idempotency_key.strip(),
     )
     # A fresh case is answered from the objects the service just wrote; a replay is read back.
@@ -243,7 +249,7 @@ def submit(
 @router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS})
 def list_cases(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
     """The caller's cases (an enterprise's own, a reviewer's department's), newest first."""
-    cases = cases_for(request.user)
+    cases = cases_for(request_user(request))
     if status:
         cases = cases.filter(status=status)
     return [case_summary(c) for c in cases[:500]]
@@ -262,7 +268,7 @@ def upload_material(
     """Upload a material (answering a supplement request resumes the case)."""
     case = _visible_case(request, case_id)
     checked = check_upload(file, file.name or "file", file.size)
-    services.add_materials(case=case, user=request.user, uploads=[(requirement.strip(), checked)])  # type: ignore[arg-type]
+    services.add_materials(case=case, user=request_user(request), uploads=[(requirement.strip(), checked)])
     return Status(201, _detail(case.pk))
 
 
@@ -281,14 +287,14 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
 def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """Withdraw an application before it is decided."""
     case = _visible_case(request, case_id)
-    services.withdraw_case(case=case, user=request.user)  # type: ignore[arg-type]
+    services.withdraw_case(case=case, user=request_user(request))
     return _detail(case.pk)
 
 
 @router.get("/review/queue", response={200: list[CaseSummaryOut], **ERRORS})
 def queue(request: HttpRequest) -> list[dict[str, Any]]:
     """A reviewer's department queue, earliest deadline first."""
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_reviewer:
         raise Forbidden(_("Only reviewers have a queue."), code="reviewer_only")
     return [case_summary(c) for c in review_queue(user)[:500]]
@@ -297,7 +303,7 @@ def queue(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/cases/{case_id}/decision", response={200: CaseOut, **ERRORS})
 def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, Any]:
     """A reviewer approves, rejects (with reason) or requests a supplement."""
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_reviewer:
         raise Http404
     case = _visible_case(request, case_id)
@@ -313,8 +319,6 @@ def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, An
 @router.get("/licences/{number}/pdf", response={200: None, **ERRORS})
 def download_licence(request: HttpRequest, number: str) -> HttpResponse:
     """The e-licence as a PDF (Chinese text, QR code to the public verification page)."""
-    licence = get_object_or_404(Licence.objects.visible_to(request.user).select_related("matter", "enterprise"),
-                                number=number)
-    response = HttpResponse(licence_pdf(licence, request), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
-    return response
+    licences = Licence.objects.visible_to(request_user(request)).select_related("matter", "enterprise")
+    licence = get_object_or_404(licences, number=number)
+    return licence_pdf_response(licence, request)

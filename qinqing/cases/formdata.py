@@ -5,15 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypedDict
 
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from qinqing.catalog.models import FormField
-from qinqing.datahub.queries import Fact
+from qinqing.core.forms import FALSE_WORDS, TRUE_WORDS, post_bool
+from qinqing.datahub.queries import Fact, Provenance, provenance
 
-TRUE_WORDS = {"true", "on", "1", "yes"}
-FALSE_WORDS = {"false", "off", "0", "no", ""}
+
+class Prefill(TypedDict):
+    """What government already holds for a form: values, where each comes from, which may be changed."""
+
+    data: dict[str, Any]
+    sources: dict[str, Provenance]
+    editable: dict[str, bool]
 
 
 def _coerce(field: FormField, raw: Any) -> Any:
@@ -98,6 +105,30 @@ def prefill_value(field: FormField, facts: Mapping[str, Fact]) -> Any:
     return value
 
 
+def posted_form_data(post: QueryDict, fields: Iterable[tuple[str, FormField]]) -> dict[str, Any]:
+    """Read a posted form: every checkbox as True or False, other fields only when posted."""
+    data: dict[str, Any] = {}
+    for key, field in fields:
+        if field.type == FormField.Type.BOOLEAN:
+            data[key] = post_bool(post.get(key))
+        elif key in post:
+            data[key] = post.get(key)
+    return data
+
+
+def build_prefill(fields: Iterable[tuple[str, FormField]], facts: Mapping[str, Fact]) -> Prefill:
+    """Return the prefill of a form whose fields are (key, field) pairs, each value with its provenance."""
+    prefill: Prefill = {"data": {}, "sources": {}, "editable": {}}
+    for key, field in fields:
+        value = prefill_value(field, facts)
+        if value is None:
+            continue
+        prefill["data"][key] = value
+        prefill["sources"][key] = provenance(facts[field.prefill])
+        prefill["editable"][key] = field.editable
+    return prefill
+
+
 def clean_form_data(
     fields: Iterable[FormField], data: Mapping[str, Any], facts: Mapping[str, Fact], *, fill_booleans: bool = False,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, list[str]]]:
@@ -138,10 +169,7 @@ def clean_form_data(
                     _("This value comes from %(source)s and cannot be changed here.") % {"source": fact.source_name}
                 )
                 continue
-            sources[field.key] = {
-                "source": fact.source, "source_name": fact.source_name, "as_of": fact.as_of.isoformat(),
-                "corrected": not same, "held_value": str(held),
-            }
+            sources[field.key] = {**provenance(fact), "corrected": not same, "held_value": str(held)}
         if field.type == FormField.Type.BOOLEAN and field.required and value is False:
             errors.setdefault(field.key, []).append(_("This must be confirmed."))
             continue

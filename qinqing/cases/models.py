@@ -203,3 +203,31 @@ class Licence(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.valid_until is not None and timezone.localdate() > self.valid_until
+
+
+class Tally(models.Model):
+    """A headline counter, kept up to date from the outbox by the consumer `cases.tallies`."""
+
+    name = models.CharField(_("counter"), max_length=32, primary_key=True)
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("headline counter")
+        verbose_name_plural = _("headline counters")
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+
+class ServedEnterprise(models.Model):
+    """An enterprise that has had at least one case handled (for the “enterprises served” counter)."""
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    first_served_at = models.DateTimeField(_("first served at"))
+
+    class Meta:
+        verbose_name = _("enterprise served")
+        verbose_name_plural = _("enterprises served")
+
+    def __str__(self) -> str:
+        return self.uscc

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 import qrcode
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
@@ -22,7 +22,8 @@ FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
-def verify_url(licence: Licence, request: Any = None) -> str:
+def verify_url(licence: Licence, request: HttpRequest | None = None) -> str:
+    """Return the public verification address the licence's QR code points at."""
     base = request.build_absolute_uri("/").rstrip("/") if request is not None else settings.SITE_URL.rstrip("/")
     return f"{base}/verify/{licence.number}/?s={licence.signature}"
 
@@ -35,7 +36,7 @@ def _qr(data: str) -> ImageReader:
     return ImageReader(buffer)
 
 
-def licence_pdf(licence: Licence, request: Any = None) -> bytes:
+def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
     """Return the PDF bytes of one licence."""
     buffer = BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
@@ -80,3 +81,10 @@ def licence_pdf(licence: Licence, request: Any = None) -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def licence_pdf_response(licence: Licence, request: HttpRequest | None = None) -> HttpResponse:
+    """Answer with the licence's PDF as a download named after its number."""
+    response = HttpResponse(licence_pdf(licence, request), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
+    return response

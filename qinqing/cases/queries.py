@@ -8,8 +8,10 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from qinqing.cases.formdata import prefill_value
-from qinqing.cases.models import Case, CaseEvent, Licence
+from qinqing.accounts.models import User
+from qinqing.cases.formdata import Prefill, build_prefill
+from qinqing.cases.models import Case, Licence
+from qinqing.cases.services.tallies import CASES, ENTERPRISES, SERVICE_USES, tallies
 from qinqing.cases.signing import verify
 from qinqing.cases.workflow import QUEUE_STATUSES, action_label
 from qinqing.catalog.models import Matter
@@ -17,42 +19,30 @@ from qinqing.datahub.queries import facts_for
 
 
 def platform_stats() -> dict[str, int]:
-    """Headline counters, counted from the database."""
+    """Headline counters: the catalog counted live, the rest from the counters the outbox consumer keeps."""
     matters = Matter.objects.online().aggregate(
         online=Count("id"), automatic=Count("id", filter=Q(automatic=True, rule_set__isnull=False))
     )
-    cases = Case.objects.aggregate(total=Count("id"), enterprises=Count("enterprise", distinct=True))
+    counted = tallies()
     return {
         "matters_online": matters["online"],
         "matters_automatic": matters["automatic"],
-        "cases": cases["total"],
-        # Every recorded step of every case (submission, decision, supplement, licence) is one service use.
-        "service_uses": CaseEvent.objects.count(),
-        "enterprises_served": cases["enterprises"],
+        "cases": counted[CASES],
+        "service_uses": counted[SERVICE_USES],
+        "enterprises_served": counted[ENTERPRISES],
     }
 
 
-def prefill_for(matter: Matter, uscc: str) -> dict[str, Any]:
-    """Values government already holds for a matter's form, with the source of each."""
-    facts = facts_for(uscc)
-    data: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for field in matter.fields.all():
-        value = prefill_value(field, facts)
-        if value is None or not field.prefill:
-            continue
-        data[field.key] = value
-        fact = facts[field.prefill]
-        sources[field.key] = fact.source_name
-    return {"data": data, "sources": sources, "editable": {
-        f.key: f.editable for f in matter.fields.all() if f.key in data}}
+def prefill_for(matter: Matter, uscc: str) -> Prefill:
+    """Values government already holds for a matter's form, each with its provenance."""
+    return build_prefill(((f.key, f) for f in matter.fields.all()), facts_for(uscc))
 
 
-def cases_for(user: Any) -> QuerySet[Case]:
+def cases_for(user: User) -> QuerySet[Case]:
     return Case.objects.visible_to(user).select_related("matter", "matter__department", "enterprise", "parent")
 
 
-def review_queue(user: Any) -> QuerySet[Case]:
+def review_queue(user: User) -> QuerySet[Case]:
     """A reviewer's open cases, earliest deadline first."""
     return cases_for(user).filter(status__in=QUEUE_STATUSES).order_by("due_at", "id")
 

@@ -38,6 +38,9 @@ class CheckedUpload:
     sha256: str
 
 
+Upload = tuple[str, CheckedUpload]  # (requirement code or "", checked file)
+
+
 def _sniff(head: bytes, content: bytes) -> tuple[str, str] | None:
     for magic, mime, ext in _SIGNATURES:
         if head.startswith(magic):

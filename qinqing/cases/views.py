@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qinqing.accounts.http import request_user
 from qinqing.cases import services
-from qinqing.cases.models import Licence, Material
-from qinqing.cases.pdf import licence_pdf
+from qinqing.cases.formdata import posted_form_data
+from qinqing.cases.models import Case, Licence, Material
+from qinqing.cases.pdf import licence_pdf_response
 from qinqing.cases.queries import (
     case_detail,
     case_licence,
@@ -25,20 +28,14 @@ from qinqing.cases.queries import (
     review_queue,
     verify_licence,
 )
-from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload
+from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
+from qinqing.core.web import domain_error_messages
 
 
-def _enterprise_only(request: HttpRequest) -> HttpResponse | None:
-    user: Any = request.user
-    if not user.is_enterprise:
-        return HttpResponseForbidden(_("Only an enterprise account can apply."))
-    return None
-
-
-def _uploads(request: HttpRequest, codes: list[str]) -> list[tuple[str, Any]]:
-    checked = []
+def _uploads(request: HttpRequest, codes: list[str]) -> list[Upload]:
+    checked: list[Upload] = []
     for code in codes:
         for upload in request.FILES.getlist(f"material_{code}"):
             checked.append((code, check_upload(upload, upload.name or "file", upload.size)))
@@ -48,10 +45,9 @@ def _uploads(request: HttpRequest, codes: list[str]) -> list[tuple[str, Any]]:
 @login_required
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """The application form, prefilled from government data, with per-field errors."""
-    refused = _enterprise_only(request)
-    if refused:
-        return refused
-    user: Any = request.user
+    user = request_user(request)
+    if not user.is_enterprise or user.enterprise is None:
+        return HttpResponseForbidden(_("Only an enterprise account can apply."))
     matter = get_object_or_404(base_matters().prefetch_related("fields", "materials"), code=code)
     prefill = prefill_for(matter, user.enterprise.uscc)
     fields = list(matter.fields.all())
@@ -59,11 +55,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     summary = ""
     if request.method == "POST":
-        data = {f.key: request.POST.get(f.key) for f in fields if f.key in request.POST or f.type == "boolean"}
-        for f in fields:
-            if f.type == "boolean":
-                data[f.key] = "true" if request.POST.get(f.key) else "false"
-        values.update({k: v for k, v in data.items() if v is not None})
+        data = posted_form_data(request.POST, [(f.key, f) for f in fields])
+        values.update(data)
         try:
             uploads = _uploads(request, [r.code for r in matter.materials.all()])
             case, _created = services.submit_case(
@@ -71,8 +64,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 idempotency_key=request.POST.get("idempotency_key", "")[:128], uploads=uploads,
             )
         except DomainError as exc:
-            errors = {k: [str(m) for m in v] for k, v in exc.errors.items()}
-            summary = str(exc.message)
+            shown = domain_error_messages(exc)
+            errors, summary = shown.fields, shown.summary
         else:
             return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/apply.html", {
@@ -89,17 +82,17 @@ def _new_key(request: HttpRequest) -> str:
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
     # Steps of a 一件事 are listed on the bundle's own progress page.
-    cases = cases_for(request.user).filter(parent__isnull=True)[:300]
+    cases = cases_for(request_user(request)).filter(parent__isnull=True)[:300]
     return render(request, "cases/my_cases.html", {"cases": cases})
 
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One case: status, deadlines, decision with reasons, timeline, materials, licence."""
-    case = get_object_or_404(cases_for(request.user).select_related("rule_set_version"), pk=pk)
+    user = request_user(request)
+    case = get_object_or_404(cases_for(user).select_related("rule_set_version"), pk=pk)
     if case.is_bundle:
         return redirect(f"/bundles/cases/{case.pk}/")
-    user: Any = request.user
     return render(request, "cases/detail.html", {
         "case": case, "view": case_detail(case), "decision": decision_summary(case),
         "licence": case_licence(case), "is_owner": user.is_enterprise and case.enterprise_id == user.enterprise_id,
@@ -111,14 +104,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_materials(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_object_or_404(cases_for(request.user), pk=pk)
+    user = request_user(request)
+    case = get_object_or_404(cases_for(user), pk=pk)
     try:
         code = request.POST.get("requirement", "")
         uploads = [(code, check_upload(f, f.name or "file", f.size)) for f in request.FILES.getlist("file")]
-        services.add_materials(case=case, user=request.user, uploads=uploads)  # type: ignore[arg-type]
+        services.add_materials(case=case, user=user, uploads=uploads)
     except DomainError as exc:
-        details = " ".join(str(m) for msgs in exc.errors.values() for m in msgs)
-        messages.error(request, f"{exc.message} {details}".strip())
+        domain_error_messages(exc, request)
     else:
         messages.success(request, _("Materials uploaded."))
     return redirect("cases:detail", pk=case.pk)
@@ -127,11 +120,12 @@ def add_materials(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_object_or_404(cases_for(request.user), pk=pk)
+    user = request_user(request)
+    case = get_object_or_404(cases_for(user), pk=pk)
     try:
-        services.withdraw_case(case=case, user=request.user)  # type: ignore[arg-type]
+        services.withdraw_case(case=case, user=user)
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        domain_error_messages(exc, request)
     else:
         messages.success(request, _("The application was withdrawn."))
     return redirect("cases:detail", pk=case.pk)
@@ -141,13 +135,13 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     """A reviewer's approve / reject / supplement, from the case page."""
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_reviewer:
         raise Http404
     case = get_object_or_404(cases_for(user), pk=pk)
     outcome = request.POST.get("outcome", "")
     note = request.POST.get("note", "").strip()
-    actions = {
+    actions: dict[str, Callable[[], Case]] = {
         "approve": lambda: services.approve_case(case=case, reviewer=user, note=note),
         "reject": lambda: services.reject_case(case=case, reviewer=user, note=note),
         "supplement": lambda: services.request_supplement(case=case, reviewer=user, note=note),
@@ -158,8 +152,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions[outcome]()
     except DomainError as exc:
-        details = " ".join(str(m) for msgs in exc.errors.values() for m in msgs)
-        messages.error(request, f"{exc.message} {details}".strip())
+        domain_error_messages(exc, request)
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("cases:detail", pk=case.pk)
@@ -167,7 +160,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
-    case = get_object_or_404(cases_for(request.user), pk=pk)
+    case = get_object_or_404(cases_for(request_user(request)), pk=pk)
     item = get_object_or_404(Material, pk=material_id, case=case)
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
                         content_type=item.content_type)
@@ -175,17 +168,14 @@ def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
 
 @login_required
 def my_licences(request: HttpRequest) -> HttpResponse:
-    licences = Licence.objects.visible_to(request.user).select_related("matter")[:300]
+    licences = Licence.objects.visible_to(request_user(request)).select_related("matter")[:300]
     return render(request, "cases/licences.html", {"licences": licences})
 
 
 @login_required
 def licence_download(request: HttpRequest, number: str) -> HttpResponse:
-    licence = get_object_or_404(Licence.objects.visible_to(request.user).select_related("matter", "enterprise"),
-                                number=number)
-    response = HttpResponse(licence_pdf(licence, request), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
-    return response
+    licences = Licence.objects.visible_to(request_user(request)).select_related("matter", "enterprise")
+    return licence_pdf_response(get_object_or_404(licences, number=number), request)
 
 
 def verify(request: HttpRequest, number: str = "") -> HttpResponse:
@@ -201,7 +191,7 @@ def verify(request: HttpRequest, number: str = "") -> HttpResponse:
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     """The reviewer's department queue, earliest deadline first, overdue and near-due marked."""
-    user: Any = request.user
+    user = request_user(request)
     if not user.is_reviewer:
         raise Http404
     queue = [(c, due_marks(c)) for c in review_queue(user)[:300]]

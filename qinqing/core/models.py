@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +26,72 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class AppendOnlyQuerySet(models.QuerySet["OutboxEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("the outbox is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the outbox is append-only")
+
+
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id on PostgreSQL; 0 elsewhere (SQLite has one writer at a time)."""
+
+    output_field = models.BigIntegerField()
+    template = "0"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(pg_current_xact_id()::text::bigint)", **extra)
+
+
+class OutboxEvent(models.Model):
+    """One domain event, written in the transaction that caused it (see `core.events`)."""
+
+    seq = models.BigAutoField(primary_key=True)
+    # The writing transaction's id on PostgreSQL (0 on SQLite): consumers read in (txid, seq) order
+    # and only below the oldest running transaction, so no late commit is ever skipped.
+    txid = models.BigIntegerField(db_default=CurrentTransactionId())
+    name = models.CharField(_("event"), max_length=64)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    payload = models.JSONField(_("payload"), default=dict)
+    enterprise = models.CharField(_("enterprise (USCC)"), max_length=18, blank=True, db_index=True)
+    region = models.CharField(_("region code"), max_length=32, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["txid", "seq"]
+        indexes = [models.Index(fields=["txid", "seq"], name="outbox_position")]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("the outbox is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the outbox is append-only")
+
+
+class OutboxCursor(models.Model):
+    """How far one asynchronous consumer has read the outbox."""
+
+    consumer = models.CharField(_("consumer"), max_length=64, primary_key=True)
+    txid = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    applied = models.BigIntegerField(_("events applied"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outbox cursor")
+        verbose_name_plural = _("outbox cursors")
+
+    def __str__(self) -> str:
+        return f"{self.consumer} @ {self.txid}/{self.seq}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -47,6 +47,14 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Change:
+    """What an import changed about one enterprise in one source."""
+
+    fields: frozenset[str]
+    created: bool  # the enterprise had no record in the source before
+
+
+@dataclass(frozen=True)
 class ImportResult:
     source: str
     rows: int
@@ -54,6 +62,7 @@ class ImportResult:
     updated: int
     seconds: float = 0.0
     as_of: dt.datetime | None = field(default=None)
+    changes: dict[str, Change] = field(default_factory=dict)  # by USCC; rows written unchanged are left out
 
     @property
     def rows_per_second(self) -> float:
@@ -78,7 +87,7 @@ def _chunks(rows: Sequence[CleanRow], size: int = CHUNK_SIZE) -> Iterator[Sequen
         yield rows[start:start + size]
 
 
-def _created(queryset: Any, key_lookup: str, keys: list[str], write: Callable[[], None]) -> int:
+def _created(queryset: QuerySet[Any], key_lookup: str, keys: list[str], write: Callable[[], None]) -> int:
     """Run `write` (an upsert of `keys` into `queryset`) and return how many of the keys were new.
 
     A small batch asks which of its keys exist; a large one counts the table before and after,
@@ -91,6 +100,24 @@ def _created(queryset: Any, key_lookup: str, keys: list[str], write: Callable[[]
     before = queryset.count()
     write()
     return int(queryset.count() - before)
+
+
+# Keys per look-up of existing rows: below SQLite's historical limit of 999 parameters.
+LOOKUP_BATCH = 900
+
+
+def _merge_change(changes: dict[str, Change], uscc: str, fields: set[str], created: bool) -> None:
+    if not fields and not created:
+        return
+    before = changes.get(uscc)
+    if before is None:
+        changes[uscc] = Change(frozenset(fields), created)
+    else:
+        changes[uscc] = Change(before.fields | fields, before.created and created)
+
+
+def _differing(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
+    return {name for name in new.keys() | old.keys() if old.get(name) != new.get(name)}
 
 
 def _new(model: type[Model], base: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -141,8 +168,26 @@ class RegistryAdapter:
                     update_fields=[*columns, "source", "as_of"],
                 )
 
+        changes = self._changes(rows, columns)
         created = _created(RegistryRecord.objects.all(), "uscc", [r.uscc for r in rows], write)
-        return ImportResult(source.code, len(rows), created, len(rows) - created, as_of=as_of)
+        return ImportResult(source.code, len(rows), created, len(rows) - created, as_of=as_of, changes=changes)
+
+    @staticmethod
+    def _changes(rows: Sequence[CleanRow], columns: Sequence[str]) -> dict[str, Change]:
+        """Which fields of which enterprises the rows change (typed values compared: 1.00 equals 1)."""
+        changes: dict[str, Change] = {}
+        for start in range(0, len(rows), LOOKUP_BATCH):
+            batch = rows[start:start + LOOKUP_BATCH]
+            held = {r["uscc"]: r for r in RegistryRecord.objects.filter(uscc__in=[row.uscc for row in batch])
+                    .values("uscc", *columns)}
+            for row in batch:
+                old = held.get(row.uscc)
+                new = {name: row.values.get(name) for name in columns}
+                if old is None:
+                    _merge_change(changes, row.uscc, {n for n, v in new.items() if v is not None}, True)
+                else:
+                    _merge_change(changes, row.uscc, _differing({n: old[n] for n in columns}, new), False)
+        return changes
 
 
 class TableAdapter:
@@ -173,8 +218,29 @@ class TableAdapter:
                     update_fields=["uscc", "category", "title", "data", "as_of", "imported_at"],
                 )
 
+        changes = self._changes(source, rows)
         created = _created(DataRecord.objects.filter(source=source), "key", [r.key for r in rows], write)
-        return ImportResult(source.code, len(rows), created, len(rows) - created, as_of=as_of)
+        return ImportResult(source.code, len(rows), created, len(rows) - created, as_of=as_of, changes=changes)
+
+    @staticmethod
+    def _changes(source: Source, rows: Sequence[CleanRow]) -> dict[str, Change]:
+        """Which fields of which enterprises the rows change, compared as stored (JSON values)."""
+        changes: dict[str, Change] = {}
+        for start in range(0, len(rows), LOOKUP_BATCH):
+            batch = rows[start:start + LOOKUP_BATCH]
+            held = {key: (uscc, data) for key, uscc, data in DataRecord.objects.filter(
+                source=source, key__in=[row.key for row in batch]).values_list("key", "uscc", "data")}
+            for row in batch:
+                new = {k: json_value(v) for k, v in row.values.items()}
+                old = held.get(row.key)
+                if old is None:
+                    _merge_change(changes, row.uscc, {k for k, v in new.items() if v is not None}, True)
+                elif old[0] != row.uscc:  # the record moved to another enterprise: both changed
+                    _merge_change(changes, old[0], set(old[1]), False)
+                    _merge_change(changes, row.uscc, set(new), True)
+                else:
+                    _merge_change(changes, row.uscc, _differing(old[1], new), False)
+        return changes
 
 
 DEFAULT_ADAPTERS: dict[str, type[SourceAdapter]] = {

@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -33,8 +32,8 @@ class DataRecordAdmin(admin.ModelAdmin[DataRecord]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: DataRecord | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: DataRecord | None = None) -> bool:
         return False

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Role
 from qinqing.core.api import ErrorOut
 from qinqing.datahub.adapters import ImportResult, Record
@@ -176,7 +177,7 @@ def import_batch(request: HttpRequest, source: str) -> ImportResult:
     Only data importers. A bad row answers 400 and writes nothing; `errors` is keyed
     "<line>.<field>" (CSV: the header is line 1; JSON: record n is line n).
     """
-    user: Any = request.user
+    user = request_user(request)
     if not (user.is_superuser or user.has_role(Role.DATA_IMPORTER)):
         raise ImportForbidden(_("Only data importers may import records."))
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
@@ -191,6 +192,6 @@ def import_batch(request: HttpRequest, source: str) -> ImportResult:
 @router.get("/datahub/enterprises/{uscc}", response={200: EnterpriseDataOut, **ERRORS})
 def enterprise_data(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """What government holds on an enterprise, per source, as far as the caller may read it."""
-    holdings = holdings_for(request.user, uscc)
+    holdings = holdings_for(request_user(request), uscc)
     departments = department_names({h.source.department_code for h in holdings}, _english())
     return {"uscc": uscc.strip().upper(), "sources": [_holding(h, departments) for h in holdings]}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qinqing.accounts.models import Department, Enterprise
+from qinqing.accounts.models import Department, Enterprise, User
 from qinqing.core.errors import NotFound
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.datahub.adapters import Record, TableAdapter, adapter_for
@@ -27,6 +27,19 @@ class Fact:
     source: str
     source_name: str
     as_of: dt.datetime
+
+
+class Provenance(TypedDict):
+    """Where a prefilled value comes from: the source, its name and the as-of time (ISO 8601)."""
+
+    source: str
+    source_name: str
+    as_of: str
+
+
+def provenance(fact: Fact) -> Provenance:
+    """Return the one provenance shape every prefill and every stored case carries."""
+    return {"source": fact.source, "source_name": fact.source_name, "as_of": fact.as_of.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,7 @@ def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
     return None
 
 
-def holdings_for(user: Any, uscc: str) -> list[Holding]:
+def holdings_for(user: User, uscc: str) -> list[Holding]:
     """What government holds on an enterprise that this user may read, per source with records.
 
     An enterprise reads its own; staff read the sources their department is a reader of (or
@@ -198,7 +211,7 @@ def source_summaries() -> list[dict[str, Any]]:
     return out
 
 
-def labelled_holdings(user: Any, uscc: str, *, english: bool = False) -> list[dict[str, Any]]:
+def labelled_holdings(user: User, uscc: str, *, english: bool = False) -> list[dict[str, Any]]:
     """Holdings shaped for a page: source and department names, and each record's values with labels."""
     holdings = holdings_for(user, uscc)
     departments = department_names({h.source.department_code for h in holdings}, english)

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.audit.services import record_event
-from qinqing.datahub.adapters import ImportResult, adapter_for
+from qinqing.core import events
+from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRevoked
+from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, adapter_for
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.errors import UnknownSource
-from qinqing.datahub.models import Source
+from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -100,7 +102,7 @@ def _validate_and_write(source: Source, rows: Sequence[Mapping[str, Any]] | Tabl
                         ) -> ImportResult:
     clean = RowValidator(source).validate(rows)
     adapter = adapter_for(source)
-    with transaction.atomic():
+    with events.atomic():
         # One import of a source at a time, so that the created/updated counts are exact.
         source = Source.objects.select_for_update().get(pk=source.pk)
         result = adapter.import_rows(source, clean, as_of=stamp)
@@ -112,7 +114,24 @@ def _validate_and_write(source: Source, rows: Sequence[Mapping[str, Any]] | Tabl
             after={"source": source.code, "rows": result.rows, "created": result.created,
                    "updated": result.updated, "as_of": stamp, "last_imported_at": source.last_imported_at},
         )
+        _emit_changes(source, result.changes)
     return result
+
+
+def _emit_changes(source: Source, changes: Mapping[str, Change]) -> None:
+    """One EnterpriseFactsChanged per enterprise whose records changed, written with one INSERT."""
+    usccs = sorted(changes)
+    regions: dict[str, str] = {}
+    for start in range(0, len(usccs), LOOKUP_BATCH):
+        regions.update(RegistryRecord.objects.filter(uscc__in=usccs[start:start + LOOKUP_BATCH])
+                       .values_list("uscc", "region_code"))
+    events.emit_many([
+        EnterpriseFactsChanged(
+            sources=(source.code,), fields=tuple(sorted(f"{source.code}.{name}" for name in changes[uscc].fields)),
+            created=changes[uscc].created, enterprise=uscc, region=regions.get(uscc) or "",
+        )
+        for uscc in usccs
+    ])
 
 
 def record_licence(
@@ -135,4 +154,24 @@ def record_licence(
     row = {"uscc": uscc, "number": number, "matter": matter_code, "title": title, "issued_at": issued_on,
            "valid_until": valid_until, "status": str(status)}
     clean = RowValidator(source).validate([row])
-    adapter_for(source).import_rows(source, clean, as_of=timezone.now())
+    with events.atomic():
+        result = adapter_for(source).import_rows(source, clean, as_of=timezone.now())
+        _emit_changes(source, result.changes)
+
+
+def on_licence_issued(event: LicenceIssued) -> None:
+    """Keep the platform's own licences source in step with the licence just issued (same transaction)."""
+    _record_licence_event(event, status="valid")
+
+
+def on_licence_revoked(event: LicenceRevoked) -> None:
+    """Mark a revoked licence in the licences source (same transaction)."""
+    _record_licence_event(event, status="revoked")
+
+
+def _record_licence_event(event: LicenceIssued | LicenceRevoked, *, status: str) -> None:
+    record_licence(
+        uscc=event.enterprise, number=event.number, matter_code=event.matter, title=event.title,
+        issued_at=dt.datetime.fromisoformat(event.issued_at),
+        valid_until=dt.date.fromisoformat(event.valid_until) if event.valid_until else None, status=status,
+    )

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from qinqing.accounts.http import request_user
 from qinqing.datahub.queries import labelled_holdings
 
 
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
     """Every source holding records on the enterprise: department, as-of time and labelled values."""
-    user: Any = request.user
-    if not user.is_enterprise:
+    user = request_user(request)
+    if not user.is_enterprise or user.enterprise is None:
         return HttpResponseForbidden(_("Only an enterprise account has this page."))
     english = (get_language() or "").startswith("en")
     sources = labelled_holdings(user, user.enterprise.uscc, english=english)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from qinqing.core.tasks import typed
 from qinqing.notifications.models import Delivery
 from qinqing.notifications.services import deliver
 
 
-@db_task(retries=3, retry_delay=30)
+@typed(db_task(retries=3, retry_delay=30))
 def deliver_notification(notification_id: int) -> None:
     """Send every pending copy of one notification."""
     failed = False
@@ -24,7 +25,7 @@ def deliver_notification(notification_id: int) -> None:
         raise RuntimeError(f"some deliveries of notification {notification_id} failed")
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@typed(db_periodic_task(crontab(minute="*/10")))
 def retry_failed_deliveries() -> None:
     """Re-send failed deliveries that have attempts left."""
     for delivery in Delivery.objects.select_related("notification").filter(

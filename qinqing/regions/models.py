@@ -40,12 +40,3 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def full_name(self) -> str:
-        names = []
-        node: Region | None = self
-        while node is not None:
-            names.append(node.name)
-            node = node.parent
-        return "".join(reversed(names))

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from qinqing.accounts.http import request_user
 from qinqing.rules.engine import RuleError, parse_rule_set
 from qinqing.rules.models import RuleSet, RuleSetVersion
 from qinqing.rules.services import publish_rule_set_version
@@ -29,12 +30,12 @@ class RuleSetVersionAdmin(admin.ModelAdmin[RuleSetVersion]):
     list_display = ["rule_set", "number", "note", "created_at"]
     list_filter = ["rule_set"]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: RuleSetVersion | None = None) -> bool:
         return obj is None
 
-    def save_model(self, request: HttpRequest, obj: RuleSetVersion, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: RuleSetVersion, form: forms.ModelForm[RuleSetVersion], change: bool) -> None:
         version = publish_rule_set_version(
-            rule_set=obj.rule_set, conditions=obj.conditions, note=obj.note, actor=request.user
+            rule_set=obj.rule_set, conditions=obj.conditions, note=obj.note, actor=request_user(request)
         )
         obj.pk, obj.number = version.pk, version.number
 
@@ -46,7 +47,7 @@ class VersionInline(admin.TabularInline[RuleSetVersion, RuleSet]):
     readonly_fields = ("number", "conditions", "note", "created_at")
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:
         return False
 
 

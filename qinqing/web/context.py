@@ -2,13 +2,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from qinqing.accounts.http import optional_user
 from qinqing.notifications.models import Notification
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """Values every page's layout needs: the user's unread count."""
-    user: Any = getattr(request, "user", None)
+    user = optional_user(request)
     unread = 0
-    if user is not None and user.is_authenticated:
+    if user is not None:
         unread = Notification.objects.visible_to(user).unread().count()
     return {"unread_count": unread}

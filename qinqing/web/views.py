@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -6,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from qinqing.accounts.http import request_user
 from qinqing.bundles.queries import bundle_summary, online_bundles
 from qinqing.cases.queries import platform_stats
 from qinqing.catalog.models import Board
@@ -25,14 +25,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    notes = Notification.objects.visible_to(request.user)[:200]
+    notes = Notification.objects.visible_to(request_user(request))[:200]
     return render(request, "web/inbox.html", {"notes": notes})
 
 
 @login_required
 @require_POST
 def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
-    note = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    note = get_object_or_404(Notification.objects.visible_to(request_user(request)), pk=pk)
     mark_read(notification=note)
-    target: Any = note.link or "web:inbox"
+    target: str = note.link or "web:inbox"
     return redirect(target)

@@ -86,7 +86,7 @@ def test_createenterprise_command_registers_a_valid_code_and_audits_it():
     call_command("createenterprise", uscc=code, name="杭州某某社会组织", password=PASSWORD)
     assert Enterprise.objects.filter(uscc=code).exists()
     assert User.objects.get(username=code).is_enterprise
-    record = AuditRecord.objects.order_by("-seq").first()
+    record = AuditRecord.objects.order_by("-pk").first()
     assert AuditRecord.objects.count() == before + 1
     assert record.action == "enterprise.created"
     assert record.after["uscc"] == code

@@ -261,11 +261,11 @@ def nothing_written() -> Iterator[None]:
 
 
 def new_audit_records(since: int) -> list[AuditRecord]:
-    return list(AuditRecord.objects.filter(seq__gt=since).order_by("seq"))
+    return list(AuditRecord.objects.filter(pk__gt=since).order_by("pk"))
 
 
 def audit_head() -> int:
-    return AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return AuditRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def days_ago(days: int) -> dt.datetime:

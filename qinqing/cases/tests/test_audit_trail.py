@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 
 from qinqing.audit.services import verify_chain
 from qinqing.cases import services
+from qinqing.cases.errors import TransitionRefused
 from qinqing.cases.models import Case
 from qinqing.cases.tests.support import (
     PDF_BYTES,
@@ -128,7 +129,7 @@ def test_reviewer_of_another_department_is_refused_by_the_service_too():
     from qinqing.cases.tests.support import reviewer_elsewhere
 
     head = audit_head()
-    with pytest.raises(services.TransitionRefused):
+    with pytest.raises(TransitionRefused):
         services.approve_case(case=case, reviewer=reviewer_elsewhere(case.matter))
     assert new_audit_records(head) == []
 

@@ -65,7 +65,7 @@ def test_revoked_licence_verifies_as_revoked_and_the_revocation_is_audited():
     assert result["status"] == "revoked"
     assert result["revoked_at"]
     assert AuditRecord.objects.count() == before + 1
-    record = AuditRecord.objects.order_by("-seq").first()
+    record = AuditRecord.objects.order_by("-pk").first()
     assert record.action == "licence.revoked"
     assert record.actor_id == admin.pk
     assert record.before == {"status": "valid"}

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Count, Q
 from django.test import Client
 
-from qinqing.cases.models import Case, CaseEvent
+from qinqing.cases.models import Case
 from qinqing.cases.tests.support import client_for, enterprise, form_data, matter_approved_for, new_key
 from qinqing.catalog.models import Board, Matter
 
@@ -105,22 +105,33 @@ def _stats() -> dict[str, int]:
     return response.json()
 
 
-def test_stats_are_counted_from_the_database():
+def test_stats_count_the_catalog_live_and_cases_from_the_outbox():
+    from qinqing.cases.services.tallies import SERVICE_EVENTS
+    from qinqing.core import events
+    from qinqing.core.models import OutboxEvent
+
+    events.consume_all()
     stats = _stats()
     assert stats["matters_online"] == Matter.objects.online().count()
     assert stats["matters_automatic"] == Matter.objects.online().filter(automatic=True, rule_set__isnull=False).count()
-    assert stats["cases"] == Case.objects.count()
-    assert stats["service_uses"] == CaseEvent.objects.count()
-    assert stats["enterprises_served"] == Case.objects.values("enterprise").distinct().count()
+    rows = OutboxEvent.objects.all()
+    assert stats["cases"] == rows.filter(name="case.submitted").count()
+    assert stats["service_uses"] == rows.filter(name__in=[e.NAME for e in SERVICE_EVENTS]).count()
+    assert stats["enterprises_served"] == rows.filter(name="case.submitted").values("enterprise").distinct().count()
+    assert stats["cases"] <= Case.objects.count()
 
 
-def test_stats_change_after_a_submission():
+def test_stats_change_after_a_submission_once_its_commit_runs_the_consumers(django_capture_on_commit_callbacks):
+    from qinqing.core import events
+
+    events.consume_all()
     before = _stats()
     user = enterprise(0)
     matter = matter_approved_for(0)
-    response = client_for(user, **{"Idempotency-Key": new_key()}).post(
-        "/api/v1/cases", {"matter": matter.code, "data": form_data(matter)}, content_type="application/json"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user, **{"Idempotency-Key": new_key()}).post(
+            "/api/v1/cases", {"matter": matter.code, "data": form_data(matter)}, content_type="application/json"
+        )
     assert response.status_code == 201
     after = _stats()
     assert after["cases"] == before["cases"] + 1

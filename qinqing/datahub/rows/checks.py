@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -171,7 +171,7 @@ def _date_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool
                 return None
             raw = None
         elif kind is dt.date:
-            return raw
+            return cast(dt.date, raw)
         if raw is None:
             if required:
                 problems.append((name, m.required))

@@ -162,7 +162,7 @@ def test_every_import_writes_one_audit_record_with_its_counts():
     before = AuditRecord.objects.count()
     import_records(source_code="land_contracts", rows=[land_row(new_uscc(13), "T-AUD-1")], actor="test")
     assert AuditRecord.objects.count() == before + 1
-    audit = AuditRecord.objects.order_by("-seq").first()
+    audit = AuditRecord.objects.order_by("-pk").first()
     assert audit is not None
     assert audit.action == "datahub.records_imported"
     assert audit.after["source"] == "land_contracts"

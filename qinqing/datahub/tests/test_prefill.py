@@ -22,7 +22,9 @@ def test_prefill_returns_the_enterprises_own_registry_values_with_their_source()
     assert response.status_code == 200
     body = response.json()
     assert body["data"][name_field.key] == record.name
-    assert body["sources"][name_field.key] == record.source.name
+    assert body["sources"][name_field.key]["source_name"] == record.source.name
+    assert body["sources"][name_field.key]["source"] == record.source.code
+    assert body["sources"][name_field.key]["as_of"]
     assert body["editable"][name_field.key] is False
     prefilled = {f.key for f in matter.fields.exclude(prefill="")}
     assert set(body["data"]) == prefilled

@@ -1,0 +1,26 @@
+"""Every state change of a case: one function each, owning (or joining) its service transaction.
+
+- `submission`: submit a case, open a case row, start a waiting step, attach materials, decide by rules;
+- `review`: approve, reject, request a supplement;
+- `applicant`: add materials, withdraw;
+- `licences`: issue and revoke e-licences.
+"""
+
+from qinqing.cases.services._common import FORM, Upload, move_case
+from qinqing.cases.services.applicant import add_materials, withdraw_case
+from qinqing.cases.services.licences import revoke_licence
+from qinqing.cases.services.review import approve_case, reject_case, request_supplement
+from qinqing.cases.services.submission import (
+    attach_data_materials,
+    attach_upload,
+    missing_materials,
+    open_case,
+    start_case,
+    submit_case,
+)
+
+__all__ = [
+    "FORM", "Upload", "add_materials", "approve_case", "attach_data_materials", "attach_upload",
+    "missing_materials", "move_case", "open_case", "reject_case", "request_supplement", "revoke_licence",
+    "start_case", "submit_case", "withdraw_case",
+]

@@ -1,0 +1,85 @@
+"""E-licences: issue one when a case is approved, revoke one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qinqing.accounts.models import User
+from qinqing.audit.services import record_event
+from qinqing.cases.errors import CaseInvalid
+from qinqing.cases.models import Case, CaseEvent, Licence
+from qinqing.cases.services._common import about, link, matter_of
+from qinqing.cases.signing import sign
+from qinqing.core import events
+from qinqing.core.events import LicenceIssued, LicenceRevoked
+from qinqing.notifications.models import Notification
+from qinqing.notifications.services import notify
+
+
+def _valid_until(issued: dt.datetime, years: int) -> dt.date | None:
+    if not years:
+        return None
+    start = timezone.localtime(issued).date()
+    try:
+        return start.replace(year=start.year + years) - dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        return start.replace(month=2, day=28, year=start.year + years)
+
+
+def issue_licence(case: Case) -> Licence:
+    """Sign and store the licence of an approved case; runs inside the approving service's transaction."""
+    matter = matter_of(case)
+    issued = case.decided_at or timezone.now()
+    valid_until = _valid_until(issued, matter.licence_valid_years or 0)
+    number = f"{matter.department.code}-{timezone.localtime(issued):%Y}-{secrets.token_hex(5).upper()}"
+    payload = {
+        "number": number, "title": matter.licence_name, "holder": case.enterprise.name,
+        "uscc": case.enterprise.uscc, "matter": matter.code, "matter_name": matter.name,
+        "issuer": matter.department.name, "issued_at": timezone.localtime(issued).isoformat(timespec="seconds"),
+        "valid_until": valid_until.isoformat() if valid_until else None, "case": case.number,
+    }
+    licence = Licence.objects.create(
+        number=number, case=case, enterprise=case.enterprise, matter=matter, title=matter.licence_name,
+        holder_name=case.enterprise.name, issued_at=issued, valid_until=valid_until, payload=payload,
+        signature=sign(payload),
+    )
+    CaseEvent.objects.create(case=case, actor=None, actor_label=matter.department.name, action="licence_issued",
+                             note=number)
+    events.emit(LicenceIssued(
+        licence_id=licence.pk, number=number, matter=matter.code, title=matter.licence_name, case_id=case.pk,
+        issued_at=issued.isoformat(), valid_until=valid_until.isoformat() if valid_until else "",
+        **about(case.enterprise),
+    ))
+    notify(recipient=case.applicant, kind=Notification.Kind.LICENCE_ISSUED,
+           title=_("Approved, licence issued: %(title)s") % {"title": matter.licence_name},
+           body=_("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download.")
+           % {"case": case.number, "matter": matter.name, "number": number}, link=link(case))
+    return licence
+
+
+def revoke_licence(*, licence: Licence, actor: User, reason: str) -> Licence:
+    """Revoke a licence; verification reports it as revoked from now on."""
+    if not reason.strip():
+        raise CaseInvalid(_("Give the reason for the revocation."), errors={"reason": [_("This field is required.")]})
+    with events.atomic():
+        licence = (Licence.objects.select_for_update(of=("self",))
+                   .select_related("matter", "enterprise", "enterprise__region").get(pk=licence.pk))
+        if licence.status == Licence.Status.REVOKED:
+            return licence
+        licence.status = Licence.Status.REVOKED
+        licence.revoked_at = timezone.now()
+        licence.revoke_reason = reason
+        licence.save()
+        events.emit(LicenceRevoked(
+            licence_id=licence.pk, number=licence.number, matter=licence.matter.code, title=licence.title,
+            issued_at=licence.issued_at.isoformat(),
+            valid_until=licence.valid_until.isoformat() if licence.valid_until else "", reason=reason,
+            **about(licence.enterprise),
+        ))
+        record_event(actor=actor, action="licence.revoked", obj=licence, before={"status": "valid"},
+                     after={"status": "revoked", "reason": reason})
+    return licence

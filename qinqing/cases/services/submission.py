@@ -1,0 +1,280 @@
+"""Applying: store a case, attach its materials, start its clock, let its rules decide it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qinqing.accounts.models import Enterprise, User
+from qinqing.audit.services import record_event
+from qinqing.cases.errors import CaseInvalid, NotAnEnterprise
+from qinqing.cases.formdata import clean_form_data, rule_facts
+from qinqing.cases.models import Case, CaseEvent, Material
+from qinqing.cases.services._common import (
+    FORM,
+    Upload,
+    about,
+    case_number,
+    emit_closed,
+    fingerprint,
+    link,
+    matter_of,
+    replay,
+    transition,
+)
+from qinqing.cases.services.licences import issue_licence
+from qinqing.cases.uploads import CheckedUpload
+from qinqing.cases.workflow import Status
+from qinqing.catalog.models import MaterialRequirement, Matter
+from qinqing.core import events
+from qinqing.core.calendar import add_limit
+from qinqing.core.events import CaseDecided, CaseSubmitted
+from qinqing.core.idempotency import once
+from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
+from qinqing.notifications.models import Notification
+from qinqing.notifications.services import notify
+from qinqing.rules.engine import APPROVE, Verdict, evaluate
+from qinqing.rules.services import parsed_version
+
+
+def submit_case(
+    *, applicant: User, matter: Matter, data: Mapping[str, Any], idempotency_key: str = "",
+    uploads: Iterable[Upload] = (), acting_for: str = "", fill_booleans: bool = False,
+) -> tuple[Case, bool]:
+    """Validate and store an application; decide it at once when its rules allow.
+
+    Return (case, created). The same idempotency key returns the case it first created.
+    """
+    if not applicant.is_enterprise or applicant.enterprise is None:
+        raise NotAnEnterprise(_("Only an enterprise account can apply."))
+    if not matter.active:
+        raise CaseInvalid(_("This matter is not online."), errors={"matter": [_("This matter is not online.")]})
+    request = fingerprint(matter, data)
+    enterprise = applicant.enterprise
+
+    def lookup() -> Case | None:
+        if not idempotency_key:
+            return None
+        return Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+
+    def create() -> Case:
+        facts = facts_for(enterprise.uscc)
+        fields = list(matter.fields.all())
+        requirements = list(matter.materials.all())
+        cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
+        if errors:
+            raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
+        case = open_case(
+            matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
+            acting_for=acting_for, now=timezone.now(), idempotency_key=idempotency_key, fingerprint=request,
+        )
+        _store_materials(case, uploads, applicant, supplement=False)
+        attach_data_materials(case, requirements, actor=applicant)
+        _emit_submitted(case)
+        verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
+                                        requirements=requirements)
+        record_event(
+            actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
+            after={"number": case.number, "matter": matter.code, "status": case.status,
+                   "verdict": verdict.outcome if verdict else None},
+            rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
+        )
+        _notify_submission(case)
+        return case
+
+    uploads = list(uploads)
+    return once(lookup=lookup, create=create, replay=lambda existing: replay(existing, request),
+                atomic=events.atomic)
+
+
+def open_case(
+    *, matter: Matter | None, enterprise: Enterprise, applicant: User, data: Mapping[str, Any],
+    sources: Mapping[str, Any], now: dt.datetime, acting_for: str = "", status: str = Status.SUBMITTED,
+    idempotency_key: str = "", fingerprint: str = "", parent: Case | None = None, step_key: str = "",
+    bundle_code: str = "", title: str = "", due_at: dt.datetime | None = None,
+    statutory_due_at: dt.datetime | None = None,
+) -> Case:
+    """Store a case row and its first timeline event (a step of a larger service: no audit record of its own)."""
+    if matter is not None:
+        due_at = due_at or add_limit(now, matter.promised_limit, matter.promised_unit)
+        statutory_due_at = statutory_due_at or add_limit(now, matter.statutory_limit, matter.statutory_unit)
+    assert due_at is not None and statutory_due_at is not None
+    case = Case.objects.create(
+        number=case_number(now), matter=matter, enterprise=enterprise, applicant=applicant,
+        acting_for=acting_for, status=status, data=dict(data), prefill_sources=dict(sources),
+        submitted_at=now, due_at=due_at, statutory_due_at=statutory_due_at,
+        idempotency_key=idempotency_key, request_fingerprint=fingerprint, parent=parent, step_key=step_key,
+        bundle_code=bundle_code, title=title,
+    )
+    action = {str(Status.WAITING): "waiting", str(Status.IN_PROGRESS): "bundle_submitted"}.get(status, "submitted")
+    CaseEvent.objects.create(
+        case=case, actor=applicant, actor_label=applicant.label(), acting_for=acting_for,
+        action=action, to_status=status,
+    )
+    return case
+
+
+def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, supplement: bool) -> list[Material]:
+    uploads = list(uploads)
+    if not uploads:
+        return []
+    requirements = {r.code: r for r in matter_of(case).materials.all()}
+    stored = []
+    for code, upload in uploads:
+        requirement = requirements.get(code) if code else None
+        if code and requirement is None:
+            raise CaseInvalid(_("Unknown material."), errors={"requirement": [_("No material %(code)s.") % {"code": code}]})
+        material = Material(
+            case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
+            content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
+            for_supplement=supplement,
+        )
+        material.file.save(upload.stored_name, ContentFile(upload.content), save=False)
+        material.save()
+        stored.append(material)
+    return stored
+
+
+def attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
+                  stored_file: str = "") -> Material:
+    """Add one checked upload to a case; `stored_file` reuses a file already stored for a sibling case."""
+    material = Material(
+        case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
+        content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
+    )
+    if stored_file:
+        material.file.name = stored_file
+    else:
+        material.file.save(upload.stored_name, ContentFile(upload.content), save=False)
+    material.save()
+    return material
+
+
+def missing_materials(case: Case, requirements: list[MaterialRequirement] | None = None) -> list[MaterialRequirement]:
+    """Required materials with neither an upload nor a shared-data record yet."""
+    required = [r for r in (matter_of(case).materials.all() if requirements is None else requirements)
+                if r.required and r.satisfied_by != FORM]
+    if not required:
+        return []
+    have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
+    return [r for r in required if r.pk not in have]
+
+
+def attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement], *, actor: User) -> list[Material]:
+    """Satisfy material requirements from records government already holds (材料免提交).
+
+    A requirement with `satisfied_by` naming a datahub source (or a licence the platform issued)
+    gets a Material that points at the record instead of a file. Nothing is added for a
+    requirement already met by an upload.
+    """
+    have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
+    added: list[Material] = []
+    for requirement in requirements:
+        if not requirement.satisfied_by or requirement.satisfied_by == FORM or requirement.pk in have:
+            continue
+        record = find_material_record(case.enterprise.uscc, requirement.satisfied_by)
+        if record is None:
+            continue
+        added.append(Material.objects.create(
+            case=case, requirement=requirement, stored_name="", original_name=record.title or requirement.name,
+            content_type="", size=0, sha256="", uploaded_by=actor, data_source=record.source,
+            data_source_name=record.source_name, data_reference=record.key, data_as_of=record.as_of,
+        ))
+    if added:
+        CaseEvent.objects.create(
+            case=case, actor=None, actor_label=str(_("Shared data")), action="materials_from_data",
+            note="、".join(f"{m.requirement.name if m.requirement else m.original_name}（{m.data_source_name}）"
+                          for m in added),
+        )
+    return added
+
+
+def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str, Any],
+               sources: Mapping[str, Any], acting_for: str = "", note: str = "",
+               facts: Mapping[str, Fact] | None = None) -> Verdict | None:
+    """Start a waiting or prepared step now: the clock starts, then its rules may decide it.
+
+    `data` must already be validated against the matter's form.
+    """
+    matter = matter_of(case)
+    with events.atomic():
+        now = timezone.now()
+        case.data = dict(data)
+        case.prefill_sources = dict(sources)
+        case.submitted_at = now
+        case.due_at = add_limit(now, matter.promised_limit, matter.promised_unit)
+        case.statutory_due_at = add_limit(now, matter.statutory_limit, matter.statutory_unit)
+        if acting_for:
+            case.acting_for = acting_for
+        transition(case, Status.SUBMITTED, actor=actor, action=action, note=note, acting_for=case.acting_for)
+        case.save()
+        fields = list(matter.fields.all())
+        requirements = list(matter.materials.all())
+        attach_data_materials(case, requirements, actor=actor or case.applicant)
+        _emit_submitted(case)
+        values = fact_values(dict(facts) if facts is not None else facts_for(case.enterprise.uscc))
+        verdict = _decide_automatically(case, fields=fields, cleaned=case.data, facts=values,
+                                        requirements=requirements)
+        record_event(
+            actor=actor, action="case.started", obj=case, acting_for=case.acting_for,
+            after={"number": case.number, "matter": matter.code, "status": case.status,
+                   "verdict": verdict.outcome if verdict else None},
+            rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
+        )
+        _notify_submission(case)
+    return verdict
+
+
+def _emit_submitted(case: Case) -> None:
+    events.emit(CaseSubmitted(
+        case_id=case.pk, number=case.number, matter=matter_of(case).code, bundle=case.bundle_code,
+        parent_id=case.parent_id, acting_for=case.acting_for, **about(case.enterprise),
+    ))
+
+
+def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str, Any],
+                          facts: dict[str, Any], requirements: list[MaterialRequirement]) -> Verdict | None:
+    """Evaluate the matter's current rule set; approve and issue at once when every condition passes."""
+    matter = matter_of(case)
+    if not matter.is_automatic or matter.rule_set is None:
+        return None
+    version = matter.rule_set.current_version()
+    if version is None:
+        return None
+    verdict = evaluate(parsed_version(version), {**facts, "form": rule_facts(fields, cleaned)})
+    missing = missing_materials(case, requirements)
+    payload = verdict.as_dict()
+    if missing:
+        names = "、".join(r.name for r in missing)
+        payload["outcome"] = "refer"
+        payload["reasons"] = [*payload["reasons"], _("Required materials missing: %(names)s") % {"names": names}]
+    case.verdict = payload
+    case.rule_set_version = version
+    if payload["outcome"] == APPROVE:
+        transition(case, Status.APPROVED, actor=None, action="approved_automatically", note=version.label)
+        case.decided_automatically = True
+        case.decided_at = timezone.now()
+        case.save()
+        events.emit(CaseDecided(case_id=case.pk, number=case.number, matter=matter.code, outcome="approved",
+                                automatic=True, parent_id=case.parent_id, **about(case.enterprise)))
+        issue_licence(case)
+        emit_closed(case)
+    else:
+        transition(case, Status.UNDER_REVIEW, actor=None, action="referred", note="；".join(payload["reasons"]))
+        case.save()
+    return verdict
+
+
+def _notify_submission(case: Case) -> None:
+    if case.status == Status.APPROVED:
+        return  # the licence notice says it all: approved in seconds, licence ready
+    notify(recipient=case.applicant, kind=Notification.Kind.CASE_RECEIVED,
+           title=_("Received: %(matter)s") % {"matter": matter_of(case).name},
+           body=_("Case %(number)s was received; promised decision by %(due)s.")
+           % {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")},
+           link=link(case))

@@ -1,0 +1,33 @@
+"""Every flow of the platform on one page: who reacts to which domain event, and how.
+
+Services `emit()` the events of `qinqing.core.events` inside their transaction. Here:
+
+- SUBSCRIBERS run at the end of the emitting service's transaction, before it commits, and
+  commit or roll back with it. Only what must be atomic with the change belongs here.
+- CONSUMERS read the outbox after commit, through the task queue, each by its own cursor, and
+  apply every event exactly once. Everything slow or optional belongs here.
+
+Which service emits what is listed in docs/architecture.md ("Event map").
+"""
+
+from __future__ import annotations
+
+from qinqing.bundles.services import on_case_closed
+from qinqing.cases.services import tallies
+from qinqing.core.events import CaseClosed, Consumer, Flows, LicenceIssued, LicenceRevoked
+from qinqing.datahub.services import on_licence_issued, on_licence_revoked
+
+FLOWS = Flows(
+    subscribers={
+        # A licence the platform issued is shared data at once: a later step of the same 一件事
+        # takes it as a material without an upload.
+        LicenceIssued: (on_licence_issued,),
+        LicenceRevoked: (on_licence_revoked,),
+        # A closed step may unlock the next steps of its 一件事, exactly once, under the parent's lock.
+        CaseClosed: (on_case_closed,),
+    },
+    consumers=(
+        # The home page's headline counters (cases handled, service uses, enterprises served).
+        Consumer(name=tallies.CONSUMER, handles=tallies.SERVICE_EVENTS, apply=tallies.count_events),
+    ),
+)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -143,7 +142,7 @@ class Scope:
         return Enterprise.objects.filter(self.q(ENTERPRISE_OWNER))
 
     @staticmethod
-    def _enterprises_q(owner: Owner, enterprises: Any) -> Q:
+    def _enterprises_q(owner: Owner, enterprises: QuerySet[Enterprise]) -> Q:
         return Q(**{f"{owner.enterprise}__in": enterprises.values("uscc" if owner.by_uscc else "pk")})
 
 
@@ -162,7 +161,7 @@ def _region_path(user: User) -> str:
     return user.region.path if user.region is not None else ""
 
 
-def build_scope(user: Any) -> Scope:
+def build_scope(user: object) -> Scope:
     """Compute a user's scope from the database (prefer `scope_of`, which does it once per user object)."""
     if not getattr(user, "is_authenticated", False) or not isinstance(user, User):
         return Scope()
@@ -182,7 +181,7 @@ def build_scope(user: Any) -> Scope:
     )
 
 
-def scope_of(user_or_scope: Any) -> Scope:
+def scope_of(user_or_scope: object) -> Scope:
     """The scope of a request user, computed once and kept on the user object; a scope is returned as is."""
     if isinstance(user_or_scope, Scope):
         return user_or_scope
@@ -197,7 +196,7 @@ def scope_of(user_or_scope: Any) -> Scope:
     return scope
 
 
-def forget_scope(user: Any) -> None:
+def forget_scope(user: object) -> None:
     """Drop a user's memoised scope (after granting or revoking an authorisation on the same object)."""
     with contextlib.suppress(AttributeError):
         delattr(user, _CACHE_ATTRIBUTE)

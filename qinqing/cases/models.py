@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -23,7 +21,7 @@ LICENCE_OWNER = Owner(enterprise="enterprise_id", department="matter__department
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
-    def visible_to(self, user: Any) -> CaseQuerySet:
+    def visible_to(self, user: object) -> CaseQuerySet:
         """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
         return self.filter(scope_of(user).q(CASE_OWNER))
 
@@ -164,7 +162,7 @@ class Material(models.Model):
 
 
 class LicenceQuerySet(models.QuerySet["Licence"]):
-    def visible_to(self, user: Any) -> LicenceQuerySet:
+    def visible_to(self, user: object) -> LicenceQuerySet:
         """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
         return self.filter(scope_of(user).q(LICENCE_OWNER))
 

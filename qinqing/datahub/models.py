@@ -98,7 +98,7 @@ def may_read_all_sources_of(user: Any, uscc: str) -> bool:
     return False
 
 
-def record_owner(user: Any) -> Owner:
+def record_owner(user: object) -> Owner:
     """How shared-data records lead to the scope ladder: by USCC; staff also read their sources' records.
 
     Street and district staff read shared data as any staff member does, by the sources' readers.
@@ -110,13 +110,13 @@ def record_owner(user: Any) -> Owner:
 _Records = TypeVar("_Records", bound=models.QuerySet[Any])
 
 
-def _visible(queryset: _Records, user: Any) -> _Records:
+def _visible(queryset: _Records, user: object) -> _Records:
     scope = scope_of(user)
     return queryset.filter(scope.q(record_owner(scope)))
 
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
-    def visible_to(self, user: Any) -> RegistryRecordQuerySet:
+    def visible_to(self, user: object) -> RegistryRecordQuerySet:
         """Scope like DataRecord: own enterprise, reader departments, authorised agents, superusers."""
         return _visible(self, user)
 
@@ -156,7 +156,7 @@ class RegistryRecord(models.Model):
 
 
 class DataRecordQuerySet(models.QuerySet["DataRecord"]):
-    def visible_to(self, user: Any) -> DataRecordQuerySet:
+    def visible_to(self, user: object) -> DataRecordQuerySet:
         """Scope to an enterprise's own records, its department's sources for staff, and an agent's mandates."""
         return _visible(self, user)
 

@@ -48,6 +48,8 @@ class Role(models.TextChoices):
     DATA_IMPORTER = "data_importer", _("Data importer")
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
+    STREET_STAFF = "street_staff", _("Street staff")
+    DISTRICT_STAFF = "district_staff", _("District staff")
 
 
 class User(AbstractUser):
@@ -92,6 +94,11 @@ class User(AbstractUser):
     @property
     def is_agent(self) -> bool:
         return self.has_role(Role.AGENT)
+
+    @property
+    def is_regional_staff(self) -> bool:
+        """Street or district staff: read-only over the enterprises registered in their region."""
+        return self.region_id is not None and (self.has_role(Role.STREET_STAFF) or self.has_role(Role.DISTRICT_STAFF))
 
     def label(self) -> str:
         """Say who this is in an audit trail or timeline."""

@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.accounts.models import Authorisation, Enterprise
+from qinqing.accounts.models import Enterprise
+from qinqing.accounts.scope import Owner, scope_of
 from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core import clock
 from qinqing.rules.models import RuleSetVersion
 
-
-def agent_scope(user: Any) -> models.Q:
-    """An agent sees the 一件事 cases its active authorisations cover, and nothing else of the enterprise."""
-    scope = models.Q(pk__in=[])
-    for authorisation in Authorisation.objects.active().filter(agent=user):
-        codes = [c.strip() for c in authorisation.scope.split(",") if c.strip()]
-        in_scope = models.Q(bundle_code__in=codes) if codes else ~models.Q(bundle_code="")
-        scope |= models.Q(enterprise_id=authorisation.enterprise_id) & in_scope
-    return scope
+# How cases and licences lead to what the scope ladder (qinqing.accounts.scope) reads.
+CASE_OWNER = Owner(enterprise="enterprise_id", department="matter__department_id", bundle="bundle_code",
+                   regional=True)
+LICENCE_OWNER = Owner(enterprise="enterprise_id", department="matter__department_id", bundle="case__bundle_code",
+                      regional=True)
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
-    def visible_to(self, user: Any) -> CaseQuerySet:
-        """Scope to what a user may see: its enterprise's cases, or its department's matters."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.is_superuser:
-            return self
-        if user.is_enterprise:
-            return self.filter(enterprise_id=user.enterprise_id)
-        if user.is_reviewer:
-            return self.filter(matter__department_id=user.department_id)
-        if user.is_agent:
-            return self.filter(agent_scope(user))
-        return self.none()
+    def visible_to(self, user: object) -> CaseQuerySet:
+        """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
+        return self.filter(scope_of(user).q(CASE_OWNER))
 
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -188,18 +173,9 @@ class Material(models.Model):
 
 
 class LicenceQuerySet(models.QuerySet["Licence"]):
-    def visible_to(self, user: Any) -> LicenceQuerySet:
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.is_superuser:
-            return self
-        if user.is_enterprise:
-            return self.filter(enterprise_id=user.enterprise_id)
-        if user.is_reviewer:
-            return self.filter(matter__department_id=user.department_id)
-        if user.is_agent:
-            return self.filter(case__in=Case.objects.filter(agent_scope(user)))
-        return self.none()
+    def visible_to(self, user: object) -> LicenceQuerySet:
+        """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
+        return self.filter(scope_of(user).q(LICENCE_OWNER))
 
 
 class Licence(models.Model):

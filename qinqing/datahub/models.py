@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.accounts.models import Authorisation
+from qinqing.accounts.scope import Owner, scope_of
 from qinqing.datahub.rows import SourceDefinitionError, field_specs
 
 EVERY_STAFF = "*"
@@ -76,49 +76,47 @@ class Source(models.Model):
         return (self.name_en if english else "") or self.name
 
     def readable_by_staff(self, user: Any) -> bool:
-        """Tell whether a government staff member may read this source for any enterprise."""
-        if getattr(user, "kind", None) != "staff":
+        """Tell whether a government staff member (a user or its scope) may read this source for any enterprise."""
+        scope = scope_of(user)
+        if not scope.is_staff_member:
             return False
         readers = self.readers or []
-        if EVERY_STAFF in readers:
-            return True
-        department = getattr(user, "department", None) if getattr(user, "department_id", None) else None
-        return department is not None and department.code in readers
-
-
-def _authorised_usccs(user: Any) -> models.QuerySet[Any]:
-    return Authorisation.objects.active().filter(agent=user).values("enterprise__uscc")
+        return EVERY_STAFF in readers or bool(scope.department_code and scope.department_code in readers)
 
 
 def may_read_all_sources_of(user: Any, uscc: str) -> bool:
     """Tell whether a user sees every source of one enterprise: itself, its authorised agent, a superuser."""
-    if not getattr(user, "is_authenticated", False):
+    scope = scope_of(user)
+    if not scope.is_authenticated:
         return False
-    if user.is_superuser:
+    if scope.is_superuser:
         return True
-    if user.is_enterprise:
-        return bool(user.enterprise.uscc == uscc)
-    if user.is_agent:
-        return Authorisation.objects.active().filter(agent=user, enterprise__uscc=uscc).exists()
+    if scope.is_enterprise:
+        return scope.enterprise_uscc == uscc
+    if scope.is_agent:
+        return any(grant.uscc == uscc for grant in scope.active_grants())
     return False
 
 
-def _visible(queryset: Any, user: Any) -> Any:
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    if user.is_enterprise:
-        return queryset.filter(uscc=user.enterprise.uscc)
+def record_owner(user: object) -> Owner:
+    """How shared-data records lead to the scope ladder: by USCC; staff also read their sources' records.
+
+    Street and district staff read shared data as any staff member does, by the sources' readers.
+    """
     readable = [s.pk for s in Source.objects.all() if s.readable_by_staff(user)]
-    scope = Q(source_id__in=readable)
-    if user.is_agent:
-        scope |= Q(uscc__in=_authorised_usccs(user))
-    return queryset.filter(scope)
+    return Owner(enterprise="uscc", by_uscc=True, staff=Q(source_id__in=readable))
+
+
+_Records = TypeVar("_Records", bound=models.QuerySet[Any])
+
+
+def _visible(queryset: _Records, user: object) -> _Records:
+    scope = scope_of(user)
+    return queryset.filter(scope.q(record_owner(scope)))
 
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
-    def visible_to(self, user: Any) -> RegistryRecordQuerySet:
+    def visible_to(self, user: object) -> RegistryRecordQuerySet:
         """Scope like DataRecord: own enterprise, reader departments, authorised agents, superusers."""
         return _visible(self, user)
 
@@ -158,7 +156,7 @@ class RegistryRecord(models.Model):
 
 
 class DataRecordQuerySet(models.QuerySet["DataRecord"]):
-    def visible_to(self, user: Any) -> DataRecordQuerySet:
+    def visible_to(self, user: object) -> DataRecordQuerySet:
         """Scope to an enterprise's own records, its department's sources for staff, and an agent's mandates."""
         return _visible(self, user)
 

@@ -8,10 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
-    def visible_to(self, user: object) -> NotificationQuerySet:
-        if not getattr(user, "is_authenticated", False):
+    def visible_to(self, reader: object) -> NotificationQuerySet:
+        """A notification is read by its recipient only: a user, or a scope naming its `user_id`.
+
+        Keyed on the recipient alone, so this app stays below accounts (and the scope ladder).
+        """
+        if not getattr(reader, "is_authenticated", False):
             return self.none()
-        return self.filter(recipient=user)
+        recipient_id = getattr(reader, "user_id", None) or getattr(reader, "pk", None)
+        if recipient_id is None:
+            return self.none()
+        return self.filter(recipient_id=recipient_id)
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)

@@ -95,6 +95,7 @@ def load_demo() -> dict[str, int]:
                          region="330100", display_name="审批员")
     bundles = load_bundles()
     _load_agents()
+    _load_regional_staff()
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
@@ -124,3 +125,20 @@ def _load_agents() -> None:
     if manufacturer is not None and not Authorisation.objects.filter(enterprise=manufacturer.enterprise,
                                                                      agent=agent).exists():
         grant_authorisation(granted_by=manufacturer, agent=agent, scope="industrial-project")
+
+
+REGIONAL_STAFF = (
+    # Each street's staff see the enterprises registered in their street, and their cases and licences.
+    ("xixing_staff", Role.STREET_STAFF, "330108001", "西兴街道 · 企业服务专员"),
+    ("changhe_staff", Role.STREET_STAFF, "330108002", "长河街道 · 企业服务专员"),
+    ("puyan_staff", Role.STREET_STAFF, "330108003", "浦沿街道 · 企业服务专员"),
+    ("binjiang_staff", Role.DISTRICT_STAFF, "330108", "滨江区 · 企业服务专员"),
+)
+
+
+def _load_regional_staff() -> None:
+    """Street and district staff (街道/区 工作人员), scoped to their region's subtree."""
+    for username, role, region, name in REGIONAL_STAFF:
+        if not User.objects.filter(username=username).exists():
+            create_staff(username=username, password=DEMO_PASSWORD, department=None, roles=[role], region=region,
+                         display_name=name)

@@ -21,4 +21,6 @@ class Command(BaseCommand):
         self.stdout.write("  审批 reviewer    scjg_reviewer, rsj_reviewer, gjj_reviewer … (<department code>_reviewer)")
         self.stdout.write("  代办 agent       fgw_agent (authorised by the 2nd enterprise for 工业项目全流程审批), scjg_agent → /agent/")
         self.stdout.write("  数据 importer    data_importer → POST /api/v1/datahub/<source>/records, qinqing importdata")
+        self.stdout.write("  街道 street      changhe_staff, xixing_staff, puyan_staff; 区 district binjiang_staff"
+                          " (read-only: their region's enterprises, cases, licences) → /cases/")
         self.stdout.write("  管理 admin       admin  → /admin/")

@@ -1,0 +1,409 @@
+"""Every route × every kind of user: who reads enterprise A's things, who is refused, and how.
+
+Enterprise A is the demo manufacturer (浦沿街道, it has authorised the project agent); it owns a case
+waiting for review with an uploaded material, an approved case with its licence, an industrial
+一件事 whose environmental step waits for the agent, shared-data records and an inbox message.
+Each row of MATRIX is one route and method with the ids filled in and the status every user gets;
+a row with a marker also says whose answer shows A's object (lists answer 200 to everyone logged
+in, with their own rows). POST rows check that a refused caller writes nothing. A route of the URL
+conf (pages and the /api/v1 operations) without a row fails `test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from qinqing.accounts.models import Authorisation, Role, User
+from qinqing.accounts.services import create_staff, grant_authorisation, revoke_authorisation
+from qinqing.audit.models import AuditRecord
+from qinqing.bundles.tests.support import INDUSTRIAL, MANUFACTURER, child, decide_filing, submit_industrial
+from qinqing.cases.models import Case, CaseEvent, Licence, Material
+from qinqing.cases.tests.support import (
+    PASSWORD,
+    PDF_BYTES,
+    _required_materials,
+    automatic_matters_without_required_materials,
+    automatic_outcome,
+    client_for,
+    enterprise,
+    open_case,
+    session_client,
+    submit,
+)
+from qinqing.catalog.models import Matter
+from qinqing.datahub.models import DataRecord
+from qinqing.notifications.models import Notification
+from qinqing.rules.engine import APPROVE
+
+pytestmark = pytest.mark.django_db
+
+USERS = (
+    "anonymous", "ent_a", "ent_b", "reviewer_x", "reviewer_y", "agent", "agent_none", "agent_revoked",
+    "agent_expired", "importer", "street_a", "street_b", "district", "admin",
+)
+LOGGED_IN = frozenset(USERS) - {"anonymous"}
+ENTERPRISES = frozenset({"ent_a", "ent_b"})
+REVIEWERS = frozenset({"reviewer_x", "reviewer_y"})
+AGENTS = frozenset({"agent", "agent_none", "agent_revoked", "agent_expired"})
+# Who reads A's things; street and district staff only read (their writes are refused below).
+READ_CASE = frozenset({"ent_a", "reviewer_x", "street_a", "district", "admin"})
+READ_BUNDLE = frozenset({"ent_a", "agent", "street_a", "district", "admin"})  # a parent has no department
+READ_STEP = READ_BUNDLE | {"reviewer_x"}
+READ_DATA = frozenset({"ent_a", "agent", "reviewer_x", "admin"})  # STHJ reads the land contracts
+
+
+# ----------------------------------------------------------------------------- expected answers
+
+
+def page(readers: frozenset[str], *, others: int = 404, ok: int = 200) -> dict[str, int]:
+    """A login-required page: the anonymous are sent to log in, readers get `ok`, the rest `others`."""
+    return {u: 302 if u == "anonymous" else ok if u in readers else others for u in USERS}
+
+
+def api(readers: frozenset[str], *, others: int = 404, ok: int = 200) -> dict[str, int]:
+    """An API operation behind the bearer token: the anonymous get 401."""
+    return {u: 401 if u == "anonymous" else ok if u in readers else others for u in USERS}
+
+
+def public(status: int = 200) -> dict[str, int]:
+    return dict.fromkeys(USERS, status)
+
+
+def override(expected: dict[str, int], **statuses: int) -> dict[str, int]:
+    return {**expected, **statuses}
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # "<METHOD> <route as the URL resolver spells it>"
+    path: str  # the URL, with {names} of the world's objects
+    expect: dict[str, int]
+    marker: str = ""  # a world name whose value appears in the answer of `shows` users only
+    shows: frozenset[str] = frozenset()
+    data: Callable[[dict[str, Any]], Any] | None = None
+    json: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    writers: frozenset[str] = frozenset()  # users whose POST may write; everyone else must write nothing
+    web: bool = True  # a page (session login) or an API operation (bearer token)
+
+    @property
+    def method(self) -> str:
+        return self.key.split(" ", 1)[0]
+
+    @property
+    def route(self) -> str:
+        return self.key.split(" ", 1)[1]
+
+
+def _pdf(_world: dict[str, Any]) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("scope.pdf", PDF_BYTES, content_type="application/pdf")}
+
+
+def _api_pdf(_world: dict[str, Any]) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("scope.pdf", PDF_BYTES, content_type="application/pdf"), "requirement": ""}
+
+
+IDEMPOTENT = {"Idempotency-Key": "scope-matrix"}
+
+PAGES = [
+    Row("GET ", "/", public()),
+    Row("GET accounts/login/", "/accounts/login/", override(public(302), anonymous=200)),
+    Row("POST accounts/logout/", "/accounts/logout/", public(302)),
+    Row("POST i18n/setlang/", "/i18n/setlang/", public(302), data=lambda w: {"language": "en", "next": "/"}),
+    Row("GET matters/", "/matters/", public()),
+    Row("GET matters/<str:code>/", "/matters/{matter}/", public()),
+    Row("GET apply/<str:code>/", "/apply/{matter}/", page(ENTERPRISES, others=403)),
+    Row("POST apply/<str:code>/", "/apply/{matter}/", page(ENTERPRISES, others=403, ok=422), data=lambda w: {}),
+    Row("GET cases/", "/cases/", page(LOGGED_IN), marker="case_number", shows=READ_CASE),
+    Row("GET cases/<int:pk>/", "/cases/{case}/", page(READ_CASE)),
+    Row("POST cases/<int:pk>/materials/", "/cases/{case}/materials/", page(READ_CASE, ok=302), data=_pdf,
+        writers=frozenset({"ent_a"})),
+    Row("GET cases/<int:pk>/materials/<int:material_id>/", "/cases/{case}/materials/{material}/", page(READ_CASE)),
+    Row("POST cases/<int:pk>/withdraw/", "/cases/{case}/withdraw/", page(READ_CASE, ok=302),
+        writers=frozenset({"ent_a"})),
+    Row("POST cases/<int:pk>/decision/", "/cases/{case}/decision/", page(frozenset({"reviewer_x"}), ok=302),
+        data=lambda w: {"outcome": "supplement", "note": "请补充"}, writers=frozenset({"reviewer_x"})),
+    Row("GET licences/", "/licences/", page(LOGGED_IN), marker="licence", shows=READ_CASE),
+    Row("GET licences/<str:number>/pdf/", "/licences/{licence}/pdf/", page(READ_CASE)),
+    Row("GET verify/", "/verify/?number={licence}", public()),
+    Row("GET verify/<str:number>/", "/verify/{licence}/", public()),
+    Row("GET review/", "/review/", page(REVIEWERS), marker="case_number", shows=frozenset({"reviewer_x"})),
+    Row("GET my/data/", "/my/data/", page(ENTERPRISES, others=403), marker="land_key", shows=frozenset({"ent_a"})),
+    Row("GET bundles/", "/bundles/", public()),
+    Row("GET bundles/<slug:code>/", "/bundles/{bundle}/", public()),
+    Row("GET bundles/<slug:code>/apply/", "/bundles/{bundle}/apply/?for={uscc}", page(frozenset({"ent_a", "agent"}),
+                                                                                    others=302)),
+    Row("POST bundles/<slug:code>/apply/", "/bundles/{bundle}/apply/", page(frozenset({"ent_a", "agent"}),
+                                                                             others=302, ok=422),
+        data=lambda w: {"acting_for": w["uscc"]}),
+    Row("GET bundles/mine/", "/bundles/mine/", page(LOGGED_IN), marker="bundle_number", shows=READ_BUNDLE),
+    Row("GET bundles/cases/<int:pk>/", "/bundles/cases/{parent}/", page(READ_BUNDLE)),
+    Row("POST bundles/cases/<int:pk>/withdraw/", "/bundles/cases/{parent}/withdraw/", page(READ_BUNDLE, ok=302),
+        writers=frozenset({"ent_a"})),
+    Row("GET agent/", "/agent/", page(AGENTS), marker="enterprise_name", shows=frozenset({"agent"})),
+    Row("GET agent/cases/<int:pk>/", "/agent/cases/{step}/", page(READ_STEP)),
+    # Those who may act get the form back with its errors (nothing sent); readers who may not act, a refusal.
+    Row("POST agent/cases/<int:pk>/", "/agent/cases/{step}/", override(page(READ_STEP), ent_a=422, agent=422),
+        data=lambda w: {}),
+    Row("GET my/authorisations/", "/my/authorisations/", page(ENTERPRISES)),
+    Row("POST my/authorisations/<int:pk>/revoke/", "/my/authorisations/{authorisation}/revoke/",
+        page(frozenset({"ent_a"}), ok=302), writers=frozenset({"ent_a"})),
+    Row("GET inbox/", "/inbox/", page(LOGGED_IN), marker="note_title", shows=frozenset({"ent_a"})),
+    Row("POST inbox/<int:pk>/read/", "/inbox/{note}/read/", page(frozenset({"ent_a"}), ok=302),
+        writers=frozenset({"ent_a"})),
+    # The Django admin, sampled: only superusers; everyone else is sent to the admin's login.
+    Row("GET admin/", "/admin/", override(public(302), admin=200)),
+    Row("GET admin/", "/admin/cases/case/{case}/change/", override(public(302), admin=200)),
+    Row("GET admin/", "/admin/cases/licence/", override(public(302), admin=200)),
+]
+
+A = "/api/v1"
+API = [
+    Row("GET api/v1/", f"{A}/", public(404), web=False),  # the API root has a page only when debugging
+    Row("GET api/v1/openapi.json", f"{A}/openapi.json", public(), web=False),
+    Row("GET api/v1/docs", f"{A}/docs", public(), web=False),
+    Row("POST api/v1/auth/token", f"{A}/auth/token", public(), json=True, web=False,
+        data=lambda w: {"username": w["uscc"], "password": PASSWORD}),
+    Row("GET api/v1/stats", f"{A}/stats", public(), web=False),
+    Row("GET api/v1/licences/<number>/verify", f"{A}/licences/{{licence}}/verify", public(), web=False),
+    Row("GET api/v1/licences/public-key", f"{A}/licences/public-key", public(), web=False),
+    Row("GET api/v1/matters", f"{A}/matters", public(), web=False),
+    Row("GET api/v1/matters/<code>", f"{A}/matters/{{matter}}", public(), web=False),
+    Row("GET api/v1/matters/<code>/prefill", f"{A}/matters/{{matter}}/prefill", api(ENTERPRISES, others=403),
+        web=False),
+    Row("GET api/v1/cases", f"{A}/cases", api(LOGGED_IN), marker="case_number", shows=READ_CASE, web=False),
+    Row("POST api/v1/cases", f"{A}/cases", api(ENTERPRISES, others=403, ok=422), json=True, headers=IDEMPOTENT,
+        data=lambda w: {"matter": w["matter"], "data": {}}, web=False),
+    Row("GET api/v1/cases/<case_id>", f"{A}/cases/{{case}}", api(READ_CASE), web=False),
+    Row("POST api/v1/cases/<case_id>/materials", f"{A}/cases/{{case}}/materials",
+        override(api(READ_CASE, ok=409), ent_a=201), data=_api_pdf, writers=frozenset({"ent_a"}), web=False),
+    Row("GET api/v1/cases/<case_id>/materials/<material_id>", f"{A}/cases/{{case}}/materials/{{material}}",
+        api(READ_CASE), web=False),
+    Row("POST api/v1/cases/<case_id>/withdraw", f"{A}/cases/{{case}}/withdraw",
+        override(api(READ_CASE, ok=409), ent_a=200), writers=frozenset({"ent_a"}), web=False),
+    Row("GET api/v1/review/queue", f"{A}/review/queue", api(REVIEWERS, others=403), marker="case_number",
+        shows=frozenset({"reviewer_x"}), web=False),
+    Row("POST api/v1/cases/<case_id>/decision", f"{A}/cases/{{case}}/decision", api(frozenset({"reviewer_x"})),
+        json=True, data=lambda w: {"outcome": "supplement", "note": "请补充"}, writers=frozenset({"reviewer_x"}),
+        web=False),
+    Row("GET api/v1/licences/<number>/pdf", f"{A}/licences/{{licence}}/pdf", api(READ_CASE), web=False),
+    Row("GET api/v1/datahub/sources", f"{A}/datahub/sources", api(LOGGED_IN), web=False),
+    Row("POST api/v1/datahub/<source>/records", f"{A}/datahub/land_contracts/records",
+        api(frozenset({"importer", "admin"}), others=403, ok=400), json=True, data=lambda w: [{"uscc": "x"}],
+        web=False),
+    Row("GET api/v1/datahub/enterprises/<uscc>", f"{A}/datahub/enterprises/{{uscc}}",
+        override(api(LOGGED_IN), ent_b=404),
+        marker="land_key", shows=READ_DATA, web=False),
+    Row("GET api/v1/bundles", f"{A}/bundles", public(), web=False),
+    Row("GET api/v1/bundles/<code>", f"{A}/bundles/{{bundle}}", public(), web=False),
+    Row("GET api/v1/bundles/<code>/prefill", f"{A}/bundles/{{bundle}}/prefill?acting_for={{uscc}}",
+        api(frozenset({"ent_a", "agent"}), others=403), web=False),
+    Row("POST api/v1/bundles/<code>/submissions", f"{A}/bundles/{{bundle}}/submissions",
+        api(frozenset({"ent_a", "agent"}), others=403, ok=422), json=True, headers=IDEMPOTENT,
+        data=lambda w: {"data": {}, "acting_for": w["uscc"]}, web=False),
+    Row("POST api/v1/bundles/cases/<case_id>/withdraw", f"{A}/bundles/cases/{{parent}}/withdraw",
+        override(api(READ_BUNDLE, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
+    Row("POST api/v1/bundles/steps/<case_id>/submit", f"{A}/bundles/steps/{{step}}/submit",
+        override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True, data=lambda w: {"data": {}},
+        writers=frozenset({"ent_a", "agent"}), web=False),
+]
+
+MATRIX = PAGES + API
+
+
+# ----------------------------------------------------------------------------- the routes of the URL conf
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for item in patterns:
+        if isinstance(item, URLResolver):
+            yield from _walk(item.url_patterns, prefix + str(item.pattern))
+        else:
+            yield prefix + str(item.pattern), item
+
+
+def _api_methods() -> dict[str, set[str]]:
+    """Route → methods of every /api/v1 operation, read from the API's own schema."""
+    from qinqing.api import api as ninja_api
+
+    methods: dict[str, set[str]] = {}
+    for path, operations in ninja_api.get_openapi_schema()["paths"].items():
+        route = re.sub(r"\{(\w+)\}", r"<\1>", path).lstrip("/")
+        methods.setdefault(route, set()).update(m.upper() for m in operations)
+    return methods
+
+
+def declared_routes() -> set[str]:
+    """Every route of the URL conf as a matrix key: methods of API operations, the admin as one subtree."""
+    api_methods = _api_methods()
+    keys: set[str] = set()
+    for route, _pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("admin/"):
+            keys.add("admin/")
+        elif route in api_methods:
+            keys.update(f"{method} {route}" for method in api_methods[route])
+        else:
+            keys.add(route)  # a page: any method; its rows say which
+    return keys
+
+
+def _matrix_keys() -> set[str]:
+    api_methods = _api_methods()
+    return {row.key if row.route in api_methods else row.route for row in MATRIX}
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes, rows = declared_routes(), _matrix_keys()
+    assert routes - rows == set(), f"routes without a row in the scope matrix: {sorted(routes - rows)}"
+    assert rows - routes == set(), f"rows for routes that do not exist: {sorted(rows - routes)}"
+
+
+def test_every_row_names_every_user() -> None:
+    for row in MATRIX:
+        assert set(row.expect) == set(USERS), row.key
+        assert row.shows <= LOGGED_IN, row.key
+
+
+# ----------------------------------------------------------------------------- enterprise A's world
+
+
+def _agent(username: str) -> User:
+    return create_staff(username=username, password=PASSWORD, department=None, roles=[Role.AGENT],
+                        region="330108", display_name=username)
+
+
+def _licence_matter(department_id: int) -> Matter:
+    owner = enterprise(MANUFACTURER)
+    for matter in automatic_matters_without_required_materials():
+        if matter.department_id == department_id and automatic_outcome(matter, owner) == APPROVE:
+            return matter
+    raise AssertionError("no automatic matter of the step's department approves enterprise A")
+
+
+def _reviewed_matter(department_id: int) -> Matter:
+    matter = (Matter.objects.online().filter(automatic=False, department_id=department_id)
+              .annotate(needs=_required_materials()).filter(needs=True).order_by("code").first())
+    assert matter is not None, "no reviewed matter with required materials in the step's department"
+    return matter
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """Built once for the module inside a transaction rolled back at its end; each test runs in a savepoint."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+def build_world() -> dict[str, Any]:
+    """Enterprise A's objects, and the users of every kind, by name."""
+    owner = enterprise(MANUFACTURER)
+    parent = submit_industrial()
+    decide_filing(parent)
+    step = child(parent, "eia")  # waits for the authorised agent to prepare it
+    assert step.status == "preparing", step.status
+    department_id = step.matter.department_id  # type: ignore[union-attr]
+    case = open_case(MANUFACTURER, matter=_reviewed_matter(department_id))
+    response = client_for(owner).post(f"/api/v1/cases/{case.pk}/materials", _api_pdf({}))
+    assert response.status_code == 201, response.content
+    material = response.json()["materials"][-1]["id"]
+    licence = Licence.objects.get(case=submit(owner, _licence_matter(department_id)))
+    touched = {step.matter, case.matter, licence.matter, *(c.matter for c in parent.children.all())}
+    reviewer_y = (User.objects.filter(username__endswith="_reviewer").exclude(
+        department_id__in={m.department_id for m in touched if m is not None}).order_by("username").first())
+    assert reviewer_y is not None
+    revoked, expired = _agent("scope_agent_revoked"), _agent("scope_agent_expired")
+    grant_authorisation(granted_by=owner, agent=revoked, scope=INDUSTRIAL, days=30)
+    revoke_authorisation(authorisation=Authorisation.objects.get(agent=revoked), user=owner)
+    grant_authorisation(granted_by=owner, agent=expired, scope=INDUSTRIAL, days=30)
+    Authorisation.objects.filter(agent=expired).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    note = Notification.objects.create(recipient=owner, kind=Notification.Kind.DECISION, title="scope-matrix-note",
+                                       link=f"/cases/{case.pk}/")
+    land = DataRecord.objects.filter(uscc=owner.enterprise.uscc, source__code="land_contracts").first()  # type: ignore[union-attr]
+    assert land is not None
+    authorisation = Authorisation.objects.get(agent__username="fgw_agent", enterprise=owner.enterprise)
+    users = {
+        "ent_a": owner, "ent_b": enterprise(0),
+        "reviewer_x": User.objects.get(department_id=department_id, username__endswith="_reviewer"),
+        "reviewer_y": reviewer_y, "agent": User.objects.get(username="fgw_agent"),
+        "agent_none": User.objects.get(username="scjg_agent"), "agent_revoked": revoked, "agent_expired": expired,
+        "importer": User.objects.get(username="data_importer"), "street_a": User.objects.get(username="puyan_staff"),
+        "street_b": User.objects.get(username="changhe_staff"), "district": User.objects.get(username="binjiang_staff"),
+        "admin": User.objects.get(username="admin"),
+    }
+    assert owner.enterprise.region.path.startswith(users["street_a"].region.path)  # type: ignore[union-attr]
+    assert not enterprise(0).enterprise.region.path.startswith(users["street_a"].region.path)  # type: ignore[union-attr]
+    return {
+        "users": users, "case": case.pk, "case_number": case.number, "material": material,
+        "matter": case.matter.code, "licence": licence.number, "parent": parent.pk,  # type: ignore[union-attr]
+        "bundle_number": parent.number, "bundle": INDUSTRIAL, "step": step.pk, "uscc": owner.enterprise.uscc,  # type: ignore[union-attr]
+        "enterprise_name": owner.enterprise.name, "note": note.pk, "note_title": note.title,  # type: ignore[union-attr]
+        "land_key": land.key, "authorisation": authorisation.pk,
+    }
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """What a refused request must leave unchanged."""
+    return (
+        Case.objects.count(), CaseEvent.objects.count(), Material.objects.count(), AuditRecord.objects.count(),
+        DataRecord.objects.count(), Notification.objects.filter(read_at__isnull=False).count(),
+        Authorisation.objects.filter(revoked_at__isnull=False).count(),
+        tuple(Case.objects.order_by("pk").values_list("status", flat=True)),
+    )
+
+
+def _client(row: Row, who: str, users: dict[str, User]) -> Client:
+    if who == "anonymous":
+        return Client()
+    return session_client(users[who]) if row.web else client_for(users[who])
+
+
+def _call(client: Client, row: Row, world: dict[str, Any]) -> Any:
+    path = row.path.format(**{k: v for k, v in world.items() if k != "users"})
+    kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
+    if row.method == "GET":
+        return client.get(path, **kwargs)
+    data = row.data(world) if row.data else {}
+    if row.json:
+        return client.post(path, data, content_type="application/json", **kwargs)
+    return client.post(path, data, **kwargs)
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return ""
+    return str(response.content.decode("utf-8", "replace"))
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[f"{r.key}|{r.path}" for r in MATRIX])
+def test_scope_matrix(row: Row, world: dict[str, Any], db: Any) -> None:
+    users = world["users"]
+    failures = []
+    for who in USERS:
+        client = _client(row, who, users)
+        before = fingerprint()
+        with transaction.atomic():  # every user meets the same world: whatever a call writes is undone
+            response = _call(client, row, world)
+            after = fingerprint()
+            transaction.set_rollback(True)
+        expected = row.expect[who]
+        if response.status_code != expected:
+            failures.append(f"{who}: {response.status_code} (expected {expected}) {_body(response)[:160]!r}")
+        if row.method == "POST" and who not in row.writers and after != before:
+            failures.append(f"{who}: wrote something ({before} → {after})")
+        if row.marker and response.status_code == 200:
+            shown = str(world[row.marker]) in _body(response)
+            if shown != (who in row.shows):
+                failures.append(f"{who}: {row.marker} {'shown' if shown else 'not shown'}")
+    assert not failures, f"{row.key} {row.path}:\n" + "\n".join(failures)

@@ -387,9 +387,9 @@ def _kick_consumers() -> None:
     if not flows().consumers:
         return
     try:
-        from qinqing.core.tasks import run_consumers
+        from qinqing.core.tasks import kick
 
-        run_consumers()
+        kick()
     except Exception:  # the periodic sweep catches up; a commit never fails for this
         log.exception("could not enqueue the outbox consumers")
 

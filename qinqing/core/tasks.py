@@ -18,15 +18,29 @@ def typed(decorator: Any) -> Callable[[Callable[P, None]], Callable[P, object]]:
     return cast("Callable[[Callable[P, None]], Callable[P, object]]", decorator)
 
 
+_PENDING = "outbox-consumers-pending"
+
+
+def kick() -> None:
+    """Have the consumers run soon: enqueue a run unless one is already waiting to start.
+
+    Called after every commit that wrote events. A waiting run reads everything committed before it
+    starts, so one is enough however many commits ask; the queue never fills with duplicates.
+    """
+    if HUEY.put_if_empty(_PENDING, "1"):
+        run_consumers()
+
+
 def _consume() -> None:
     # One runner at a time per deployment; the cursor rows would serialise two anyway.
     with HUEY.lock_task("outbox-consumers"):
+        HUEY.get(_PENDING)  # from now on a commit enqueues the next run: this one may not see it
         events.consume_all()
 
 
-@typed(db_task(retries=5, retry_delay=2))
+@typed(db_task(retries=30, retry_delay=1))
 def run_consumers() -> None:
-    """Bring every outbox consumer up to date (enqueued after each commit that emitted events)."""
+    """Bring every outbox consumer up to date (enqueued by `kick`; waits its turn if a run is going on)."""
     _consume()
 
 

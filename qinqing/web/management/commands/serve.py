@@ -37,7 +37,8 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"] and not settings.HUEY.get("immediate"):
             worker = subprocess.Popen(
-                [sys.executable, "-m", "qinqing.cli", "run_huey", "--workers", "2"], env=os.environ.copy()
+                [sys.executable, "-m", "qinqing.cli", "run_huey", "--workers", "2", "--flush-locks"],
+                env=os.environ.copy(),
             )
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(self.style.SUCCESS(f"亲清在线 running at {url}  (API {url}/api/v1/docs)"))

@@ -209,3 +209,23 @@ def test_a_consumer_process_killed_mid_batch_applies_each_effect_exactly_once_af
              "from qinqing.core.tests.test_events import _effects\nprint(_effects())\n")
     effects = subprocess.run([*run, count], env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert effects == str(list(range(1, 11)))
+
+
+def test_many_commits_queue_one_consumer_run_until_it_starts():
+    from huey.contrib.djhuey import HUEY
+
+    from qinqing.core import tasks
+
+    HUEY.immediate = False  # a real queue, as under `qinqing serve`
+    try:
+        HUEY.flush()
+        for _ in range(5):
+            tasks.kick()
+        assert HUEY.pending_count() == 1
+        task = HUEY.dequeue()
+        HUEY.execute(task)  # the run starts: the next commit asks for another
+        tasks.kick()
+        assert HUEY.pending_count() == 1
+    finally:
+        HUEY.flush()
+        HUEY.immediate = True

@@ -56,8 +56,9 @@ class OutboxEvent(models.Model):
     name = models.CharField(_("event"), max_length=64)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     payload = models.JSONField(_("payload"), default=dict)
-    enterprise = models.CharField(_("enterprise (USCC)"), max_length=18, blank=True, db_index=True)
-    region = models.CharField(_("region code"), max_length=32, blank=True, db_index=True)
+    # Not indexed: consumers read by position; per-enterprise views are their own read models.
+    enterprise = models.CharField(_("enterprise (USCC)"), max_length=18, blank=True)
+    region = models.CharField(_("region code"), max_length=32, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
 
     objects = AppendOnlyQuerySet.as_manager()

@@ -52,6 +52,7 @@ class Change:
 
     fields: frozenset[str]
     created: bool  # the enterprise had no record in the source before
+    region: str = ""  # the enterprise's region code, when the rows carry it (the registry does)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,14 @@ def _created(queryset: QuerySet[Any], key_lookup: str, keys: list[str], write: C
 LOOKUP_BATCH = 900
 
 
-def _merge_change(changes: dict[str, Change], uscc: str, fields: set[str], created: bool) -> None:
+def _merge_change(changes: dict[str, Change], uscc: str, fields: set[str], created: bool, region: str = "") -> None:
     if not fields and not created:
         return
     before = changes.get(uscc)
     if before is None:
-        changes[uscc] = Change(frozenset(fields), created)
+        changes[uscc] = Change(frozenset(fields), created, region)
     else:
-        changes[uscc] = Change(before.fields | fields, before.created and created)
+        changes[uscc] = Change(before.fields | fields, before.created and created, region or before.region)
 
 
 def _differing(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
@@ -183,10 +184,11 @@ class RegistryAdapter:
             for row in batch:
                 old = held.get(row.uscc)
                 new = {name: row.values.get(name) for name in columns}
+                region = str(new.get("region_code") or "")
                 if old is None:
-                    _merge_change(changes, row.uscc, {n for n, v in new.items() if v is not None}, True)
+                    _merge_change(changes, row.uscc, {n for n, v in new.items() if v is not None}, True, region)
                 else:
-                    _merge_change(changes, row.uscc, _differing({n: old[n] for n in columns}, new), False)
+                    _merge_change(changes, row.uscc, _differing({n: old[n] for n in columns}, new), False, region)
         return changes
 
 

@@ -121,9 +121,10 @@ def _validate_and_write(source: Source, rows: Sequence[Mapping[str, Any]] | Tabl
 def _emit_changes(source: Source, changes: Mapping[str, Change]) -> None:
     """One EnterpriseFactsChanged per enterprise whose records changed, written with one INSERT."""
     usccs = sorted(changes)
-    regions: dict[str, str] = {}
-    for start in range(0, len(usccs), LOOKUP_BATCH):
-        regions.update(RegistryRecord.objects.filter(uscc__in=usccs[start:start + LOOKUP_BATCH])
+    regions = {uscc: change.region for uscc, change in changes.items() if change.region}
+    unknown = [uscc for uscc in usccs if uscc not in regions]
+    for start in range(0, len(unknown), LOOKUP_BATCH):
+        regions.update(RegistryRecord.objects.filter(uscc__in=unknown[start:start + LOOKUP_BATCH])
                        .values_list("uscc", "region_code"))
     events.emit_many([
         EnterpriseFactsChanged(

@@ -33,8 +33,8 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=64, verbose_name='event')),
                 ('version', models.PositiveSmallIntegerField(default=1, verbose_name='version')),
                 ('payload', models.JSONField(default=dict, verbose_name='payload')),
-                ('enterprise', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='enterprise (USCC)')),
-                ('region', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='region code')),
+                ('enterprise', models.CharField(blank=True, max_length=18, verbose_name='enterprise (USCC)')),
+                ('region', models.CharField(blank=True, max_length=32, verbose_name='region code')),
                 ('occurred_at', models.DateTimeField(verbose_name='occurred at')),
             ],
             options={

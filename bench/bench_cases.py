@@ -544,11 +544,32 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
             phase = await run_phase(client, name, n, concurrency, scenario)
             phase.account(start, CpuSample.take(server_pid))
             phases.append(phase)
+        expected = before + args.warmup - warm_failures + phases[1].ok
         try:
-            stats = await get_json(client, "/api/v1/stats")
+            stats = await settled_stats(client, expected)
         except BenchError as exc:
             stats = {"error": str(exc)}
-    return scenario, phases[0], phases[1], stats, before + args.warmup - warm_failures + phases[1].ok
+    return scenario, phases[0], phases[1], stats, expected
+
+
+async def settled_stats(client: httpx.AsyncClient, expected: int | None = None, timeout: float = 120
+                        ) -> dict[str, Any]:
+    """The headline counters once the outbox consumer has caught up (they are counted from events, after commit).
+
+    Polls until `cases` reaches `expected`, or (without one) stops moving for two seconds.
+    """
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] | None = None
+    while True:
+        stats = await get_json(client, "/api/v1/stats")
+        if expected is not None and stats.get("cases") == expected:
+            return stats
+        if expected is None and last is not None and stats.get("cases") == last.get("cases"):
+            return stats
+        if time.monotonic() > deadline:
+            return stats
+        last = stats
+        await asyncio.sleep(2 if expected is None else 0.5)
 
 
 def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[Result]:

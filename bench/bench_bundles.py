@@ -506,6 +506,7 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> Run:
     print(f"\n== {db}: data directory {data_dir}", flush=True)
     db_version = bc.fresh_postgres() if db == "postgres" else bc.sqlite_version()
     env = bc.server_env(db, data_dir, args.huey)
+    bc.CONSUMER_ENV = env if args.huey == "enqueue" else None
     server = None
     try:
         started = time.perf_counter()

@@ -552,12 +552,20 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
     return scenario, phases[0], phases[1], stats, expected
 
 
+# The server's environment, for running the outbox consumers when no task worker runs (`--huey enqueue`).
+CONSUMER_ENV: dict[str, str] | None = None
+
+
 async def settled_stats(client: httpx.AsyncClient, expected: int | None = None, timeout: float = 120
                         ) -> dict[str, Any]:
     """The headline counters once the outbox consumer has caught up (they are counted from events, after commit).
 
-    Polls until `cases` reaches `expected`, or (without one) stops moving for two seconds.
+    Without a task worker nobody consumes the outbox: run the consumers once (`qinqing consumeevents`),
+    then poll until `cases` reaches `expected`, or (without one) stops moving for two seconds.
     """
+    if CONSUMER_ENV is not None:
+        subprocess.run([str(VENV_BIN / "qinqing"), "consumeevents"], env=CONSUMER_ENV, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, timeout=600)
     deadline = time.monotonic() + timeout
     last: dict[str, Any] | None = None
     while True:
@@ -578,6 +586,8 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
     print(f"\n== {db}: data directory {data_dir}", flush=True)
     db_version = fresh_postgres() if db == "postgres" else sqlite_version()
     env = server_env(db, data_dir, args.huey, args.db_connections)
+    global CONSUMER_ENV
+    CONSUMER_ENV = env if args.huey == "enqueue" else None
     results = []
     server = worker = None
     try:

@@ -137,7 +137,7 @@ def _emit_changes(source: Source, changes: Mapping[str, Change]) -> None:
 
 def record_licence(
     *, uscc: str, number: str, matter_code: str, title: str, issued_at: dt.datetime | dt.date,
-    valid_until: dt.date | None, status: str,
+    valid_until: dt.date | None, status: str, region: str = "",
 ) -> None:
     """Upsert a licence the platform issued (or revoked) into the `licences` source.
 
@@ -157,7 +157,8 @@ def record_licence(
     clean = RowValidator(source).validate([row])
     with events.atomic():
         result = adapter_for(source).import_rows(source, clean, as_of=timezone.now())
-        _emit_changes(source, result.changes)
+        changes = {k: replace(c, region=c.region or region) for k, c in result.changes.items()}
+        _emit_changes(source, changes)
 
 
 def on_licence_issued(event: LicenceIssued) -> None:
@@ -175,4 +176,5 @@ def _record_licence_event(event: LicenceIssued | LicenceRevoked, *, status: str)
         uscc=event.enterprise, number=event.number, matter_code=event.matter, title=event.title,
         issued_at=dt.datetime.fromisoformat(event.issued_at),
         valid_until=dt.date.fromisoformat(event.valid_until) if event.valid_until else None, status=status,
+        region=event.region,
     )

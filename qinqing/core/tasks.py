@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, cast
 
@@ -19,16 +20,31 @@ def typed(decorator: Any) -> Callable[[Callable[P, None]], Callable[P, object]]:
 
 
 _PENDING = "outbox-consumers-pending"
+# A run starts this long after the first commit that asks for it, so that the commits of the next
+# half second ride on it instead of each writing to the queue.
+DELAY = 0.5
+_scheduled_until = 0.0  # monotonic time before which a run this process scheduled cannot have started
 
 
 def kick() -> None:
-    """Have the consumers run soon: enqueue a run unless one is already waiting to start.
+    """Have the consumers run soon: schedule a run unless one is already waiting to start.
 
     Called after every commit that wrote events. A waiting run reads everything committed before it
-    starts, so one is enough however many commits ask; the queue never fills with duplicates.
+    starts, so one is enough however many commits ask; the queue never fills with duplicates, and a
+    process that scheduled a run skips even the check until that run may start.
     """
-    if HUEY.put_if_empty(_PENDING, "1"):
+    global _scheduled_until
+    now = time.monotonic()
+    if now < _scheduled_until:
+        return
+    if not HUEY.put_if_empty(_PENDING, "1"):
+        return
+    if HUEY.immediate:
         run_consumers()
+        return
+    task: Any = run_consumers
+    task.schedule(delay=DELAY)
+    _scheduled_until = now + DELAY * 0.9
 
 
 def _consume() -> None:

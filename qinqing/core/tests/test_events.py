@@ -219,11 +219,17 @@ def test_many_commits_queue_one_consumer_run_until_it_starts():
     HUEY.immediate = False  # a real queue, as under `qinqing serve`
     try:
         HUEY.flush()
+        tasks._scheduled_until = 0.0
         for _ in range(5):
             tasks.kick()
-        assert HUEY.pending_count() == 1
+        assert HUEY.pending_count() == 1, "one run"
         task = HUEY.dequeue()
-        HUEY.execute(task)  # the run starts: the next commit asks for another
+        assert task.eta is not None, "half a second later, for the commits in between to ride on"
+        tasks._scheduled_until = 0.0  # as in another process: the marker still says a run is waiting
+        tasks.kick()
+        assert HUEY.pending_count() == 0
+        HUEY.execute(task, timestamp=task.eta)  # the run starts: the next commit asks for another
+        tasks._scheduled_until = 0.0
         tasks.kick()
         assert HUEY.pending_count() == 1
     finally:

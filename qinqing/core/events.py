@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypedDict, TypeVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -65,10 +67,11 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """The event's own fields (without enterprise and region, which have columns)."""
-        data = dataclasses.asdict(self)
-        data.pop("enterprise")
-        data.pop("region")
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+        out: dict[str, Any] = {}
+        for f in _fields(type(self)):
+            value = getattr(self, f)
+            out[f] = list(value) if isinstance(value, tuple) else value
+        return out
 
     @classmethod
     def from_row(cls, payload: dict[str, Any], *, enterprise: str, region: str) -> DomainEvent:
@@ -182,6 +185,17 @@ class AuthorisationRevoked(DomainEvent):
     NAME = "authorisation.revoked"
     authorisation_id: int
     agent: str
+
+
+_FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
+
+
+def _fields(cls: type[DomainEvent]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("enterprise", "region"))
+        _FIELD_NAMES[cls] = names
+    return names
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
@@ -371,13 +385,33 @@ def emit_many(events: Sequence[DomainEvent]) -> None:
 
 
 def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
+    """INSERT the rows with one `executemany`: a bulk import's 100,000 events cost no model instances."""
     from qinqing.core.models import OutboxEvent
 
-    OutboxEvent.objects.bulk_create([
-        OutboxEvent(name=e.NAME, version=e.VERSION, payload=e.payload(), enterprise=e.enterprise,
-                    region=e.region, occurred_at=at)
+    txid = _transaction_id()
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    sql = (f"INSERT INTO {table} (txid, name, version, payload, enterprise, region, occurred_at) "  # noqa: S608
+           f"VALUES (%s, %s, %s, {as_json}, %s, %s, %s)")
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (txid, e.NAME, e.VERSION, json.dumps(e.payload(), ensure_ascii=False, cls=DjangoJSONEncoder),
+         e.enterprise, e.region, adapt(at))
         for e, at in rows
-    ], batch_size=2000)
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 5000):
+            cursor.executemany(sql, params[start:start + 5000])
+
+
+def _transaction_id() -> int:
+    """The writing transaction's id on PostgreSQL; 0 on SQLite, where one writer at a time makes `seq` commit order."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 # ---- asynchronous consumers --------------------------------------------------------------------

@@ -36,23 +36,13 @@ class AppendOnlyQuerySet(models.QuerySet["OutboxEvent"]):
         raise PermissionError("the outbox is append-only")
 
 
-class CurrentTransactionId(models.Func):
-    """The writing transaction's id on PostgreSQL; 0 elsewhere (SQLite has one writer at a time)."""
-
-    output_field = models.BigIntegerField()
-    template = "0"
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="(pg_current_xact_id()::text::bigint)", **extra)
-
-
 class OutboxEvent(models.Model):
     """One domain event, written in the transaction that caused it (see `core.events`)."""
 
     seq = models.BigAutoField(primary_key=True)
     # The writing transaction's id on PostgreSQL (0 on SQLite): consumers read in (txid, seq) order
     # and only below the oldest running transaction, so no late commit is ever skipped.
-    txid = models.BigIntegerField(db_default=CurrentTransactionId())
+    txid = models.BigIntegerField(default=0)
     name = models.CharField(_("event"), max_length=64)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     payload = models.JSONField(_("payload"), default=dict)

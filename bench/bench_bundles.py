@@ -438,7 +438,7 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
     concurrency = args.concurrency
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
-        before = (await bc.get_json(client, "/api/v1/stats"))["cases"]
+        before = (await bc.settled_stats(client))["cases"]
         created = 0  # case rows the checked responses account for
         submitted = 0  # successful submissions: each starts at least one case
         # warm every worker process: connections, caches, signing key

@@ -531,7 +531,7 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
     n = args.n
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
-        before = (await get_json(client, "/api/v1/stats"))["cases"]
+        before = (await settled_stats(client))["cases"]
         warm_failures = 0
         for name in ("floor", "cases"):  # warm every worker process: connections, caches, signing key
             w = await run_phase(client, name, args.warmup, concurrency, scenario)

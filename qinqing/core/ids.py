@@ -259,3 +259,31 @@ def validate_email(value: str) -> str:
         raise InvalidIdentifier(_("Enter an e-mail address such as name@example.com."))
     local, domain = text.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
+
+
+# 投资项目统一代码: yyMM of coding, six-digit division, two-digit industry (GB/T 4754 major group),
+# two-digit project type (01 审批, 02 核准, 03 备案), six-digit serial, e.g. 2612-330108-39-03-123456.
+PROJECT_CODE = re.compile(r"\d{4}-\d{6}-\d{2}-\d{2}-\d{6}\Z", re.ASCII)
+PROJECT_TYPE_FILING = "03"
+
+
+def format_project_code(*, coded_on: dt.date, division: str, industry: str, project_type: str, serial: int) -> str:
+    """Return a project code in the national 24-character format."""
+    if not (re.fullmatch(r"\d{6}", division) and re.fullmatch(r"\d{2}", industry)
+            and re.fullmatch(r"\d{2}", project_type) and 0 <= serial < 1_000_000):
+        raise ValueError(f"cannot form a project code from {division!r}, {industry!r}, {project_type!r}, {serial}")
+    return f"{coded_on:%y%m}-{division}-{industry}-{project_type}-{serial:06d}"
+
+
+def is_project_code(value: str) -> bool:
+    """Tell whether `value` has the national project code's shape."""
+    return PROJECT_CODE.match(value) is not None
+
+
+def current_division_code(name: str, within: str = "3301") -> str:
+    """The current county-level code of a division named `name` (e.g. 滨江区 → 330108), or ""."""
+    with (_DATA / "gbt2260_zhejiang_counties.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["name"] == name and row["code"].startswith(within) and not row["valid_to"]:
+                return row["code"]
+    return ""

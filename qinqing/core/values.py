@@ -30,9 +30,9 @@ class Unit:
 # Base units: yuan, US dollar, square metre, percent, person, year, month, metre, piece.
 UNITS: dict[str, Unit] = {u.code: u for u in (
     Unit("yuan", "元", "yuan", "money_cny", Fraction(1)),
-    Unit("wan_yuan", "万元", "10,000 yuan", "money_cny", Fraction(10_000)),
-    Unit("yi_yuan", "亿元", "100 million yuan", "money_cny", Fraction(100_000_000)),
-    Unit("wan_usd", "万美元", "10,000 US dollars", "money_usd", Fraction(10_000)),
+    Unit("wan_yuan", "万元", "× 10,000 yuan", "money_cny", Fraction(10_000)),
+    Unit("yi_yuan", "亿元", "× 100 million yuan", "money_cny", Fraction(100_000_000)),
+    Unit("wan_usd", "万美元", "× 10,000 US dollars", "money_usd", Fraction(10_000)),
     Unit("m2", "m²", "m²", "area", Fraction(1)),
     Unit("mu", "亩", "mu", "area", Fraction(2000, 3)),
     Unit("hectare", "公顷", "ha", "area", Fraction(10_000)),

@@ -47,12 +47,18 @@ BOARDS = [
 MATTER_KEYS = [
     "code", "source_id", "confidence", "active", "name", "name_en", "board", "department",
     "matter_type", "kind", "legal_basis", "statutory_limit", "statutory_unit", "promised_limit",
-    "promised_unit", "fee", "licence_name", "licence_valid_years", "materials", "fields", "rules",
+    "promised_unit", "fee", "licence_name", "licence_valid_years", "licence_fields", "materials", "fields", "rules",
 ]
+MATTER_OPTIONAL_KEYS = {"issues_project_code"}  # after licence_fields; omitted means false
 MATERIAL_KEYS = ["code", "name", "name_en", "required", "note"]
 MATERIAL_OPTIONAL_KEYS = ["satisfied_by"]  # after note; omitted means "" (upload needed)
 FIELD_KEYS = ["key", "label", "label_en", "type", "required", "prefill", "editable", "help"]
-FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length"}
+FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length", "kind", "unit"}
+# The value kinds and units of qinqing.catalog.models.FormField.Kind and qinqing.core.values.UNITS.
+FIELD_TEXT_KINDS = {"uscc", "resident_id", "id_or_uscc", "mobile", "landline", "phone", "bank_account", "postcode", "email"}
+FIELD_NUMBER_KINDS = {"amount", "area"}
+FIELD_UNITS = {"yuan", "wan_yuan", "yi_yuan", "wan_usd", "m2", "mu", "hectare", "percent", "person", "year", "month",
+               "metre", "piece"}
 CONDITION_KEYS = ["key", "label", "label_en", "failure", "failure_en", "facts", "expr"]
 
 MATTER_TYPES = {"行政许可", "行政确认", "行政给付", "其他行政权力", "公共服务", "备案"}
@@ -80,7 +86,8 @@ SHARED_FACTS: dict[str, dict[str, str]] = {
         "signed_on": "date", "term_years": "i", "plot_ratio": "d", "building_density": "d", "green_ratio": "d",
     },
     "project": {"code": "t", "name": "t", "location": "t", "total_investment": "d", "filed_on": "date"},
-    "social": {"account_no": "t", "registered_on": "date", "insured_count": "i", "agency": "t"},
+    "social": {"account_no": "t", "registered_on": "date", "insured_count": "i", "insured_start_last_year": "i",
+               "insured_end_last_year": "i", "agency": "t"},
     "fund": {"account_no": "t", "registered_on": "date", "depositors": "i", "deposit_ratio": "d"},
     "tax": {"taxpayer_type": "t", "tax_authority": "t", "registered_on": "date", "credit_rating": "t"},
     "qualification": {"name": "t", "level": "t", "cert_no": "t", "valid_until": "date"},
@@ -297,6 +304,12 @@ def check_field(field, where: str, rep: Report) -> None:
         if not isinstance(field.get(k), bool):
             rep.error(where, f"{k} must be a boolean")
     ftype = field.get("type")
+    kind = field.get("kind", "")
+    if kind and not ((kind in FIELD_TEXT_KINDS and ftype == "text") or (kind in FIELD_NUMBER_KINDS and ftype == "decimal")):
+        rep.error(where, f"kind {kind!r} does not fit type {ftype!r}")
+    unit = field.get("unit", "")
+    if unit and (unit not in FIELD_UNITS or ftype not in ("decimal", "integer")):
+        rep.error(where, f"unit {unit!r} is unknown or not on a number field")
     if ftype not in FIELD_TYPES:
         rep.error(where, f"type {ftype!r} is not valid")
     prefill = field.get("prefill")
@@ -426,14 +439,20 @@ def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report, ma
         rep.error(where, "matter must be an object")
         return
     where = f"{m.get('code', where)}"
-    if list(m) != MATTER_KEYS:
+    if [k for k in m if k not in MATTER_OPTIONAL_KEYS] != MATTER_KEYS:
         missing = [k for k in MATTER_KEYS if k not in m]
-        extra = [k for k in m if k not in MATTER_KEYS]
+        extra = [k for k in m if k not in MATTER_KEYS and k not in MATTER_OPTIONAL_KEYS]
         if missing or extra:
             rep.error(where, f"missing keys {missing}, unexpected keys {extra}")
         else:
             rep.warn(where, "keys are not in the documented order")
     check_len(m, "matter", where, rep)
+    field_keys = {f.get("key") for f in m.get("fields") or [] if isinstance(f, dict)}
+    licence_fields = m.get("licence_fields")
+    if not isinstance(licence_fields, list) or any(k not in field_keys for k in licence_fields):
+        rep.error(where, "licence_fields must list keys of the matter's fields")
+    if not isinstance(m.get("issues_project_code", False), bool):
+        rep.error(where, "issues_project_code must be a boolean")
     code = m.get("code")
     mo = CODE.match(code) if isinstance(code, str) else None
     if not mo:
@@ -639,7 +658,7 @@ BUNDLE_KEYS = ["code", "name", "name_en", "lead_department", "summary", "summary
 STEP_KEYS = ["key", "matter", "requires", "performer", "enabled", "note", "note_en", "inputs"]
 CONFIDENCES = {"verified-component", "inferred", "plausible", "unverified"}
 PERFORMERS = {"enterprise", "agent"}
-STEP_OUTPUTS = {"licence_number": {"text"}, "decided_on": {"date"}}
+STEP_OUTPUTS = {"licence_number": {"text"}, "decided_on": {"date"}, "project_code": {"text"}}
 # Facts that only exist once a matter has been decided: a field prefilled from them in a later step of a
 # bundle containing that matter has no value when the merged form is filled, so it must come from the step
 # (inputs: steps.<step>.licence_number / decided_on) instead.
@@ -726,7 +745,7 @@ def bundle_reduction(bundle: dict, matters: dict[str, dict], rep: Report) -> dic
             if len(parts) == 3 and parts[0] == "steps":
                 up, output = parts[1], parts[2]
                 if output not in STEP_OUTPUTS:
-                    rep.error(sw, f"inputs {child}: {source!r} is not licence_number or decided_on")
+                    rep.error(sw, f"inputs {child}: {source!r} is not licence_number, decided_on or project_code")
                 elif up not in before[key]:
                     rep.error(sw, f"inputs {child}: reads step {up!r}, which this step does not wait for")
                 elif fields[child]["type"] not in STEP_OUTPUTS[output]:

@@ -102,6 +102,8 @@ class BundleFieldOut(Schema):
     key: str
     label: str
     type: str
+    kind: str = ""
+    unit: str = ""
     required: bool
     choices: list[BundleChoiceOut]
     min_value: Decimal | None = None

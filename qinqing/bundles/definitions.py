@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 FORM_PREFIX = "form."
 STEP_PREFIX = "steps."
-STEP_OUTPUTS = ("licence_number", "decided_on")
+STEP_OUTPUTS = ("licence_number", "decided_on", "project_code")
 
 
 class DefinitionError(ValueError):
@@ -151,6 +151,11 @@ def merge(steps: Sequence[BundleStep]) -> MergedForm:
                 raise DefinitionError(
                     _('Field "%(key)s" is %(a)s in one step and %(b)s in another.')
                     % {"key": merged_key, "a": existing.field.type, "b": f.type})
+            if existing.field.unit != f.unit:
+                # One typed value goes to every step: it must mean the same figure in each.
+                raise DefinitionError(
+                    _('Field "%(key)s" is in %(a)s in one step and in %(b)s in another.')
+                    % {"key": merged_key, "a": existing.field.unit or "—", "b": f.unit or "—"})
             existing.steps.append(step.key)
             existing.required = existing.required or f.required
             if not existing.field.prefill and f.prefill:

@@ -35,7 +35,8 @@ def levels(form: MergedForm) -> dict[str, int]:
 def _field_schema(merged: MergedField) -> dict[str, Any]:
     f: FormField = merged.field
     return {
-        "key": merged.key, "label": f.display_label, "type": f.type, "required": merged.required,
+        "key": merged.key, "label": f.display_label, "type": f.type, "kind": f.kind, "unit": f.unit,
+        "required": merged.required,
         "choices": [{"value": str(c.get("value")), "label": (c.get("label_en") if english() and c.get("label_en") else c.get("label", ""))}
                     for c in f.choices or []],
         "min_value": f.min_value, "max_value": f.max_value, "max_length": f.max_length,

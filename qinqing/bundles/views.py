@@ -29,7 +29,7 @@ from qinqing.bundles.queries import (
 )
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
-from qinqing.cases.queries import case_detail
+from qinqing.cases.queries import case_detail, parent_progress, progress_message
 from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.cases.workflow import Status
 from qinqing.core.errors import DomainError
@@ -90,7 +90,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             shown = domain_error_messages(exc)
             errors, summary = shown.fields, shown.summary
         else:
-            messages.success(request, _("Submitted. Each step starts as soon as the steps it waits for are approved."))
+            messages.success(request, progress_message(parent_progress(parent)))
             return redirect("bundles:progress", pk=parent.pk)
     by_key = form.by_key()
     sections = [{"title": _("Common information (asked once)"), "fields": form.shared()}]

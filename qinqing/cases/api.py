@@ -51,10 +51,18 @@ class PrefillSourceOut(Schema):
     as_of: dt.datetime
 
 
+class MissingDataOut(Schema):
+    """A government source that holds no record of the enterprise, and the fields left to fill in by hand."""
+
+    source_name: str
+    fields: list[str]
+
+
 class PrefillOut(Schema):
     data: dict[str, Any]
     sources: dict[str, PrefillSourceOut]
     editable: dict[str, bool]
+    missing: list[MissingDataOut] = []
 
 
 class CaseIn(Schema):
@@ -147,11 +155,36 @@ class ParentOut(RelativeOut):
     steps: list[RelativeOut]
 
 
+class ProgressStepOut(Schema):
+    id: int
+    number: str
+    step: str
+    matter: str | None = None
+    title: str
+    status: str
+    status_label: str
+    decided_at: dt.datetime | None = None
+
+
+class ProgressOut(Schema):
+    """A 一件事 parent's progress: step counts by state and every step's status."""
+
+    total: int
+    approved: int
+    open: int
+    waiting: int
+    failed: int
+    finished: bool
+    steps: list[ProgressStepOut]
+
+
 class CaseOut(CaseSummaryOut):
     acting_for: str
     data: dict[str, Any]
     prefill_sources: dict[str, Any]
-    decision: DecisionOut
+    # A single matter's case has a decision; a 一件事 parent has none, only its progress.
+    decision: DecisionOut | None = None
+    progress: ProgressOut | None = None
     decision_note: str
     licence: LicenceOut | None = None
     events: list[EventOut]
@@ -167,6 +200,14 @@ class DecisionIn(Schema):
     model_config = {"extra": "forbid"}
 
 
+class LicenceFieldOut(Schema):
+    """One of the matter's facts a licence states, as signed: the form key, its label and the stated value."""
+
+    key: str
+    label: str
+    value: str
+
+
 class VerifyOut(Schema):
     number: str
     status: Literal["valid", "revoked", "expired", "unknown"]
@@ -180,6 +221,7 @@ class VerifyOut(Schema):
     valid_until: dt.date | None = None
     revoked_at: dt.datetime | None = None
     signature_valid: bool | None = None
+    fields: list[LicenceFieldOut] = []
     payload: dict[str, Any] | None = None
     signature: str | None = None
 

@@ -3,24 +3,89 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from qinqing.accounts.errors import USCC_REASONS
 from qinqing.catalog.models import FormField
+from qinqing.core import ids
 from qinqing.core.forms import FALSE_WORDS, TRUE_WORDS, post_bool
-from qinqing.datahub.queries import Fact, Provenance, provenance
+from qinqing.core.values import convert, convertible, validate_amount, validate_area
+from qinqing.datahub.queries import Fact, Provenance, missing_sources, provenance
+
+
+class MissingData(TypedDict):
+    """A source that holds no record of the enterprise, and the form fields it would have filled."""
+
+    source_name: str
+    fields: list[str]
 
 
 class Prefill(TypedDict):
-    """What government already holds for a form: values, where each comes from, which may be changed."""
+    """What government already holds for a form: values, where each comes from, which may be changed,
+    and which government data is missing."""
 
     data: dict[str, Any]
     sources: dict[str, Provenance]
     editable: dict[str, bool]
+    missing: list[MissingData]
+
+
+def _uscc(value: str) -> str:
+    try:
+        return ids.validate_uscc(ids.normalise_identifier(value))
+    except ids.InvalidUSCC as exc:
+        raise ValueError(str(USCC_REASONS.get(exc.reason, _("This is not a valid unified social credit code.")))) from None
+
+
+def _resident_id(value: str) -> str:
+    try:
+        return ids.validate_resident_id(value)
+    except ids.InvalidResidentId as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _id_or_uscc(value: str) -> str:
+    """A natural person's resident ID number or an organisation's credit code, both 18 characters."""
+    try:
+        return ids.validate_resident_id(value)
+    except ids.InvalidResidentId as person:
+        try:
+            return ids.validate_uscc(ids.normalise_identifier(value))
+        except ids.InvalidUSCC:
+            raise ValueError(_("Enter an 18-character resident ID number (natural person) or unified social "
+                               "credit code (organisation). As an ID number: %(reason)s")
+                             % {"reason": person.reason}) from None
+
+
+def _contact(validator: Callable[[str], str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            return validator(value)
+        except ids.InvalidIdentifier as exc:
+            raise ValueError(exc.reason) from None
+    return check
+
+
+TEXT_KINDS: dict[str, Callable[[str], str]] = {
+    FormField.Kind.USCC: _uscc,
+    FormField.Kind.RESIDENT_ID: _resident_id,
+    FormField.Kind.ID_OR_USCC: _id_or_uscc,
+    FormField.Kind.MOBILE: _contact(ids.validate_mobile),
+    FormField.Kind.LANDLINE: _contact(ids.validate_landline),
+    FormField.Kind.PHONE: _contact(ids.validate_phone),
+    FormField.Kind.BANK_ACCOUNT: _contact(ids.validate_bank_account),
+    FormField.Kind.POSTCODE: _contact(ids.validate_postcode),
+    FormField.Kind.EMAIL: _contact(ids.validate_email),
+}
+NUMBER_KINDS: dict[str, Callable[[object], Decimal]] = {
+    FormField.Kind.AMOUNT: validate_amount,
+    FormField.Kind.AREA: validate_area,
+}
 
 
 def _coerce(field: FormField, raw: Any) -> Any:
@@ -33,7 +98,8 @@ def _coerce(field: FormField, raw: Any) -> Any:
         limit = field.max_length or (2000 if kind == FormField.Type.TEXTAREA else 200)
         if len(value) > limit:
             raise ValueError(_("At most %(n)d characters.") % {"n": limit})
-        return value
+        check = TEXT_KINDS.get(field.kind)
+        return check(value) if check is not None else value
     if kind == FormField.Type.BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -52,6 +118,11 @@ def _coerce(field: FormField, raw: Any) -> Any:
     if kind == FormField.Type.DECIMAL:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
             raise ValueError(_("Enter a number."))
+        number_check = NUMBER_KINDS.get(field.kind)
+        if number_check is not None:
+            checked = number_check(raw if not isinstance(raw, float) else repr(raw))
+            _check_range(field, checked)
+            return str(checked)
         try:
             amount = Decimal(str(raw).strip().replace(",", ""))
         except InvalidOperation:
@@ -95,6 +166,13 @@ def prefill_value(field: FormField, facts: Mapping[str, Fact]) -> Any:
     value = fact.value
     if isinstance(value, dt.date):
         return value.isoformat()
+    if fact.unit != field.unit:
+        # A figure in another unit is converted (元 → 万元, 亩 → m²); one that cannot be is not prefilled.
+        if not convertible(fact.unit, field.unit) or isinstance(value, bool) or not isinstance(value, int | Decimal):
+            return None
+        places = 0 if field.type == FormField.Type.INTEGER else 2
+        value = convert(value, fact.unit, field.unit, places=places)
+        return int(value) if field.type == FormField.Type.INTEGER else str(value)
     if isinstance(value, Decimal):
         return str(value.quantize(Decimal("0.01")))
     if field.type == FormField.Type.CHOICE:
@@ -118,14 +196,20 @@ def posted_form_data(post: QueryDict, fields: Iterable[tuple[str, FormField]]) -
 
 def build_prefill(fields: Iterable[tuple[str, FormField]], facts: Mapping[str, Fact]) -> Prefill:
     """Return the prefill of a form whose fields are (key, field) pairs, each value with its provenance."""
-    prefill: Prefill = {"data": {}, "sources": {}, "editable": {}}
+    prefill: Prefill = {"data": {}, "sources": {}, "editable": {}, "missing": []}
+    absent = missing_sources(dict(facts))
+    missing: dict[str, list[str]] = {}
     for key, field in fields:
         value = prefill_value(field, facts)
         if value is None:
+            prefix = field.prefill.split(".", 1)[0] if field.prefill else ""
+            if prefix in absent and field.display_label not in missing.setdefault(prefix, []):
+                missing[prefix].append(field.display_label)
             continue
         prefill["data"][key] = value
         prefill["sources"][key] = provenance(facts[field.prefill])
         prefill["editable"][key] = field.editable
+    prefill["missing"] = [{"source_name": absent[prefix], "fields": labels} for prefix, labels in missing.items()]
     return prefill
 
 

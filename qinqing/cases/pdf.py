@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 import qrcode
 from django.conf import settings
@@ -36,6 +37,26 @@ def _qr(data: str) -> ImageReader:
     return ImageReader(buffer)
 
 
+def licence_field_rows(licence: Licence) -> list[dict[str, Any]]:
+    """The matter's own facts the licence states (signed with it): [{key, label, value}]."""
+    fields = licence.payload.get("fields") or []
+    return [f for f in fields if isinstance(f, dict)]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split a value into lines of at most `width` characters (CJK text has no spaces to break at)."""
+    return [text[i:i + width] for i in range(0, len(text), width)]
+
+
+def _frame(pdf: canvas.Canvas) -> None:
+    width, height = A4
+    pdf.setStrokeColor(HexColor("#b4241b"))
+    pdf.setLineWidth(3)
+    pdf.rect(15 * mm, 15 * mm, width - 30 * mm, height - 30 * mm)
+    pdf.setLineWidth(0.8)
+    pdf.rect(18 * mm, 18 * mm, width - 36 * mm, height - 36 * mm)
+
+
 def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
     """Return the PDF bytes of one licence."""
     buffer = BytesIO()
@@ -44,11 +65,7 @@ def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
     pdf.setAuthor(str(licence.payload.get("issuer", "")))
     width, height = A4
     red = HexColor("#b4241b")
-    pdf.setStrokeColor(red)
-    pdf.setLineWidth(3)
-    pdf.rect(15 * mm, 15 * mm, width - 30 * mm, height - 30 * mm)
-    pdf.setLineWidth(0.8)
-    pdf.rect(18 * mm, 18 * mm, width - 36 * mm, height - 36 * mm)
+    _frame(pdf)
     pdf.setFillColor(red)
     pdf.setFont(FONT, 28)
     pdf.drawCentredString(width / 2, height - 50 * mm, licence.title)
@@ -64,12 +81,24 @@ def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
         ("有效期至", licence.valid_until.strftime("%Y年%m月%d日") if licence.valid_until else "长期"),
         ("办件编号", str(licence.payload.get("case", ""))),
     ]
-    y = height - 85 * mm
+    rows += [(str(f.get("label", "")), str(f.get("value", ""))) for f in licence_field_rows(licence)]
+    y = height - 78 * mm
+    bottom = 86 * mm  # the QR code and the signature sit below, on the last page
     for label, value in rows:
-        pdf.setFont(FONT, 13)
+        lines = _wrap(value, 30) or [""]
+        if y - (len(lines) - 1) * 5.5 * mm < bottom:
+            pdf.showPage()
+            _frame(pdf)
+            pdf.setFillColor(HexColor("#222222"))
+            pdf.setFont(FONT, 11)
+            pdf.drawString(30 * mm, height - 30 * mm, f"{licence.title}（续页）  {licence.number}")
+            y = height - 45 * mm
+        pdf.setFont(FONT, 11)
         pdf.drawString(30 * mm, y, f"{label}：")
-        pdf.drawString(80 * mm, y, value[:40])
-        y -= 11 * mm
+        for line in lines:
+            pdf.drawString(82 * mm, y, line)
+            y -= 5.5 * mm
+        y -= 2.5 * mm
     pdf.drawImage(_qr(verify_url(licence, request)), width - 75 * mm, 35 * mm, 45 * mm, 45 * mm)
     pdf.setFont(FONT, 9)
     pdf.drawString(30 * mm, 70 * mm, "扫描二维码或访问本平台“证照核验”页面输入编号核验真伪。")

@@ -13,7 +13,7 @@ from qinqing.cases.formdata import Prefill, build_prefill
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.services.tallies import CASES, ENTERPRISES, SERVICE_USES, tallies
 from qinqing.cases.signing import verify
-from qinqing.cases.workflow import QUEUE_STATUSES, action_label
+from qinqing.cases.workflow import CLOSED_STATUSES, QUEUE_STATUSES, Status, action_label
 from qinqing.catalog.models import Matter
 from qinqing.datahub.queries import facts_for
 
@@ -114,13 +114,57 @@ def case_relatives(case: Case) -> dict[str, Any]:
     return {"parent": None, "children": []}
 
 
+def parent_progress(parent: Case) -> dict[str, Any]:
+    """A 一件事 parent's progress: how many steps are approved, open, waiting or failed, and each step's status."""
+    children = list(parent.children.select_related("matter").order_by("id"))
+    counts = {"approved": 0, "open": 0, "waiting": 0, "failed": 0}
+    for child in children:
+        if child.status == Status.APPROVED:
+            counts["approved"] += 1
+        elif child.status in (Status.WAITING, Status.PREPARING):
+            counts["waiting"] += 1
+        elif child.status in CLOSED_STATUSES:
+            counts["failed"] += 1
+        else:
+            counts["open"] += 1
+    return {
+        "total": len(children), **counts,
+        "finished": all(c.status in CLOSED_STATUSES for c in children),
+        "steps": [{"id": c.pk, "number": c.number, "step": c.step_key, "matter": c.matter.code if c.matter else None,
+                   "title": c.display_title, "status": c.status, "status_label": c.get_status_display(),
+                   "decided_at": c.decided_at} for c in children],
+    }
+
+
+def progress_message(progress: dict[str, Any]) -> str:
+    """Say what a 一件事 submission did, from its steps' statuses (not what it might do)."""
+    total, approved = progress["total"], progress["approved"]
+    if total and approved == total:
+        return _("Submitted: all %(n)d steps have been approved; the licences are ready.") % {"n": total}
+    parts = [_("Submitted: %(approved)d of %(total)d steps approved") % {"approved": approved, "total": total}]
+    if progress["open"]:
+        parts.append(_("%(n)d with the departments") % {"n": progress["open"]})
+    if progress["waiting"]:
+        parts.append(_("%(n)d start once the steps they wait for are approved") % {"n": progress["waiting"]})
+    if progress["failed"]:
+        parts.append(_("%(n)d not approved") % {"n": progress["failed"]})
+    return _("%(parts)s.") % {"parts": _("; ").join(str(p) for p in parts)}
+
+
 def case_detail(case: Case) -> dict[str, Any]:
+    if case.is_bundle:
+        # A parent is not a matter: it has no decision of its own, only the progress of its steps.
+        decision: dict[str, Any] | None = None
+        progress: dict[str, Any] | None = parent_progress(case)
+    else:
+        decision, progress = decision_summary(case), None
     return {
         **case_summary(case),
         "acting_for": case.acting_for,
         "data": case.data,
         "prefill_sources": case.prefill_sources,
-        "decision": decision_summary(case),
+        "decision": decision,
+        "progress": progress,
         "decision_note": case.decision_note,
         "licence": licence_summary(case_licence(case)),
         "events": [
@@ -155,6 +199,7 @@ def verify_licence(number: str) -> dict[str, Any]:
         "matter_name": licence.matter.name, "issuer": licence.payload.get("issuer", ""),
         "issued_at": licence.issued_at, "valid_until": licence.valid_until, "revoked_at": licence.revoked_at,
         "signature_valid": verify(licence.payload, licence.signature),
+        "fields": [f for f in licence.payload.get("fields") or [] if isinstance(f, dict)],
         "payload": licence.payload, "signature": licence.signature,
     }
 

@@ -6,7 +6,7 @@ from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter
 class FormFieldInline(admin.TabularInline[FormField, Matter]):
     model = FormField
     extra = 0
-    fields = ["order", "key", "label", "label_en", "type", "required", "prefill", "editable", "choices",
+    fields = ["order", "key", "label", "label_en", "type", "kind", "unit", "required", "prefill", "editable", "choices",
               "min_value", "max_value", "max_length", "help_text"]
 
 

@@ -38,6 +38,8 @@ class FieldOut(Schema):
     key: str
     label: str
     type: str
+    kind: str = ""  # what the value is beyond its type: uscc, resident_id, mobile, amount, area …
+    unit: str = ""  # the unit of a figure: yuan, wan_yuan, m2, mu, percent, person …
     required: bool
     choices: list[ChoiceOut] = []
     prefill: str | None = None
@@ -98,7 +100,7 @@ def matter_detail(m: Matter) -> dict[str, Any]:
             for r in m.materials.all()
         ],
         "form": [
-            {"key": f.key, "label": f.label, "type": f.type, "required": f.required,
+            {"key": f.key, "label": f.label, "type": f.type, "kind": f.kind, "unit": f.unit, "required": f.required,
              "choices": [{"value": str(c.get("value")), "label": str(c.get("label"))} for c in f.choices or []],
              "prefill": f.prefill or None, "editable": f.editable, "help": f.help_text}
             for f in m.fields.all()

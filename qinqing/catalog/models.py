@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Department
 from qinqing.core.i18n import localised
+from qinqing.core.values import UNITS, unit_label
 from qinqing.rules.models import RuleSet
 
 
@@ -69,6 +70,14 @@ class Matter(models.Model):
     automatic = models.BooleanField(_("decided automatically (秒办)"), default=False)
     rule_set = models.ForeignKey(RuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="matters")
     active = models.BooleanField(_("online"), default=True)
+    licence_fields = models.JSONField(
+        _("fields shown on the licence"), default=list, blank=True,
+        help_text=_("Form field keys whose values the licence states (and signs), in order."),
+    )
+    issues_project_code = models.BooleanField(
+        _("assigns the national project code"), default=False,
+        help_text=_("On approval, give the project its investment project code (yyMM-division-industry-type-serial)."),
+    )
     source_id = models.CharField(_("research id"), max_length=16, blank=True)
     confidence = models.CharField(_("confidence"), max_length=100, blank=True)
 
@@ -103,11 +112,30 @@ class FormField(models.Model):
         CHOICE = "choice", _("Choice")
         BOOLEAN = "boolean", _("Yes/no")
 
+    class Kind(models.TextChoices):
+        """What a value means beyond its type: checked by the matching validator in `core`."""
+
+        PLAIN = "", _("Plain")
+        USCC = "uscc", _("Unified social credit code")
+        RESIDENT_ID = "resident_id", _("Resident ID number")
+        ID_OR_USCC = "id_or_uscc", _("Resident ID number or unified social credit code")
+        MOBILE = "mobile", _("Mobile number")
+        LANDLINE = "landline", _("Landline number")
+        PHONE = "phone", _("Mobile or landline number")
+        BANK_ACCOUNT = "bank_account", _("Bank account number")
+        POSTCODE = "postcode", _("Postcode")
+        EMAIL = "email", _("E-mail address")
+        AMOUNT = "amount", _("Amount of money")
+        AREA = "area", _("Area")
+
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(_("key"), max_length=64)
     label = models.CharField(_("label"), max_length=100)
     label_en = models.CharField(_("English label"), max_length=160, blank=True)
     type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    kind = models.CharField(_("value kind"), max_length=16, choices=Kind.choices, blank=True, default="")
+    unit = models.CharField(_("unit"), max_length=16, blank=True, default="",
+                            choices=[(code, u.symbol) for code, u in UNITS.items()])
     required = models.BooleanField(_("required"), default=True)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     min_value = models.DecimalField(_("minimum"), max_digits=20, decimal_places=2, null=True, blank=True)
@@ -130,6 +158,11 @@ class FormField(models.Model):
     @property
     def display_label(self) -> str:
         return localised(self.label, self.label_en)
+
+    @property
+    def unit_label(self) -> str:
+        """The unit written next to the value (元, 万元, m² …), in the active language."""
+        return localised(unit_label(self.unit), unit_label(self.unit, english=True))
 
 
 # What can stand in for an uploaded material ("satisfied by shared data"): the online form itself,

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from qinqing.accounts.models import Department
 from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter, satisfied_by_problem
+from qinqing.core.values import unit_problem
 from qinqing.rules.models import RuleSet
 from qinqing.rules.services import publish_rule_set_version
 
@@ -53,6 +54,7 @@ def load_catalog() -> dict[str, int]:
     published = 0
     rows = matter_rows()
     _check_satisfied_by(rows)
+    _check_fields(rows)
     for row in rows:
         matter, _ = Matter.objects.update_or_create(
             code=row["code"],
@@ -65,6 +67,8 @@ def load_catalog() -> dict[str, int]:
                 "fee": Decimal(str(row.get("fee", "0.00"))), "licence_name": row["licence_name"],
                 "licence_valid_years": row.get("licence_valid_years"), "active": row.get("active", True),
                 "source_id": row.get("source_id", ""), "confidence": row.get("confidence", ""),
+                "licence_fields": row.get("licence_fields", []),
+                "issues_project_code": row.get("issues_project_code", False),
             },
         )
         _sync_fields(matter, row.get("fields", []))
@@ -91,6 +95,7 @@ def _sync_fields(matter: Matter, fields: list[dict[str, Any]]) -> None:
             matter=matter, key=f["key"],
             defaults={
                 "label": f["label"], "label_en": f.get("label_en", ""), "type": f["type"],
+                "kind": f.get("kind") or "", "unit": f.get("unit") or "",
                 "required": f.get("required", True), "choices": f.get("choices", []),
                 "min_value": _dec(f.get("min")), "max_value": _dec(f.get("max")), "max_length": f.get("max_length"),
                 "prefill": f.get("prefill") or "", "editable": f.get("editable", True),
@@ -110,6 +115,36 @@ def _check_satisfied_by(rows: list[dict[str, Any]]) -> None:
             problem = satisfied_by_problem(m.get("satisfied_by") or "", codes)
             if problem:
                 problems.append(f"{row['code']} material {m['code']}: satisfied_by {problem}")
+    if problems:
+        raise CatalogDataError("; ".join(problems))
+
+
+TEXT_KINDS = frozenset(k.value for k in FormField.Kind) - {"", FormField.Kind.AMOUNT, FormField.Kind.AREA}
+NUMBER_KINDS = frozenset({FormField.Kind.AMOUNT.value, FormField.Kind.AREA.value})
+
+
+def field_problems(row: dict[str, Any]) -> list[str]:
+    """What is wrong with one matter's field kinds, units and licence fields (empty when nothing)."""
+    problems = []
+    keys = {f["key"] for f in row.get("fields", [])}
+    for f in row.get("fields", []):
+        kind, unit = f.get("kind") or "", f.get("unit") or ""
+        if kind not in FormField.Kind.values:
+            problems.append(f"{row['code']} field {f['key']}: unknown kind {kind!r}")
+        elif kind in TEXT_KINDS and f["type"] != FormField.Type.TEXT:
+            problems.append(f"{row['code']} field {f['key']}: kind {kind} needs type text")
+        elif kind in NUMBER_KINDS and f["type"] != FormField.Type.DECIMAL:
+            problems.append(f"{row['code']} field {f['key']}: kind {kind} needs type decimal")
+        if unit_problem(unit):
+            problems.append(f"{row['code']} field {f['key']}: {unit_problem(unit)}")
+    for key in row.get("licence_fields", []):
+        if key not in keys:
+            problems.append(f"{row['code']} licence_fields: no field {key}")
+    return problems
+
+
+def _check_fields(rows: list[dict[str, Any]]) -> None:
+    problems = [p for row in rows for p in field_problems(row)]
     if problems:
         raise CatalogDataError("; ".join(problems))
 

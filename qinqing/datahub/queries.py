@@ -27,6 +27,7 @@ class Fact:
     source: str
     source_name: str
     as_of: dt.datetime
+    unit: str = ""  # the source field's unit code (core.values.UNITS), "" for none
 
 
 class Provenance(TypedDict):
@@ -72,6 +73,16 @@ def all_fact_names() -> list[str]:
     return names
 
 
+def all_fact_units() -> dict[str, str]:
+    """Every fact name with the unit code its source states it in ("" for none)."""
+    units: dict[str, str] = {}
+    for source in Source.objects.filter(provides_facts=True).order_by("code"):
+        units.update({f"{source.fact_prefix}.{spec.name}": spec.unit for spec in _specs(source)})
+        if source.code == REGISTRY:
+            units[f"{source.fact_prefix}.years_established"] = "year"
+    return units
+
+
 def _years_since(day: dt.date, today: dt.date) -> int:
     years = today.year - day.year
     if (today.month, today.day) < (day.month, day.day):
@@ -97,8 +108,32 @@ def _records_by_source(sources: list[Source], uscc: str) -> dict[str, list[Recor
     return out
 
 
+PLATFORM_ACCOUNT = "platform_account"
+
+
+def account_facts(uscc: str, prefix: str = "registry") -> dict[str, Fact]:
+    """What the platform itself knows of an enterprise account: its name and code, labelled as such."""
+    enterprise = Enterprise.objects.filter(uscc=uscc).first()
+    if enterprise is None:
+        return {}
+    label = str(_("Platform account information"))
+    return {f"{prefix}.name": Fact(enterprise.name, PLATFORM_ACCOUNT, label, enterprise.created_at),
+            f"{prefix}.uscc": Fact(enterprise.uscc, PLATFORM_ACCOUNT, label, enterprise.created_at)}
+
+
+def missing_sources(facts: dict[str, Fact]) -> dict[str, str]:
+    """Fact prefix → name of every source that holds no record for the enterprise these facts describe."""
+    held = {name.split(".", 1)[0] for name, fact in facts.items() if fact.source != PLATFORM_ACCOUNT}
+    return {s.fact_prefix: s.name for s in Source.objects.filter(provides_facts=True).order_by("order", "code")
+            if s.fact_prefix not in held}
+
+
 def facts_for(uscc: str) -> dict[str, Fact]:
-    """Return "<prefix>.<field>" → Fact from each source's most recent record; empty when none holds any."""
+    """Return "<prefix>.<field>" → Fact from each source's most recent record.
+
+    An enterprise the market registry does not (yet) hold still has the name and code of its account
+    on this platform, labelled as the platform's own information.
+    """
     sources = list(Source.objects.filter(provides_facts=True))
     records = _records_by_source(sources, uscc)
     out: dict[str, Fact] = {}
@@ -109,11 +144,14 @@ def facts_for(uscc: str) -> dict[str, Fact]:
         latest = found[0]
         for spec in _specs(source):
             value = typed_value(spec, latest.data.get(spec.name))
-            out[f"{source.fact_prefix}.{spec.name}"] = Fact(value, source.code, source.name, latest.as_of)
+            out[f"{source.fact_prefix}.{spec.name}"] = Fact(value, source.code, source.name, latest.as_of, spec.unit)
         established = out.get(f"{source.fact_prefix}.established_on")
         if source.code == REGISTRY and established is not None and isinstance(established.value, dt.date):
             out[f"{source.fact_prefix}.years_established"] = Fact(
-                _years_since(established.value, timezone.localdate()), source.code, source.name, latest.as_of)
+                _years_since(established.value, timezone.localdate()), source.code, source.name, latest.as_of, "year")
+    registry = next((s for s in sources if s.code == REGISTRY), None)
+    if registry is not None and not records.get(REGISTRY):
+        out.update(account_facts(uscc, registry.fact_prefix))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -17,10 +18,11 @@ from django.utils.translation import gettext as _
 from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRevoked
+from qinqing.core.ids import PROJECT_TYPE_FILING, format_project_code
 from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, adapter_for
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.errors import UnknownSource
-from qinqing.datahub.models import RegistryRecord, Source
+from qinqing.datahub.models import DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -159,6 +161,37 @@ def record_licence(
         result = adapter_for(source).import_rows(source, clean, as_of=timezone.now())
         changes = {k: replace(c, region=c.region or region) for k, c in result.changes.items()}
         _emit_changes(source, changes)
+
+
+PROJECT_CODES = "project_codes"
+
+
+def assign_project_code(
+    *, uscc: str, coded_on: dt.date, division: str, industry: str, name: str, location: str = "",
+    total_investment: Any = None, rng: secrets.SystemRandom | None = None,
+) -> str:
+    """Give a filed project its national project code and record it in the `project_codes` source.
+
+    The serial is drawn at random among those not yet used under the same prefix. Runs inside the
+    caller's transaction (the filing's approval), whose audit record covers this write.
+    """
+    source = Source.objects.filter(code=PROJECT_CODES).first()
+    if source is None:
+        load_sources()
+        source = _source(PROJECT_CODES)
+    draw = rng or secrets.SystemRandom()
+    while True:
+        code = format_project_code(coded_on=coded_on, division=division, industry=industry,
+                                   project_type=PROJECT_TYPE_FILING, serial=draw.randrange(1, 1_000_000))
+        if not DataRecord.objects.filter(source=source, key=code).exists():
+            break
+    row = {"uscc": uscc, "code": code, "name": name[:200], "location": location[:200] or None,
+           "total_investment": total_investment, "filed_on": coded_on}
+    clean = RowValidator(source).validate([row])
+    with events.atomic():
+        result = adapter_for(source).import_rows(source, clean, as_of=timezone.now())
+        _emit_changes(source, result.changes)
+    return code
 
 
 def on_licence_issued(event: LicenceIssued) -> None:

@@ -192,9 +192,19 @@ def catalog(api: Callable[[str | None], ApiClient]) -> list[dict[str, Any]]:
     return [public.get(f"/matters/{m['code']}") for m in matters]
 
 
+# A valid value of each field kind (the schema's "kind": credit code, ID number, phone …).
+KIND_VALUES = {
+    "uscc": "91110000802100433B", "resident_id": "33010619900101123X", "id_or_uscc": "33010619900101123X",
+    "mobile": "13800138000", "landline": "0571-87654321", "phone": "13800138000",
+    "bank_account": "1202021409900012345", "postcode": "310052", "email": "contact@example.com",
+}
+
+
 def fill_value(field_spec: dict[str, Any]) -> Any:
     """A sensible value for a field nobody prefilled."""
     kind = field_spec["type"]
+    if field_spec.get("kind") in KIND_VALUES:
+        return KIND_VALUES[field_spec["kind"]]
     if kind == "boolean":
         return True
     if kind == "choice":

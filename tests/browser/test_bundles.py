@@ -34,11 +34,17 @@ SMALL_PDF = (
     b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
     b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n165\n%%EOF\n"
 )
+# A valid value of each field kind the schema declares (credit code, ID number, phone …).
+KIND_VALUES = {
+    "uscc": "91110000802100433B", "resident_id": "33010619900101123X", "id_or_uscc": "33010619900101123X",
+    "mobile": "13800138000", "landline": "0571-87654321", "phone": "13800138000",
+    "bank_account": "1202021409900012345", "postcode": "310052", "email": "contact@example.com",
+}
 # Text fields whose key says what a sensible value looks like.
 TEXT_BY_KEY = (
     (re.compile(r"phone|mobile"), "13800138000"),
     (re.compile(r"postal"), "310052"),
-    (re.compile(r"id_number"), "330106199001011234"),
+    (re.compile(r"id_number"), "33010619900101123X"),
     (re.compile(r"email"), "contact@example.com"),
 )
 
@@ -66,6 +72,8 @@ def sensible(spec: dict[str, Any]) -> Any:
         low = float(spec["min_value"]) if spec.get("min_value") is not None else 0.0
         high = float(spec["max_value"]) if spec.get("max_value") is not None else 1e12
         return str(int(min(max(10.0, low), high)))
+    if spec.get("kind") in KIND_VALUES:
+        return KIND_VALUES[spec["kind"]]
     for pattern, value in TEXT_BY_KEY:
         if pattern.search(spec["key"]):
             return value[: spec.get("max_length") or None]

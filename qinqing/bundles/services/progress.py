@@ -86,6 +86,10 @@ def _upstream_values(step: BundleStep, children: Mapping[str, Case]) -> dict[str
             number = Licence.objects.filter(case=case).values_list("number", flat=True).first()
             if number:
                 values[child_key] = number
+        elif output == "project_code":
+            payload = Licence.objects.filter(case=case).values_list("payload", flat=True).first() or {}
+            if payload.get("project_code"):
+                values[child_key] = payload["project_code"]
         elif output == "decided_on" and case.decided_at:
             values[child_key] = timezone.localtime(case.decided_at).date().isoformat()
     return values

@@ -237,6 +237,6 @@ def test_bundle_detail_shows_the_graph_and_who_performs_each_step():
     steps = {s["key"]: s for s in detail["dag"]}
     assert steps["filing"]["requires"] == [] and steps["filing"]["level"] == 0
     assert steps["filing"]["performer"] == "enterprise"
-    assert steps["land_planning"]["from_earlier_steps"]["project_code"] == "filing.licence_number"
+    assert steps["land_planning"]["from_earlier_steps"]["project_code"] == "filing.project_code"
     assert steps["construction"]["level"] == max(s["level"] for s in detail["dag"])
     assert {s["performer"] for k, s in steps.items() if k != "filing"} == {"agent"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ from qinqing.bundles.tests.support import (
 from qinqing.cases.models import Licence, Material
 from qinqing.cases.tests.support import client_for, enterprise
 from qinqing.cases.workflow import Status
+from qinqing.core.ids import current_division_code
+from qinqing.datahub.queries import facts_for
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +53,16 @@ def test_agent_steps_receive_the_project_code_produced_by_the_filing():
     parent = submit_industrial()
     filing = decide_filing(parent)
     licence = Licence.objects.get(case=filing)
+    code = licence.payload["project_code"]
+    # yyMM-division of the chosen district-industry major group (C39 from the registry)-03 备案-serial
+    district = next(c["label"] for c in filing.matter.fields.get(key="project_district").choices
+                    if c["value"] == filing.data["project_district"])
+    assert re.fullmatch(rf"\d{{4}}-{current_division_code(district)}-39-03-\d{{6}}", code), code
+    assert code.startswith(f"{timezone.localtime(filing.decided_at):%y%m}-")
+    assert code != licence.number
     for step in FIRST_AGENT_STEPS:
         prepared = child(parent, step)
-        assert prepared.data["project_code"] == licence.number
+        assert prepared.data["project_code"] == code
         assert prepared.data["project_filed_on"] == timezone.localtime(filing.decided_at).date().isoformat()
         assert actions(prepared) == ["waiting", "handed_to_agent"]
 
@@ -108,3 +119,14 @@ def test_materials_satisfied_by_shared_data_appear_on_the_child_with_their_sourc
     assert materials[LAND_CONTRACT]["from_data"] is None
     assert materials[LAND_CONTRACT]["content_type"] == "application/pdf"
     assert "materials_from_data" in [e["action"] for e in response.json()["events"]]
+
+
+def test_the_filing_records_its_project_code_in_shared_data_and_on_its_licence():
+    parent = submit_industrial()
+    filing = decide_filing(parent)
+    licence = Licence.objects.get(case=filing)
+    code = licence.payload["project_code"]
+    assert {"key": "project_code", "label": "项目代码", "value": code} in licence.payload["fields"]
+    facts = facts_for(enterprise(MANUFACTURER).enterprise.uscc)
+    assert facts["project.code"].value == code
+    assert facts["project.name"].value == filing.data["project_name"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,10 +16,16 @@ from qinqing.cases.errors import CaseInvalid
 from qinqing.cases.models import Case, CaseEvent, Licence
 from qinqing.cases.services._common import about, link, matter_of
 from qinqing.cases.signing import sign
+from qinqing.catalog.models import FormField, Matter
 from qinqing.core import events
 from qinqing.core.events import LicenceIssued, LicenceRevoked
+from qinqing.core.ids import current_division_code
+from qinqing.core.values import unit_label
+from qinqing.datahub.services import assign_project_code
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+
+_INDUSTRY = re.compile(r"[A-T]\s*(\d{2})")
 
 
 def _valid_until(issued: dt.datetime, years: int) -> dt.date | None:
@@ -30,18 +38,68 @@ def _valid_until(issued: dt.datetime, years: int) -> dt.date | None:
         return start.replace(month=2, day=28, year=start.year + years)
 
 
+def _display(field: FormField, value: Any) -> str:
+    """A form value as the (Chinese) licence states it: a choice's label, 是/否, a figure with its unit."""
+    if field.type == FormField.Type.BOOLEAN:
+        return "是" if value else "否"
+    if field.type == FormField.Type.CHOICE:
+        for choice in field.choices or []:
+            if str(choice.get("value")) == str(value):
+                return str(choice.get("label") or value)
+    if field.type in (FormField.Type.DECIMAL, FormField.Type.INTEGER):
+        unit = unit_label(field.unit)
+        return f"{value} {unit}" if unit else str(value)
+    return str(value)
+
+
+def licence_fields(case: Case, matter: Matter) -> list[dict[str, str]]:
+    """The case's values the matter declares for its licence, in order: key, label, value as stated."""
+    fields = {f.key: f for f in matter.fields.all()}
+    out = []
+    for key in matter.licence_fields or []:
+        field = fields.get(key)
+        value = case.data.get(key)
+        if field is None or value is None or value == "":
+            continue
+        out.append({"key": key, "label": field.label, "value": _display(field, value)})
+    return out
+
+
+def _project_code(case: Case, matter: Matter, issued: dt.datetime) -> str:
+    """Give the filed project its national code: the district chosen on the form, the industry's major group."""
+    data = case.data
+    district = ""
+    for choice in next((f.choices for f in matter.fields.all() if f.key == "project_district"), []) or []:
+        if str(choice.get("value")) == str(data.get("project_district")):
+            district = current_division_code(str(choice.get("label") or ""))
+    region = case.enterprise.region
+    division = district or (region.code[:6] if region is not None and len(region.code) >= 6 else "330100")
+    industry = next((m.group(1) for text in (data.get("project_industry"), data.get("industry_code"))
+                     if isinstance(text, str) and (m := _INDUSTRY.search(text))), "00")
+    return assign_project_code(
+        uscc=case.enterprise.uscc, coded_on=timezone.localtime(issued).date(), division=division,
+        industry=industry, name=str(data.get("project_name") or case.display_title),
+        location=str(data.get("land_location") or ""), total_investment=data.get("total_investment"),
+    )
+
+
 def issue_licence(case: Case) -> Licence:
     """Sign and store the licence of an approved case; runs inside the approving service's transaction."""
     matter = matter_of(case)
     issued = case.decided_at or timezone.now()
     valid_until = _valid_until(issued, matter.licence_valid_years or 0)
     number = f"{matter.department.code}-{timezone.localtime(issued):%Y}-{secrets.token_hex(5).upper()}"
-    payload = {
+    fields = licence_fields(case, matter)
+    payload: dict[str, Any] = {
         "number": number, "title": matter.licence_name, "holder": case.enterprise.name,
         "uscc": case.enterprise.uscc, "matter": matter.code, "matter_name": matter.name,
         "issuer": matter.department.name, "issued_at": timezone.localtime(issued).isoformat(timespec="seconds"),
         "valid_until": valid_until.isoformat() if valid_until else None, "case": case.number,
     }
+    if matter.issues_project_code:
+        payload["project_code"] = _project_code(case, matter, issued)
+        fields.insert(0, {"key": "project_code", "label": "项目代码", "value": payload["project_code"]})
+    payload["fields"] = fields
     licence = Licence.objects.create(
         number=number, case=case, enterprise=case.enterprise, matter=matter, title=matter.licence_name,
         holder_name=case.enterprise.name, issued_at=issued, valid_until=valid_until, payload=payload,

@@ -21,7 +21,7 @@ from qinqing.accounts.models import User
 from qinqing.accounts.services import issue_token
 from qinqing.audit.models import AuditRecord
 from qinqing.cases import services
-from qinqing.cases.formdata import clean_form_data, rule_facts
+from qinqing.cases.formdata import clean_form_data, prefill_value, rule_facts
 from qinqing.cases.models import Case, CaseEvent, Material
 from qinqing.catalog.models import FormField, MaterialRequirement, Matter
 from qinqing.datahub.queries import fact_values, facts_for
@@ -85,9 +85,24 @@ def _number_in_range(field: FormField) -> Decimal:
     return Decimal(1)
 
 
+KIND_SAMPLES: dict[str, str] = {
+    FormField.Kind.USCC: "91110000802100433B",
+    FormField.Kind.RESIDENT_ID: "11010519491231002X",
+    FormField.Kind.ID_OR_USCC: "11010519491231002X",
+    FormField.Kind.MOBILE: "13857100001",
+    FormField.Kind.LANDLINE: "0571-87654321",
+    FormField.Kind.PHONE: "0571-87654321",
+    FormField.Kind.BANK_ACCOUNT: "1202021409900012345",
+    FormField.Kind.POSTCODE: "310051",
+    FormField.Kind.EMAIL: "finance@example.com",
+}
+
+
 def field_value(field: FormField) -> Any:
-    """A plausible value for a field the applicant types in."""
+    """A plausible value for a field the applicant types in (a valid one of its kind)."""
     kind = field.type
+    if field.kind in KIND_SAMPLES:
+        return KIND_SAMPLES[field.kind]
     if kind == FormField.Type.TEXT:
         return "测试内容"[: field.max_length or 200]
     if kind == FormField.Type.TEXTAREA:
@@ -110,6 +125,14 @@ def form_data(matter: Matter, **overrides: Any) -> dict[str, Any]:
     data = {f.key: field_value(f) for f in matter.fields.all() if not f.prefill}
     data.update(overrides)
     return data
+
+
+def data_for(matter: Matter, user: User) -> dict[str, Any]:
+    """Values for every field the user's government data does not fill (prefilled ones it holds are left out)."""
+    if user.enterprise is None:
+        return form_data(matter)
+    facts = facts_for(user.enterprise.uscc)
+    return {f.key: field_value(f) for f in matter.fields.all() if prefill_value(f, facts) is None}
 
 
 def automatic_outcome(matter: Matter, user: User, data: dict[str, Any] | None = None) -> str | None:
@@ -159,10 +182,9 @@ def matter_approved_for_0_referred_for(index: int) -> Matter:
     """
     passing, failing = enterprise(0), enterprise(index)
     for matter in automatic_matters_without_required_materials():
-        data = form_data(matter)
-        if automatic_outcome(matter, passing, data) == APPROVE and automatic_outcome(matter, failing, data) not in (
-            APPROVE, None,
-        ):
+        if automatic_outcome(matter, passing, data_for(matter, passing)) == APPROVE and automatic_outcome(
+            matter, failing, data_for(matter, failing),
+        ) not in (APPROVE, None):
             return matter
     raise AssertionError(f"no automatic matter separates demo enterprises 0 and {index}")
 
@@ -224,7 +246,7 @@ def non_editable_name_field() -> tuple[Matter, FormField]:
 def submit(user: User, matter: Matter, data: dict[str, Any] | None = None, **kwargs: Any) -> Case:
     """Submit through the service, as the API does."""
     case, _created = services.submit_case(
-        applicant=user, matter=matter, data=form_data(matter) if data is None else data,
+        applicant=user, matter=matter, data=data_for(matter, user) if data is None else data,
         idempotency_key=kwargs.pop("idempotency_key", new_key()), **kwargs,
     )
     return case

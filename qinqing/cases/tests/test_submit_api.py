@@ -17,6 +17,7 @@ from qinqing.cases.tests.support import (
     REVOKED_ENTERPRISE,
     audit_head,
     client_for,
+    data_for,
     enterprise,
     field_of_type,
     form_data,
@@ -51,7 +52,7 @@ def _post(client: Client, body, key: str | None = None, **extra):
 
 
 def _apply(user, matter, data=None, key=None):
-    return _post(client_for(user), {"matter": matter.code, "data": form_data(matter) if data is None else data},
+    return _post(client_for(user), {"matter": matter.code, "data": data_for(matter, user) if data is None else data},
                  key or new_key())
 
 

@@ -16,6 +16,8 @@ from typing import Any, cast
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from qinqing.accounts.errors import USCC_REASONS
+from qinqing.core import ids
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 
 INTEGER_LIMIT = 2**53  # what every JSON reader still reads exactly
@@ -42,6 +44,37 @@ class Messages:
         self.not_an_object = _("Each record must be an object.")
 
 
+def _uscc(value: str) -> str:
+    try:
+        return ids.validate_uscc(ids.normalise_identifier(value))
+    except ids.InvalidUSCC as exc:
+        raise ValueError(str(USCC_REASONS[exc.reason])) from None
+
+
+def _resident_id(value: str) -> str:
+    try:
+        return ids.validate_resident_id(value)
+    except ids.InvalidResidentId as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _contact(validator: Callable[[str], str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            return validator(value)
+        except ids.InvalidIdentifier as exc:
+            raise ValueError(exc.reason) from None
+    return check
+
+
+KIND_CHECKS: dict[str, Callable[[str], str]] = {
+    "uscc": _uscc, "resident_id": _resident_id, "mobile": _contact(ids.validate_mobile),
+    "landline": _contact(ids.validate_landline), "phone": _contact(ids.validate_phone),
+    "bank_account": _contact(ids.validate_bank_account), "postcode": _contact(ids.validate_postcode),
+    "email": _contact(ids.validate_email),
+}
+
+
 def _text_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool) -> Check:
     name = spec.name
     limit = spec.max_length or DEFAULT_TEXT_LENGTH
@@ -50,6 +83,7 @@ def _text_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool
     not_a_choice = _("Choose one of: %(choices)s.") % {"choices": "、".join(spec.choices)}
     pattern = re.compile(f"(?:{spec.pattern})\\Z") if spec.pattern else None
     wrong_format = _("Not in the expected format.")
+    kind_check = KIND_CHECKS.get(spec.kind)
 
     def check(raw: Any) -> str | None:
         if raw.__class__ is str:
@@ -73,6 +107,11 @@ def _text_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool
             problems.append((name, not_a_choice))
         elif pattern is not None and pattern.match(value) is None:
             problems.append((name, wrong_format))
+        elif kind_check is not None:
+            try:
+                return kind_check(value)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
         return value
 
     return check
@@ -114,6 +153,8 @@ def _decimal_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
     name = spec.name
     quantum = Decimal(1).scaleb(-spec.decimal_places)
     limit = Decimal(10) ** (spec.max_digits - spec.decimal_places)
+    negative_refused = spec.kind in ("amount", "area")
+    negative = _("An amount cannot be negative.") if spec.kind == "amount" else _("An area cannot be negative.")
     too_precise = ngettext("At most %(n)d decimal place.", "At most %(n)d decimal places.",
                            spec.decimal_places) % {"n": spec.decimal_places}
 
@@ -149,6 +190,8 @@ def _decimal_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
             return None
         if rounded != value:
             problems.append((name, too_precise))
+        elif negative_refused and rounded < 0:
+            problems.append((name, negative))
         return rounded
 
     return check

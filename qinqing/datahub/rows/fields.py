@@ -10,10 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from qinqing.core.values import unit_label, unit_problem
+
 if TYPE_CHECKING:
     from qinqing.datahub.models import Source
 
 FIELD_TYPES = ("text", "integer", "decimal", "date")
+# What a value means beyond its type, checked on import (the same names as a form field's kind).
+TEXT_KINDS = ("uscc", "resident_id", "mobile", "landline", "phone", "bank_account", "postcode", "email")
+NUMBER_KINDS = ("amount", "area")
 DEFAULT_TEXT_LENGTH = 200
 DEFAULT_MAX_DIGITS = 16
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
@@ -38,6 +43,8 @@ class FieldSpec:
     decimal_places: int = 2
     max_digits: int = DEFAULT_MAX_DIGITS
     pattern: str = ""
+    kind: str = ""
+    unit: str = ""
 
     def display_label(self, english: bool = False) -> str:
         return (self.label_en if english else "") or self.label or self.name
@@ -51,9 +58,11 @@ class FieldSpec:
                 return (label_en if english else "") or label or choice
         if self.type in ("decimal", "integer"):
             try:
-                return f"{Decimal(str(value)):,}"
+                figure = f"{Decimal(str(value)):,}"
             except InvalidOperation:
                 return str(value)
+            unit = unit_label(self.unit, english)
+            return f"{figure} {unit}" if unit else figure
         return str(value)
 
 
@@ -85,12 +94,19 @@ def field_specs(source: Source) -> list[FieldSpec]:
             re.compile(pattern)
         except (re.error, TypeError):
             raise SourceDefinitionError(_("The field %(name)s has an invalid pattern.") % {"name": name}) from None
+        value_kind = str(item.get("kind") or "")
+        if value_kind and not ((value_kind in TEXT_KINDS and kind == "text")
+                               or (value_kind in NUMBER_KINDS and kind == "decimal")):
+            raise SourceDefinitionError(_("The field %(name)s has an unknown kind for its type.") % {"name": name})
+        unit = str(item.get("unit") or "")
+        if unit_problem(unit) or (unit and kind not in ("decimal", "integer")):
+            raise SourceDefinitionError(_("The field %(name)s has an unknown unit.") % {"name": name})
         specs.append(FieldSpec(
             name=name, label=str(item.get("label") or name), label_en=str(item.get("label_en") or ""), type=kind,
             required=bool(item.get("required", False)), max_length=max_length, choices=choices,
             choice_labels=labels, decimal_places=int(item.get("decimal_places", 2)),
             max_digits=int(item.get("max_digits", DEFAULT_MAX_DIGITS)),
-            pattern=pattern,
+            pattern=pattern, kind=value_kind, unit=unit,
         ))
     return specs
 

@@ -62,10 +62,12 @@ def test_prefill_of_an_unknown_matter_is_404():
     assert response.status_code == 404
 
 
-def test_prefill_is_empty_for_an_enterprise_no_source_holds():
-    matter, _ = non_editable_name_field()
+def test_prefill_for_an_enterprise_no_source_holds_is_its_account_and_names_what_is_missing():
+    matter, field = non_editable_name_field()
     user = enterprise(0)
     RegistryRecord.objects.filter(uscc=user.enterprise.uscc).delete()
     DataRecord.objects.filter(uscc=user.enterprise.uscc).delete()
     body = client_for(user).get(f"/api/v1/matters/{matter.code}/prefill").json()
-    assert body == {"data": {}, "sources": {}, "editable": {}}
+    assert body["data"][field.key] == user.enterprise.name
+    assert {s["source"] for s in body["sources"].values()} == {"platform_account"}
+    assert field.display_label not in [label for m in body["missing"] for label in m["fields"]]

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from openpyxl import Workbook, load_workbook
 
 from qinqing.cases.roster.policy import roster_policy
@@ -31,6 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Qinqing@2026"
 EMPLOYEES = 3000
 HEADER = ["姓名", "居民身份证号码", "户籍性质", "月缴费基数（元）", "参保起始年月"]
+BLOCKING = {"serious", "critical"}
+
+
+def _axe_blocking(page: Any) -> list[str]:
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in Axe().run(page).response["violations"]
+            if v.get("impact") in BLOCKING]
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +144,12 @@ def test_a_roster_is_uploaded_followed_while_it_runs_and_its_result_downloaded(
     page.goto(f"/cases/{case_id}/")
     page.click("#roster-link")
     page.wait_for_selector("#roster-form")
+    assert not _axe_blocking(page)
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server_url) else None)
     with page.expect_download() as template_download:
         page.click("#roster-template")
-    template = load_workbook(template_download.value.path()).worksheets[0]
+    template = load_workbook(io.BytesIO(Path(template_download.value.path()).read_bytes())).worksheets[0]
     assert [c.value for c in next(template.iter_rows(max_row=1))][:5] == HEADER
 
     roster_file = tmp_path / "职工花名册.xlsx"
@@ -157,12 +167,15 @@ def test_a_roster_is_uploaded_followed_while_it_runs_and_its_result_downloaded(
         assert polls, "the progress block was not polled"
     assert f"{EMPLOYEES}" in page.inner_text("#roster-outcome")
     shot(page, "roster-completed")
+    assert not _axe_blocking(page)
 
     with page.expect_download() as result_download:
         page.click("#roster-result")
-    rows = list(load_workbook(result_download.value.path(), read_only=True).worksheets[0].iter_rows(values_only=True))
+    result = load_workbook(io.BytesIO(Path(result_download.value.path()).read_bytes()), read_only=True)
+    rows = list(result.worksheets[0].iter_rows(values_only=True))
     assert len(rows) == EMPLOYEES + 1
     assert all(row[6] and row[7] for row in rows[1:])  # enrolment number and status on every line
 
     page.goto(f"/cases/{case_id}/")
     assert f"{EMPLOYEES}" in page.inner_text("#case-enrolled")
+    assert not outside, outside

@@ -39,6 +39,8 @@ BATCH = 2000
 # Progress: reading the file takes up to READ_SHARE % of the bar, checking rows up to CHECK_SHARE %.
 READ_SHARE = 40
 CHECK_SHARE = 90
+# 50,000 rows take about a minute; a roster still unfinished after this had its worker die.
+STALLED_AFTER = dt.timedelta(minutes=30)
 
 
 def takes_roster(case: Case) -> bool:
@@ -63,7 +65,7 @@ def receive_roster(*, case: Case, user: User, content: bytes, filename: str) -> 
     """Accept a roster for an approved enrolment case and queue its check; return (roster, created).
 
     The same file uploaded again for the same case returns the first roster (never enrolled twice);
-    a roster that failed for a technical reason is queued again.
+    a roster that failed for a technical reason, or whose worker died, is queued again.
     """
     acting_for = _acting_for(case, user)
     if not takes_roster(case):
@@ -92,13 +94,18 @@ def receive_roster(*, case: Case, user: User, content: bytes, filename: str) -> 
         return roster
 
     def replay(existing: Roster) -> Roster:
-        if existing.status == Roster.Status.FAILED:
+        if existing.status == Roster.Status.FAILED or _stalled(existing):
             Roster.objects.filter(pk=existing.pk).update(status=Roster.Status.QUEUED, percent=0, rows_done=0)
             _enqueue_after_commit(existing.pk)
             existing.refresh_from_db()
         return existing
 
     return once(lookup=lookup, create=create, replay=replay, atomic=events.atomic)
+
+
+def _stalled(roster: Roster) -> bool:
+    """Unfinished long after any roster would have finished: its worker died (the row says where it stopped)."""
+    return not roster.is_finished and timezone.now() - roster.created_at > STALLED_AFTER
 
 
 def _enqueue_after_commit(roster_id: int) -> None:

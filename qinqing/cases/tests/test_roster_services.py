@@ -260,3 +260,15 @@ def test_progress_is_stored_on_the_roster_row_as_rows_are_checked(case, monkeypa
     percents = [p for _s, p, _d in seen]
     assert percents == sorted(percents) and 0 < percents[-1] < 100
     assert (2000, "validating") in {(d, s) for s, _p, d in seen}
+
+
+def test_a_roster_whose_worker_died_is_queued_again_by_the_same_upload(case):
+    content = csv_bytes(people(3))
+    roster, _created = receive_roster(case=case, user=owner_of(case), content=content, filename="r.csv")
+    Roster.objects.filter(pk=roster.pk).update(status=Roster.Status.VALIDATING)  # the worker was killed here
+    again, _created = receive_roster(case=case, user=owner_of(case), content=content, filename="r.csv")
+    assert again.status == Roster.Status.VALIDATING  # still running, as far as anyone can tell
+    Roster.objects.filter(pk=roster.pk).update(created_at=roster.created_at - dt.timedelta(hours=1))
+    again, _created = receive_roster(case=case, user=owner_of(case), content=content, filename="r.csv")
+    assert again.status == Roster.Status.QUEUED
+    assert process_roster(roster_id=again.pk).enrolled == 3

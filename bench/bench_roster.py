@@ -113,6 +113,7 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
 
     from qinqing.accounts.models import User
     from qinqing.cases.models import EmployeeEnrolment, Roster
+    from qinqing.cases.roster.policy import roster_policy
     from qinqing.cases.roster.reading import read_sheet
     from qinqing.cases.roster.rows import check_rows, map_header
     from qinqing.cases.services import submit_case
@@ -124,7 +125,7 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     load_demo()
     user = User.objects.select_related("enterprise").get(username=demo_uscc(0))
-    matter = Matter.objects.get(code="RSJ-004")
+    matter = Matter.objects.get(code=sorted(roster_policy().matters)[0])
     form = {"employee_name": "王小明", "id_number": generate_resident_id(division="330102", serial=999),
             "start_date": dt.date.today().isoformat(), "contribution_base": "6000.00", "hukou_type": "urban",
             "not_pensioner": True, "handler": "李会计", "handler_phone": "13800138000", "commitment": True}

@@ -19,6 +19,7 @@ from qinqing.accounts.api import router as auth_router
 from qinqing.bundles.api import router as bundles_router
 from qinqing.cases.api import public as public_router
 from qinqing.cases.api import router as cases_router
+from qinqing.cases.roster.api import router as rosters_router
 from qinqing.catalog.api import router as catalog_router
 from qinqing.core.errors import DomainError
 from qinqing.datahub.api import router as datahub_router
@@ -38,6 +39,7 @@ api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
 api.add_router("/", datahub_router)
 api.add_router("/", bundles_router)
+api.add_router("/", rosters_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None

@@ -30,6 +30,7 @@ from qinqing.bundles.queries import (
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail, parent_progress, progress_message
+from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.cases.workflow import Status
 from qinqing.core.errors import DomainError
@@ -93,11 +94,12 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, progress_message(parent_progress(parent)))
             return redirect("bundles:progress", pk=parent.pk)
     by_key = form.by_key()
-    sections = [{"title": _("Common information (asked once)"), "fields": form.shared()}]
+    sections: list[dict[str, Any]] = [{"title": _("Common information (asked once)"), "fields": form.shared()}]
     for plan in form.plans:
         own = form.own(plan.step.key)
         if own:
-            sections.append({"title": plan.step.matter.display_name, "fields": own})
+            sections.append({"title": plan.step.matter.display_name, "fields": own,
+                             "roster": plan.step.matter.code in roster_policy().matters})
     agents = (User.objects.filter(is_active=True, kind=User.Kind.STAFF).select_related("department")
               if bundle.government_acts and user.is_enterprise else User.objects.none())
     labels = {k: m.field.display_label for k, m in by_key.items()}

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.http import request_user
-from qinqing.cases.models import Case, CaseEvent, Licence, Material
+from qinqing.cases.models import Case, CaseEvent, EmployeeEnrolment, Licence, Material, Roster
 from qinqing.cases.services import revoke_licence
 
 
@@ -63,3 +63,26 @@ class MaterialAdmin(admin.ModelAdmin[Material]):
     list_display = ["original_name", "case", "content_type", "size", "uploaded_at"]
     readonly_fields = ["case", "requirement", "file", "stored_name", "original_name", "content_type", "size",
                        "sha256", "uploaded_by", "for_supplement"]
+
+
+@admin.register(Roster)
+class RosterAdmin(RecordAdmin):
+    """Employee rosters and their outcome; changed only by the roster service."""
+
+    list_display = ("id", "case", "enterprise", "original_name", "status", "enrolled", "error_count", "created_at")
+    list_filter = ("status",)
+    exclude = ("content",)
+    search_fields = ("case__number", "enterprise__uscc", "sha256")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields if f.name != "content"]
+
+
+@admin.register(EmployeeEnrolment)
+class EmployeeEnrolmentAdmin(RecordAdmin):
+    """Employees enrolled through rosters (职工参保登记)."""
+
+    list_display = ("number", "name", "enterprise", "case", "hukou_type", "contribution_base", "start_month", "status")
+    list_filter = ("status", "hukou_type")
+    search_fields = ("number", "id_number", "name", "enterprise__uscc")
+    list_select_related = ("enterprise", "case")

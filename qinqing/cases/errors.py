@@ -25,3 +25,7 @@ class NotAnEnterprise(DomainError):
 
 
 NOT_ALLOWED_NOW = _("This action is not allowed while the case is %(status)s.")
+
+
+class RosterRefused(UploadRefused):
+    code = "roster_refused"

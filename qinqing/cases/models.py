@@ -240,3 +240,92 @@ class ServedEnterprise(models.Model):
 
     def __str__(self) -> str:
         return self.uscc
+
+
+class Roster(models.Model):
+    """An uploaded employee roster (职工花名册) for one enrolment case, and its progress.
+
+    The file is kept on the row until the roster is done; `percent` and `rows_done` are what the
+    waiting page and the API poll. A roster is enrolled whole or not at all.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        READING = "reading", _("Reading the file")
+        VALIDATING = "validating", _("Checking every row")
+        ENROLLING = "enrolling", _("Enrolling the employees")
+        COMPLETED = "completed", _("Enrolled")
+        REJECTED = "rejected", _("Not enrolled: corrections needed")
+        FAILED = "failed", _("Not enrolled: please upload again")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="rosters")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="rosters")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acting_for = models.CharField(_("acting for"), max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_kind = models.CharField(max_length=8)  # "xlsx" or "csv", sniffed from the content
+    content = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    enrolled = models.PositiveIntegerField(_("employees enrolled"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same file uploaded again for the same case is the same roster: never enrolled twice.
+            models.UniqueConstraint(fields=["case", "sha256"], name="unique_roster_file_per_case"),
+        ]
+        verbose_name = _("employee roster")
+        verbose_name_plural = _("employee rosters")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.original_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.REJECTED, self.Status.FAILED)
+
+
+class EmployeeEnrolment(models.Model):
+    """One employee enrolled in social insurance (职工参保登记/增员) through a roster."""
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+
+    class Hukou(models.TextChoices):
+        LOCAL_URBAN = "local_urban", _("Local, urban")
+        LOCAL_RURAL = "local_rural", _("Local, rural")
+        NONLOCAL_URBAN = "nonlocal_urban", _("Non-local, urban")
+        NONLOCAL_RURAL = "nonlocal_rural", _("Non-local, rural")
+
+    number = models.CharField(_("enrolment number"), max_length=32, unique=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="enrolments")
+    roster = models.ForeignKey(Roster, on_delete=models.PROTECT, related_name="enrolments")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    line = models.PositiveIntegerField(_("line"))
+    name = models.CharField(_("name"), max_length=30)
+    id_number = models.CharField(_("resident ID number"), max_length=18)
+    hukou_type = models.CharField(_("household registration"), max_length=16, choices=Hukou.choices)
+    contribution_base = models.DecimalField(_("monthly contribution base (yuan)"), max_digits=10, decimal_places=2)
+    start_month = models.DateField(_("first month"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ENROLLED)
+    enrolled_at = models.DateTimeField(_("enrolled at"))
+
+    class Meta:
+        ordering = ["roster_id", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "id_number"], name="unique_enrolment_per_enterprise"),
+        ]
+        verbose_name = _("employee enrolment")
+        verbose_name_plural = _("employee enrolments")
+
+    def __str__(self) -> str:
+        return self.number

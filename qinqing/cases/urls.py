@@ -1,6 +1,7 @@
 from django.urls import path
 
 from qinqing.cases import views
+from qinqing.cases.roster import views as roster_views
 
 app_name = "cases"
 urlpatterns = [
@@ -16,4 +17,8 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/<str:number>/", views.verify, name="verify_number"),
     path("review/", views.workbench, name="workbench"),
+    path("cases/<int:pk>/roster/", roster_views.upload, name="roster_upload"),
+    path("cases/<int:pk>/roster/<int:roster_id>/", roster_views.progress, name="roster_progress"),
+    path("cases/<int:pk>/roster/<int:roster_id>/result.xlsx", roster_views.result, name="roster_result"),
+    path("roster/template.xlsx", roster_views.template, name="roster_template"),
 ]

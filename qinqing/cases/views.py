@@ -28,6 +28,9 @@ from qinqing.cases.queries import (
     review_queue,
     verify_licence,
 )
+from qinqing.cases.roster.policy import roster_policy
+from qinqing.cases.roster.queries import enrolled_count
+from qinqing.cases.services.enrolment import takes_roster
 from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
@@ -71,7 +74,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "cases/apply.html", {
         "matter": matter, "fields": fields, "values": values, "prefill": prefill, "errors": errors,
         "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": _new_key(request),
-        "field_keys": [f.key for f in fields],
+        "field_keys": [f.key for f in fields], "takes_roster": matter.code in roster_policy().matters,
     }, status=422 if errors else 200)
 
 
@@ -98,6 +101,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "licence": case_licence(case), "is_owner": user.is_enterprise and case.enterprise_id == user.enterprise_id,
         "is_reviewer": user.is_reviewer, "missing": services.missing_materials(case),
         "requirements": case.matter.materials.all() if case.matter else [], "accepted": ACCEPTED_LABEL, "mark": due_marks(case),
+        "takes_roster": takes_roster(case), "enrolled": enrolled_count(case),
     })
 
 

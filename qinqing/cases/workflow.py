@@ -75,6 +75,7 @@ ACTION_LABELS = {
     "completed": _("Every step approved"),
     "closed": _("Closed"),
     "materials_from_data": _("Materials supplied from shared data"),
+    "employees_enrolled": _("Employees enrolled from a roster"),
 }
 
 

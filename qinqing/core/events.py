@@ -187,6 +187,17 @@ class AuthorisationRevoked(DomainEvent):
     agent: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class EmployeesEnrolled(DomainEvent):
+    """A roster's employees were enrolled in social insurance (职工参保登记/增员), all at once."""
+
+    NAME = "employees.enrolled"
+    case_id: int
+    roster_id: int
+    count: int
+    sha256: str
+
+
 _FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
 
 
@@ -201,7 +212,7 @@ def _fields(cls: type[DomainEvent]) -> tuple[str, ...]:
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.NAME: cls for cls in (
         CaseSubmitted, CaseDecided, CaseClosed, LicenceIssued, LicenceRevoked, EnterpriseRegistered,
-        EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked,
+        EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked, EmployeesEnrolled,
     )
 }
 

@@ -144,14 +144,19 @@ def resident_id_check_char(first17: str) -> str:
     return "10X98765432"[total % 11]
 
 
-def validate_resident_id(value: str) -> str:
-    """Return the normalised 18-character number (upper-case X), or raise InvalidResidentId."""
+def validate_resident_id(value: str, *, today: dt.date | None = None) -> str:
+    """Return the normalised 18-character number (upper-case X), or raise InvalidResidentId.
+
+    `code` of the error: length, format, province, division, birth_date, future_birth, check.
+    """
     number = normalise_identifier(value)
     if len(number) != 18:
         raise InvalidResidentId(_("A resident ID number has 18 characters; this one has %(n)d.")
                                 % {"n": len(number)}, "length")
     if not _RID_SHAPE.match(number):
-        raise InvalidResidentId(_("A resident ID number is 17 digits followed by a digit or X."), "characters")
+        raise InvalidResidentId(_("A resident ID number is 17 digits followed by a digit or X."), "format")
+    if number[:2] not in province_codes():
+        raise InvalidResidentId(_("%(code)s is not a province code (GB/T 2260).") % {"code": number[:2]}, "province")
     if not known_division(number[:6]):
         raise InvalidResidentId(_("%(code)s is not an administrative division code (GB/T 2260).")
                                 % {"code": number[:6]}, "division")
@@ -160,7 +165,10 @@ def validate_resident_id(value: str) -> str:
     except ValueError:
         raise InvalidResidentId(_("The birth date in the number (%(date)s) does not exist.")
                                 % {"date": number[6:14]}, "birth_date") from None
-    if born > timezone.localdate() or born.year < 1900:
+    if born > (today or timezone.localdate()):
+        raise InvalidResidentId(_("The birth date in the number (%(date)s) lies in the future.")
+                                % {"date": born.isoformat()}, "future_birth")
+    if born.year < 1900:
         raise InvalidResidentId(_("The birth date in the number (%(date)s) is not possible.")
                                 % {"date": born.isoformat()}, "birth_date")
     if resident_id_check_char(number[:17]) != number[17]:
@@ -177,9 +185,10 @@ def is_valid_resident_id(value: str) -> bool:
     return True
 
 
-def generate_resident_id(*, division: str = "330108", born: dt.date = dt.date(1990, 1, 1), sequence: int = 123) -> str:
-    """Make a valid resident ID number (for tests and demo data)."""
-    first17 = f"{division}{born:%Y%m%d}{sequence:03d}"
+def generate_resident_id(*, division: str = "330108", born: dt.date = dt.date(1990, 1, 1), sequence: int = 123,
+                         serial: int | None = None) -> str:
+    """Make a valid resident ID number (for tests and demo data); `serial` is another name for `sequence`."""
+    first17 = f"{division}{born:%Y%m%d}{(sequence if serial is None else serial) % 1000:03d}"
     return first17 + resident_id_check_char(first17)
 
 

@@ -44,9 +44,9 @@ def test_a_published_sample_number_with_x_is_valid_and_normalised():
         ("测试填写", "length"),
         ("", "length"),
         ("11010519491231002", "length"),
-        ("1101051949123100XX", "characters"),
-        ("11010519491231002Y", "characters"),
-        ("990105194912310021", "division"),
+        ("1101051949123100XX", "format"),
+        ("11010519491231002Y", "format"),
+        ("990105194912310021", "province"),
         ("339999199001011234", "division"),
         ("110105194902310021", "birth_date"),
         ("110105189912310021", "birth_date"),
@@ -64,7 +64,7 @@ def test_a_birth_date_in_the_future_is_refused():
     tomorrow = dt.date.today() + dt.timedelta(days=2)
     with pytest.raises(InvalidResidentId) as caught:
         validate_resident_id(generate_resident_id(born=tomorrow))
-    assert caught.value.code == "birth_date"
+    assert caught.value.code == "future_birth"
 
 
 def test_the_reason_is_translated():

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_htmx",
-    "axes",
+    "qinqing.core.axes_app.AxesConfig",
     "csp",
     "huey.contrib.djhuey",
     "qinqing.core",

@@ -88,7 +88,7 @@ ASGI_APPLICATION = "qinqing.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # overrides of other apps' templates (the admin's base_site)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -27,7 +27,7 @@ BLOCKING = {"serious", "critical"}
 MEASURE = """() => {
   const doc = document.documentElement;
   const header = document.querySelector("header.top .top-inner");
-  const cells = [...document.querySelectorAll("main td, main th")].filter(c => c.offsetParent !== null
+  const cells = [...document.querySelectorAll("main td")].filter(c => c.offsetParent !== null
       && c.textContent.trim().length > 1).map(c => [c.getBoundingClientRect().width, c.textContent.trim().slice(0, 30)]);
   const logout = [...document.querySelectorAll("header form button.link")].filter(b => b.offsetParent !== null)
       .map(b => [b.getBoundingClientRect().height, parseFloat(getComputedStyle(b).lineHeight) || 24]);
@@ -142,7 +142,7 @@ def test_every_main_page_fits_the_screen(
     public.visit("matter_list", "/matters/", "main table")
     public.visit("matter_guide", f"/matters/{approvable.code}/")
     public.visit("bundle_guide", f"/bundles/{INDUSTRIAL}/", ".dag")
-    public.visit("not_found", "/cases/999999999/", ".error-page")
+    public.visit("not_found", "/matters/NO-SUCH-MATTER/", ".error-page")
 
     company = walk(demo.uscc(0))
     company.visit("home_enterprise", "/", ".hero")

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_htmx",
-    "axes",
+    "qinqing.core.axes_app.AxesConfig",
     "csp",
     "huey.contrib.djhuey",
     "qinqing.core",
@@ -88,7 +88,7 @@ ASGI_APPLICATION = "qinqing.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # overrides of other apps' templates (the admin's base_site)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

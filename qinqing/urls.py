@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("qinqing.bundles.urls")),
     path("", include("qinqing.web.urls")),
 ]
+
+handler500 = "qinqing.web.views.server_error"

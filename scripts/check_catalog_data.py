@@ -46,20 +46,26 @@ BOARDS = [
 
 MATTER_KEYS = [
     "code", "source_id", "confidence", "active", "name", "name_en", "board", "department",
-    "matter_type", "kind", "legal_basis", "statutory_limit", "statutory_unit", "promised_limit",
-    "promised_unit", "fee", "licence_name", "licence_valid_years", "licence_fields", "materials", "fields", "rules",
+    "matter_type", "kind", "legal_basis", "legal_basis_en", "statutory_limit", "statutory_unit", "promised_limit",
+    "promised_unit", "fee", "licence_name", "licence_name_en", "licence_valid_years", "licence_fields", "materials",
+    "fields", "rules",
 ]
 MATTER_OPTIONAL_KEYS = {"issues_project_code"}  # after licence_fields; omitted means false
 MATERIAL_KEYS = ["code", "name", "name_en", "required", "note"]
 MATERIAL_OPTIONAL_KEYS = ["satisfied_by"]  # after note; omitted means "" (upload needed)
+# note_en (the note in English) follows note when the note is given
+MATERIAL_KEY_ORDERS = [MATERIAL_KEYS, MATERIAL_KEYS + MATERIAL_OPTIONAL_KEYS,
+                       [*MATERIAL_KEYS, "note_en"], [*MATERIAL_KEYS, "note_en", *MATERIAL_OPTIONAL_KEYS]]
 FIELD_KEYS = ["key", "label", "label_en", "type", "required", "prefill", "editable", "help"]
-FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length", "kind", "unit"}
+FIELD_OPTIONAL_KEYS = {"choices", "min", "max", "max_length", "kind", "unit", "help_en"}
 # The value kinds and units of qinqing.catalog.models.FormField.Kind and qinqing.core.values.UNITS.
 FIELD_TEXT_KINDS = {"uscc", "resident_id", "id_or_uscc", "mobile", "landline", "phone", "bank_account", "postcode", "email"}
 FIELD_NUMBER_KINDS = {"amount", "area"}
 FIELD_UNITS = {"yuan", "wan_yuan", "yi_yuan", "wan_usd", "m2", "mu", "hectare", "percent", "person", "year", "month",
                "metre", "piece"}
 CONDITION_KEYS = ["key", "label", "label_en", "failure", "failure_en", "facts", "expr"]
+# the threshold written out for reviewers, and a figure computed from the facts (e.g. a rate)
+CONDITION_OPTIONAL_KEYS = {"requirement", "requirement_en", "measure"}
 
 MATTER_TYPES = {"行政许可", "行政确认", "行政给付", "其他行政权力", "公共服务", "备案"}
 KINDS = {"immediate", "promised"}
@@ -377,7 +383,7 @@ def check_rules(rules, where: str, fields_by_key: dict, rep: Report) -> None:
         if not isinstance(c, dict):
             rep.error(cw, "condition must be an object")
             continue
-        if set(c) != set(CONDITION_KEYS):
+        if set(c) - CONDITION_OPTIONAL_KEYS != set(CONDITION_KEYS):
             rep.error(cw, f"keys {sorted(c)} differ from {CONDITION_KEYS}")
         key = c.get("key")
         if not isinstance(key, str) or not SNAKE.match(key):
@@ -512,7 +518,7 @@ def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report, ma
     mcodes = set()
     for j, mat in enumerate(materials):
         mw = f"{where} material[{j}]"
-        if not isinstance(mat, dict) or list(mat) not in (MATERIAL_KEYS, MATERIAL_KEYS + MATERIAL_OPTIONAL_KEYS):
+        if not isinstance(mat, dict) or list(mat) not in MATERIAL_KEY_ORDERS:
             rep.error(mw, f"keys must be {MATERIAL_KEYS} (+ optional {MATERIAL_OPTIONAL_KEYS})")
             continue
         sat = mat.get("satisfied_by", "")
@@ -656,6 +662,8 @@ DEFAULT_BUNDLES = ROOT / "qinqing" / "bundles" / "data" / "bundles.json"
 BUNDLE_KEYS = ["code", "name", "name_en", "lead_department", "summary", "summary_en", "basis", "confidence",
                "government_acts", "steps"]
 STEP_KEYS = ["key", "matter", "requires", "performer", "enabled", "note", "note_en", "inputs"]
+# editor_note: research behind a step, for editors only (never loaded, never shown)
+STEP_KEY_ORDERS = [STEP_KEYS, [*STEP_KEYS[:7], "editor_note", *STEP_KEYS[7:]]]
 CONFIDENCES = {"verified-component", "inferred", "plausible", "unverified"}
 PERFORMERS = {"enterprise", "agent"}
 STEP_OUTPUTS = {"licence_number": {"text"}, "decided_on": {"date"}, "project_code": {"text"}}
@@ -852,7 +860,7 @@ def check_bundles(path: Path, matters: list[dict], depts: set[str], rep: Report)
         ok = True
         for j, s in enumerate(steps):
             sw = f"{where} step[{j}]"
-            if not isinstance(s, dict) or list(s) != STEP_KEYS:
+            if not isinstance(s, dict) or list(s) not in STEP_KEY_ORDERS:
                 rep.error(sw, f"keys must be {STEP_KEYS}")
                 ok = False
                 continue

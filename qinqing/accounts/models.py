@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.core.i18n import localised
 from qinqing.regions.models import Region
 
 
@@ -24,6 +25,11 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The department's name in the current language."""
+        return localised(self.name, self.name_en)
 
 
 class Enterprise(models.Model):

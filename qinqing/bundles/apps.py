@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BundlesConfig(AppConfig):
     name = "qinqing.bundles"
     label = "bundles"
-    verbose_name = "一件事"
+    verbose_name = _("一件事")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 from qinqing.accounts.models import Department, User
 from qinqing.bundles.definitions import MergedField, MergedForm, reduction, step_levels
 from qinqing.bundles.models import Bundle, BundleCase
-from qinqing.bundles.services import merged_form
+from qinqing.bundles.services import merged_form, validate_bundle_data
 from qinqing.cases.formdata import Prefill, build_prefill
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.workflow import Status
@@ -40,7 +41,7 @@ def _field_schema(merged: MergedField) -> dict[str, Any]:
         "choices": [{"value": str(c.get("value")), "label": (c.get("label_en") if english() and c.get("label_en") else c.get("label", ""))}
                     for c in f.choices or []],
         "min_value": f.min_value, "max_value": f.max_value, "max_length": f.max_length,
-        "prefill": f.prefill or None, "editable": f.editable, "help": f.help_text, "steps": merged.steps,
+        "prefill": f.prefill or None, "editable": f.editable, "help": f.display_help, "steps": merged.steps,
     }
 
 
@@ -72,7 +73,7 @@ def bundle_detail(bundle: Bundle) -> dict[str, Any]:
             "performer": step.performer, "level": level[step.key], "automatic": matter.is_automatic,
             "promised_limit": matter.promised_limit, "promised_unit": matter.promised_unit,
             "statutory_limit": matter.statutory_limit, "statutory_unit": matter.statutory_unit,
-            "licence_name": matter.licence_name, "note": step.display_note,
+            "licence_name": matter.display_licence_name, "note": step.display_note,
             "fields": len(plan.fields), "asked_fields": sorted(set(plan.asked.values())),
             "from_earlier_steps": {k: f"{s}.{o}" for k, (s, o) in plan.upstream.items()},
             "materials": [{"code": r.code, "name": r.display_name, "required": r.required,
@@ -92,7 +93,7 @@ def bundle_detail(bundle: Bundle) -> dict[str, Any]:
             "steps": [{"key": p.step.key, "matter_name": p.step.matter.display_name,
                        "fields": [_field_schema(f) for f in own[p.step.key]]} for p in form.plans],
         },
-        "materials": [{"code": m.code, "name": m.requirement.display_name, "note": m.requirement.note,
+        "materials": [{"code": m.code, "name": m.requirement.display_name, "note": m.requirement.display_note,
                        "steps": m.steps} for m in form.materials],
     }
 
@@ -100,6 +101,12 @@ def bundle_detail(bundle: Bundle) -> dict[str, Any]:
 def bundle_prefill(bundle: Bundle, uscc: str) -> Prefill:
     """What government already holds for the merged form, each value with its provenance."""
     return build_prefill(((m.key, m.field) for m in merged_form(bundle).fields), facts_for(uscc))
+
+
+def bundle_form_errors(bundle: Bundle, uscc: str, data: Mapping[str, Any], *,
+                       fill_booleans: bool = False) -> dict[str, list[str]]:
+    """Every field error the merged form would get, without storing anything."""
+    return validate_bundle_data(merged_form(bundle), data, facts_for(uscc), fill_booleans=fill_booleans)[1]
 
 
 def parents_for(user: User) -> QuerySet[Case]:

@@ -11,27 +11,32 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Authorisation, Enterprise, User
 from qinqing.accounts.services import grant_authorisation, revoke_authorisation
 from qinqing.bundles import services
+from qinqing.bundles.definitions import MergedForm
 from qinqing.bundles.errors import BundleInvalid
+from qinqing.bundles.models import Bundle
 from qinqing.bundles.queries import (
     agent_queue,
     bundle_detail,
+    bundle_form_errors,
     bundle_prefill,
     bundle_summary,
     online_bundles,
     parents_for,
     progress,
 )
+from qinqing.cases import services as case_services
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
-from qinqing.cases.queries import case_detail, parent_progress, progress_message
+from qinqing.cases.queries import case_detail, kept_by_material, parent_progress, progress_message
 from qinqing.cases.roster.policy import roster_policy
-from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
+from qinqing.cases.uploads import ACCEPTED_LABEL, check_uploads, material_key
 from qinqing.cases.workflow import Status
 from qinqing.core.errors import DomainError
 from qinqing.core.web import domain_error_messages
@@ -53,14 +58,14 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "bundles/guide.html", {"bundle": bundle, "detail": detail, "columns": columns})
 
 
-def _uploads(request: HttpRequest, codes: list[str]) -> list[Upload]:
-    return [(code, check_upload(f, f.name or "file", f.size))
-            for code in codes for f in request.FILES.getlist(f"material_{code}")]
+def _form_key(request: HttpRequest) -> str:
+    """The form rendering's key: posted back, or carried over a language switch (`?key=`), else new."""
+    return (request.POST.get("idempotency_key") or request.GET.get("key") or secrets.token_urlsafe(16))[:128]
 
 
 @login_required
 def apply(request: HttpRequest, code: str) -> HttpResponse:
-    """One merged form for the whole 一件事: shared fields once, each matter's own fields after."""
+    """One merged form for the whole 一件事; every error at once, nothing typed or attached lost."""
     user = request_user(request)
     bundle = get_object_or_404(online_bundles(), code=code)
     acting_for = (request.POST.get("acting_for") or request.GET.get("for") or "").strip().upper()
@@ -70,30 +75,51 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         domain_error_messages(exc, request)
         return redirect("bundles:guide", code=bundle.code)
     form = services.merged_form(bundle)
-    detail = bundle_detail(bundle)
     prefill = bundle_prefill(bundle, enterprise.uscc)
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    key = _form_key(request)
     if request.method == "POST":
         data = posted_form_data(request.POST, [(m.key, m.field) for m in form.fields])
         values.update(data)
-        agent = None
-        if request.POST.get("agent"):
-            agent = _agent_by_id(request.POST.get("agent"))
-        try:
-            uploads = _uploads(request, [m.code for m in form.materials])
-            parent, _created = services.submit_bundle(
-                user=user, bundle=bundle, data=data, uploads=uploads, acting_for=acting_for if user.is_agent else "",
-                idempotency_key=request.POST.get("idempotency_key", "")[:128], agent=agent, fill_booleans=True,
-            )
-        except DomainError as exc:
-            shown = domain_error_messages(exc)
-            errors, summary = shown.fields, shown.summary
-        else:
+        values["agent"] = request.POST.get("agent", "")
+        parent, errors, summary = _submit(request, user, bundle, form, data, key=key, acting_for=acting_for,
+                                          uscc=enterprise.uscc)
+        if parent is not None:
             messages.success(request, progress_message(parent_progress(parent)))
             return redirect("bundles:progress", pk=parent.pk)
-    by_key = form.by_key()
+    return render(request, "bundles/apply.html", {
+        **_apply_context(user, bundle, form), "values": values, "prefill": prefill, "errors": errors,
+        "summary": summary, "idempotency_key": key, "kept": kept_by_material(user, key), "enterprise": enterprise,
+        "acting_for": acting_for if user.is_agent else "",
+    }, status=422 if errors else 200)
+
+
+def _submit(request: HttpRequest, user: User, bundle: Bundle, form: MergedForm, data: dict[str, Any], *,
+            key: str, acting_for: str, uscc: str) -> tuple[Case | None, dict[str, list[str]], str]:
+    """Check the files one by one, keep the accepted ones, submit; (parent or None, errors, summary)."""
+    accepted, errors = check_uploads(request.FILES, [m.code for m in form.materials])
+    case_services.keep_uploads(user=user, form_key=key, uploads=accepted)
+    uploads = case_services.kept_uploads(user=user, form_key=key) or accepted
+    agent = _agent_by_id(request.POST.get("agent")) if request.POST.get("agent") else None
+    try:
+        if errors:
+            errors = {**bundle_form_errors(bundle, uscc, data, fill_booleans=True), **errors}
+            raise BundleInvalid(_("Please correct the marked fields."), errors=errors)
+        parent, _created = services.submit_bundle(
+            user=user, bundle=bundle, data=data, uploads=uploads, acting_for=acting_for if user.is_agent else "",
+            idempotency_key=key, agent=agent, fill_booleans=True,
+        )
+    except DomainError as exc:
+        shown = domain_error_messages(exc)
+        return None, shown.fields, shown.summary
+    case_services.release_uploads(user=user, form_key=key)
+    return parent, {}, ""
+
+
+def _apply_context(user: User, bundle: Bundle, form: MergedForm) -> dict[str, Any]:
+    """What the merged form shows besides values and errors: sections, materials, agents, labels."""
     sections: list[dict[str, Any]] = [{"title": _("Common information (asked once)"), "fields": form.shared()}]
     for plan in form.plans:
         own = form.own(plan.step.key)
@@ -102,13 +128,20 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                              "roster": plan.step.matter.code in roster_policy().matters})
     agents = (User.objects.filter(is_active=True, kind=User.Kind.STAFF).select_related("department")
               if bundle.government_acts and user.is_enterprise else User.objects.none())
-    labels = {k: m.field.display_label for k, m in by_key.items()}
-    return render(request, "bundles/apply.html", {
-        "bundle": bundle, "detail": detail, "sections": sections, "values": values, "prefill": prefill,
-        "errors": errors, "summary": summary, "labels": labels, "materials": form.materials,
-        "accepted": ACCEPTED_LABEL, "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(16),
-        "enterprise": enterprise, "acting_for": acting_for if user.is_agent else "", "agents": _agents(agents),
-    }, status=422 if errors else 200)
+    labels = ({k: m.field.display_label for k, m in form.by_key().items()}
+              | {material_key(m.code): m.requirement.display_name for m in form.materials}
+              | {"agent": _("Agent")})
+    detail = bundle_detail(bundle)
+    performers = {s["key"]: s["performer"] for s in detail["dag"]}
+    materials = [{
+        "code": m.code, "label": m.requirement.display_name,
+        "required": any(performers.get(k) != "agent" for k in m.steps),
+        "help": " · ".join(filter(None, [
+            ngettext("Needed by %(n)s matter", "Needed by %(n)s matters", len(m.steps)) % {"n": len(m.steps)},
+            m.requirement.display_note])),
+    } for m in form.materials]
+    return {"bundle": bundle, "detail": detail, "sections": sections, "labels": labels,
+            "materials": materials, "accepted": ACCEPTED_LABEL, "agents": _agents(agents)}
 
 
 def _agents(queryset: QuerySet[User]) -> list[User]:
@@ -189,8 +222,10 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         data = posted_form_data(request.POST, [(f.key, f) for f in fields])
         values.update(data)
+        uploads, refused = check_uploads(request.FILES, [r.code for r in case.matter.materials.all()])
         try:
-            uploads = _uploads(request, [r.code for r in case.matter.materials.all()])
+            if refused:
+                raise BundleInvalid(_("Please correct the marked fields."), errors=refused)
             services.submit_prepared_step(case=case, user=user, data=data, uploads=uploads, fill_booleans=True)
         except DomainError as exc:
             shown = domain_error_messages(exc)
@@ -200,10 +235,12 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
             if user.is_agent:
                 return redirect("bundles:workbench")
             return redirect("bundles:progress", pk=case.parent_id)
-    sources = {k: v.get("source_name", "") for k, v in (case.prefill_sources or {}).items()}
+    sources = dict(case.prefill_sources or {})
     return render(request, "bundles/prepare.html", {
         "case": case, "fields": fields, "values": values, "errors": errors, "summary": summary,
         "sources": sources, "view": case_detail(case), "accepted": ACCEPTED_LABEL,
+        "labels": {f.key: f.display_label for f in fields}
+        | {material_key(r.code): r.display_name for r in case.matter.materials.all()},
         "can_submit": case.status == Status.PREPARING and services.can_act_on(user, case.parent) is not False
         if case.parent else False,
     }, status=422 if errors else 200)

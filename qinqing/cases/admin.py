@@ -8,17 +8,37 @@ from django.utils.translation import gettext_lazy as _
 from qinqing.accounts.http import request_user
 from qinqing.cases.models import Case, CaseEvent, EmployeeEnrolment, Licence, Material, Roster
 from qinqing.cases.services import revoke_licence
+from qinqing.cases.workflow import Status, action_label
 
 
 class EventInline(admin.TabularInline[CaseEvent, Case]):
     model = CaseEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("at", "actor_label", "acting_for", "action", "from_status", "to_status", "note")
+    readonly_fields = ("at", "actor_label", "acting_for", "action_words", "from_words", "to_words", "note")
     fields = readonly_fields
+
+    @admin.display(description=_("action"))
+    def action_words(self, obj: CaseEvent) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description=_("from status"))
+    def from_words(self, obj: CaseEvent) -> str:
+        return _status_words(obj.from_status)
+
+    @admin.display(description=_("to status"))
+    def to_words(self, obj: CaseEvent) -> str:
+        return _status_words(obj.to_status)
 
     def has_add_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
+
+
+def _status_words(status: str) -> str:
+    try:
+        return str(Status(status).label)
+    except ValueError:
+        return status
 
 
 class RecordAdmin(admin.ModelAdmin[Any]):

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasesConfig(AppConfig):
     name = "qinqing.cases"
+    verbose_name = _("Cases and licences")
     label = "cases"

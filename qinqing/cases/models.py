@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -329,3 +331,44 @@ class EmployeeEnrolment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+def _pending_path(instance: PendingUpload, filename: str) -> str:
+    return f"pending/{timezone.now():%Y/%m}/{instance.stored_name}"
+
+
+class PendingUploadQuerySet(models.QuerySet["PendingUpload"]):
+    def for_form(self, user: Any, form_key: str) -> PendingUploadQuerySet:
+        """The files one person's form rendering has accepted so far, not yet expired."""
+        return self.filter(user=user, form_key=form_key, expires_at__gt=timezone.now())
+
+
+class PendingUpload(models.Model):
+    """A file a form accepted while other fields still needed correcting, kept for its next submission.
+
+    Scoped to the person and to the form's idempotency key; removed when the form is submitted or
+    when it expires.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    form_key = models.CharField(max_length=128)
+    requirement_code = models.CharField(_("material"), max_length=64)
+    file = models.FileField(upload_to=_pending_path, max_length=200)
+    stored_name = models.CharField(max_length=80)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["user", "form_key"], name="pending_upload_form")]
+        verbose_name = _("file kept for a form")
+        verbose_name_plural = _("files kept for forms")
+
+    def __str__(self) -> str:
+        return self.original_name

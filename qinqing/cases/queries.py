@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -9,8 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import User
-from qinqing.cases.formdata import Prefill, build_prefill
-from qinqing.cases.models import Case, Licence
+from qinqing.cases.formdata import Prefill, build_prefill, clean_form_data
+from qinqing.cases.models import Case, Licence, PendingUpload
 from qinqing.cases.services.tallies import CASES, ENTERPRISES, SERVICE_USES, tallies
 from qinqing.cases.signing import verify
 from qinqing.cases.workflow import CLOSED_STATUSES, QUEUE_STATUSES, Status, action_label
@@ -36,6 +37,16 @@ def platform_stats() -> dict[str, int]:
 def prefill_for(matter: Matter, uscc: str) -> Prefill:
     """Values government already holds for a matter's form, each with its provenance."""
     return build_prefill(((f.key, f) for f in matter.fields.all()), facts_for(uscc))
+
+
+def application_errors(matter: Matter, uscc: str, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every field error an application would get, without storing anything."""
+    return clean_form_data(matter.fields.all(), data, facts_for(uscc))[2]
+
+
+def kept_by_material(user: User, form_key: str) -> dict[str, PendingUpload]:
+    """The files a form rendering has already accepted, by material code."""
+    return {p.requirement_code: p for p in PendingUpload.objects.for_form(user, form_key)}
 
 
 def cases_for(user: User) -> QuerySet[Case]:
@@ -151,6 +162,14 @@ def progress_message(progress: dict[str, Any]) -> str:
     return _("%(parts)s.") % {"parts": _("; ").join(str(p) for p in parts)}
 
 
+def _actor_name(label: str, case: Case) -> str:
+    """Who acted, as a person reads it: the deciding department in the current language, else the label."""
+    department = case.matter.department if case.matter else None
+    if department is not None and label == department.name:
+        return department.display_name
+    return label or str(_("System"))
+
+
 def case_detail(case: Case) -> dict[str, Any]:
     if case.is_bundle:
         # A parent is not a matter: it has no decision of its own, only the progress of its steps.
@@ -168,7 +187,7 @@ def case_detail(case: Case) -> dict[str, Any]:
         "decision_note": case.decision_note,
         "licence": licence_summary(case_licence(case)),
         "events": [
-            {"at": e.at, "actor": e.actor_label or str(_("System")), "acting_for": e.acting_for,
+            {"at": e.at, "actor": _actor_name(e.actor_label, case), "acting_for": e.acting_for,
              "action": e.action, "action_label": action_label(e.action),
              "from_status": e.from_status, "to_status": e.to_status, "note": e.note}
             for e in case.events.all()

@@ -6,11 +6,14 @@ import hashlib
 import secrets
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from qinqing.cases.errors import UploadRefused
@@ -86,3 +89,22 @@ def check_upload(handle: IO[bytes], name: str, size: int | None = None) -> Check
         content=content, content_type=mime, extension=ext, display_name=shown,
         stored_name=f"{secrets.token_hex(16)}.{ext}", sha256=hashlib.sha256(content).hexdigest(),
     )
+
+
+def material_key(code: str) -> str:
+    """The form field (and error key) of one material's upload."""
+    return f"material_{code}"
+
+
+def check_uploads(files: MultiValueDict[str, UploadedFile[bytes]], codes: Iterable[str]) -> tuple[list[Upload], dict[str, list[str]]]:
+    """Check every uploaded file on its own: (accepted uploads, refusals keyed by the material's field)."""
+    accepted: list[Upload] = []
+    errors: dict[str, list[str]] = {}
+    for code in codes:
+        for handle in files.getlist(material_key(code)):
+            try:
+                accepted.append((code, check_upload(handle, handle.name or "file", handle.size)))
+            except UploadRefused as exc:
+                errors.setdefault(material_key(code), []).extend(
+                    str(m) for messages in exc.errors.values() for m in messages)
+    return accepted, errors

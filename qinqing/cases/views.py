@@ -8,22 +8,28 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.accounts.http import request_user
+from qinqing.accounts.models import User
 from qinqing.cases import services
+from qinqing.cases.errors import CaseInvalid
+from qinqing.cases.explain import explained_trace
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, Licence, Material
 from qinqing.cases.pdf import licence_pdf_response
 from qinqing.cases.queries import (
+    application_errors,
     case_detail,
     case_licence,
     cases_for,
     decision_summary,
     due_marks,
+    kept_by_material,
     prefill_for,
     review_queue,
     verify_licence,
@@ -31,55 +37,66 @@ from qinqing.cases.queries import (
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.roster.queries import enrolled_count
 from qinqing.cases.services.enrolment import takes_roster
-from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
+from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_key
+from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
 from qinqing.core.web import domain_error_messages
 
 
-def _uploads(request: HttpRequest, codes: list[str]) -> list[Upload]:
-    checked: list[Upload] = []
-    for code in codes:
-        for upload in request.FILES.getlist(f"material_{code}"):
-            checked.append((code, check_upload(upload, upload.name or "file", upload.size)))
-    return checked
-
-
 @login_required
 def apply(request: HttpRequest, code: str) -> HttpResponse:
-    """The application form, prefilled from government data, with per-field errors."""
+    """The application form, prefilled from government data; every error at once, nothing typed lost."""
     user = request_user(request)
     if not user.is_enterprise or user.enterprise is None:
-        return HttpResponseForbidden(_("Only an enterprise account can apply."))
+        raise PermissionDenied(_("Only an enterprise account can apply."))
     matter = get_object_or_404(base_matters().prefetch_related("fields", "materials"), code=code)
     prefill = prefill_for(matter, user.enterprise.uscc)
     fields = list(matter.fields.all())
+    requirements = list(matter.materials.all())
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    key = _new_key(request)
     if request.method == "POST":
         data = posted_form_data(request.POST, [(f.key, f) for f in fields])
         values.update(data)
-        try:
-            uploads = _uploads(request, [r.code for r in matter.materials.all()])
-            case, _created = services.submit_case(
-                applicant=user, matter=matter, data=data,
-                idempotency_key=request.POST.get("idempotency_key", "")[:128], uploads=uploads,
-            )
-        except DomainError as exc:
-            shown = domain_error_messages(exc)
-            errors, summary = shown.fields, shown.summary
-        else:
+        case, errors, summary = _submit(request, user, matter, data, key=key, codes=[r.code for r in requirements])
+        if case is not None:
             return redirect("cases:detail", pk=case.pk)
+    labels = {f.key: f.display_label for f in fields} | {material_key(r.code): r.display_name for r in requirements}
     return render(request, "cases/apply.html", {
         "matter": matter, "fields": fields, "values": values, "prefill": prefill, "errors": errors,
-        "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": _new_key(request),
-        "field_keys": [f.key for f in fields], "takes_roster": matter.code in roster_policy().matters,
+        "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": key, "labels": labels,
+        "kept": kept_by_material(user, key), "requirements": requirements,
+        "takes_roster": matter.code in roster_policy().matters,
     }, status=422 if errors else 200)
 
 
+def _submit(request: HttpRequest, user: User, matter: Matter, data: dict[str, Any], *, key: str,
+            codes: list[str]) -> tuple[Case | None, dict[str, list[str]], str]:
+    """Check each file, keep the accepted ones against the form's key, submit; (case or None, errors, summary)."""
+    assert user.enterprise is not None
+    accepted, errors = check_uploads(request.FILES, codes)
+    services.keep_uploads(user=user, form_key=key, uploads=accepted)
+    uploads = services.kept_uploads(user=user, form_key=key) or accepted
+    try:
+        if errors:
+            errors = {**application_errors(matter, user.enterprise.uscc, data), **errors}
+            raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
+        case, _created = services.submit_case(
+            applicant=user, matter=matter, data=data, idempotency_key=key, uploads=uploads,
+        )
+    except DomainError as exc:
+        shown = domain_error_messages(exc)
+        return None, shown.fields, shown.summary
+    services.release_uploads(user=user, form_key=key)
+    return case, {}, ""
+
+
 def _new_key(request: HttpRequest) -> str:
-    return request.POST.get("idempotency_key") or secrets.token_urlsafe(16)
+    """The form rendering's key: posted back, or carried over a language switch (`?key=`), else new."""
+    return (request.POST.get("idempotency_key") or request.GET.get("key") or secrets.token_urlsafe(16))[:128]
 
 
 @login_required
@@ -97,7 +114,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if case.is_bundle:
         return redirect(f"/bundles/cases/{case.pk}/")
     return render(request, "cases/detail.html", {
-        "case": case, "view": case_detail(case), "decision": decision_summary(case),
+        "case": case, "view": case_detail(case), "decision": decision_summary(case), "checks": explained_trace(case),
         "licence": case_licence(case), "is_owner": user.is_enterprise and case.enterprise_id == user.enterprise_id,
         "is_reviewer": user.is_reviewer, "missing": services.missing_materials(case),
         "requirements": case.matter.materials.all() if case.matter else [], "accepted": ACCEPTED_LABEL, "mark": due_marks(case),

@@ -40,6 +40,17 @@ class TimeUnit(models.TextChoices):
     CALENDAR_DAYS = "calendar_days", _("calendar days")
 
 
+# The six kinds of government power a matter belongs to, as the catalogue names them.
+MATTER_TYPES = {
+    "行政许可": _("Administrative licence"),
+    "行政确认": _("Administrative confirmation"),
+    "备案": _("Filing"),
+    "公共服务": _("Public service"),
+    "其他行政权力": _("Other administrative power"),
+    "行政给付": _("Administrative payment"),
+}
+
+
 class MatterQuerySet(models.QuerySet["Matter"]):
     def online(self) -> MatterQuerySet:
         return self.filter(active=True)
@@ -60,12 +71,14 @@ class Matter(models.Model):
     matter_type = models.CharField(_("matter type"), max_length=32)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     legal_basis = models.TextField(_("legal basis"))
+    legal_basis_en = models.TextField(_("English legal basis"), blank=True)
     statutory_limit = models.PositiveIntegerField(_("statutory time limit"))
     statutory_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
     promised_limit = models.PositiveIntegerField(_("promised time limit"))
     promised_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
     fee = models.DecimalField(_("fee (yuan)"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
     licence_name = models.CharField(_("document issued"), max_length=100)
+    licence_name_en = models.CharField(_("English name of the document issued"), max_length=200, blank=True)
     licence_valid_years = models.PositiveSmallIntegerField(_("licence validity (years)"), null=True, blank=True)
     automatic = models.BooleanField(_("decided automatically (秒办)"), default=False)
     rule_set = models.ForeignKey(RuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="matters")
@@ -94,6 +107,20 @@ class Matter(models.Model):
     @property
     def display_name(self) -> str:
         return localised(self.name, self.name_en)
+
+    @property
+    def display_legal_basis(self) -> str:
+        return localised(self.legal_basis, self.legal_basis_en)
+
+    @property
+    def display_licence_name(self) -> str:
+        return localised(self.licence_name, self.licence_name_en)
+
+    @property
+    def display_matter_type(self) -> str:
+        """The kind of government power, in the current language (the data holds the official Chinese term)."""
+        words = MATTER_TYPES.get(self.matter_type)
+        return str(words) if words is not None else self.matter_type
 
     @property
     def is_automatic(self) -> bool:
@@ -144,6 +171,7 @@ class FormField(models.Model):
     prefill = models.CharField(_("prefill from"), max_length=64, blank=True)
     editable = models.BooleanField(_("enterprise may change a prefilled value"), default=True)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    help_text_en = models.CharField(_("English help text"), max_length=400, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -163,6 +191,10 @@ class FormField(models.Model):
     def unit_label(self) -> str:
         """The unit written next to the value (元, 万元, m² …), in the active language."""
         return localised(unit_label(self.unit), unit_label(self.unit, english=True))
+
+    @property
+    def display_help(self) -> str:
+        return localised(self.help_text, self.help_text_en)
 
 
 # What can stand in for an uploaded material ("satisfied by shared data"): the online form itself,
@@ -210,6 +242,7 @@ class MaterialRequirement(models.Model):
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     required = models.BooleanField(_("required"), default=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    note_en = models.CharField(_("English note"), max_length=400, blank=True)
     satisfied_by = models.CharField(
         _("satisfied by shared data"), max_length=64, blank=True, validators=[validate_satisfied_by],
         help_text=_('Empty: the applicant uploads it. "form": the online form is this material. A data source '
@@ -231,6 +264,10 @@ class MaterialRequirement(models.Model):
     @property
     def display_name(self) -> str:
         return localised(self.name, self.name_en)
+
+    @property
+    def display_note(self) -> str:
+        return localised(self.note, self.note_en)
 
     def clean(self) -> None:
         super().clean()

@@ -62,9 +62,11 @@ def load_catalog() -> dict[str, int]:
                 "name": row["name"], "name_en": row.get("name_en", ""), "board": boards[row["board"]],
                 "department": departments[row["department"]], "matter_type": row["matter_type"],
                 "kind": row["kind"], "legal_basis": row["legal_basis"],
+                "legal_basis_en": row.get("legal_basis_en", ""),
                 "statutory_limit": row["statutory_limit"], "statutory_unit": row["statutory_unit"],
                 "promised_limit": row["promised_limit"], "promised_unit": row["promised_unit"],
                 "fee": Decimal(str(row.get("fee", "0.00"))), "licence_name": row["licence_name"],
+                "licence_name_en": row.get("licence_name_en", ""),
                 "licence_valid_years": row.get("licence_valid_years"), "active": row.get("active", True),
                 "source_id": row.get("source_id", ""), "confidence": row.get("confidence", ""),
                 "licence_fields": row.get("licence_fields", []),
@@ -99,7 +101,7 @@ def _sync_fields(matter: Matter, fields: list[dict[str, Any]]) -> None:
                 "required": f.get("required", True), "choices": f.get("choices", []),
                 "min_value": _dec(f.get("min")), "max_value": _dec(f.get("max")), "max_length": f.get("max_length"),
                 "prefill": f.get("prefill") or "", "editable": f.get("editable", True),
-                "help_text": f.get("help", ""), "order": order,
+                "help_text": f.get("help", ""), "help_text_en": f.get("help_en", ""), "order": order,
             },
         )
         keep.append(f["key"])
@@ -155,7 +157,8 @@ def _sync_materials(matter: Matter, materials: list[dict[str, Any]]) -> None:
         MaterialRequirement.objects.update_or_create(
             matter=matter, code=m["code"],
             defaults={"name": m["name"], "name_en": m.get("name_en", ""), "required": m.get("required", True),
-                      "note": m.get("note", ""), "satisfied_by": m.get("satisfied_by") or "", "order": order},
+                      "note": m.get("note", ""), "note_en": m.get("note_en", ""),
+                      "satisfied_by": m.get("satisfied_by") or "", "order": order},
         )
         keep.append(m["code"])
     matter.materials.exclude(code__in=keep).delete()

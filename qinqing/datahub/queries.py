@@ -83,6 +83,14 @@ def all_fact_units() -> dict[str, str]:
     return units
 
 
+def fact_specs() -> dict[str, FieldSpec]:
+    """Every shared-data fact's field definition (label, choices), by fact name."""
+    specs: dict[str, FieldSpec] = {}
+    for source in Source.objects.filter(provides_facts=True).order_by("code"):
+        specs.update({f"{source.fact_prefix}.{spec.name}": spec for spec in _specs(source)})
+    return specs
+
+
 def _years_since(day: dt.date, today: dt.date) -> int:
     years = today.year - day.year
     if (today.month, today.day) < (day.month, day.day):

@@ -37,6 +37,30 @@ class Condition:
     label_en: str = ""
     failure_en: str = ""
     threshold: str = ""
+    requirement: str = ""  # the threshold in words, when the expression alone would not say it well
+    requirement_en: str = ""
+    measure: Measure | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure computed from the facts that the reviewer needs to see (e.g. the layoff rate)."""
+
+    label: str
+    expr: Any
+    label_en: str = ""
+    percent: bool = False
+
+    def value(self, data: Mapping[str, Any]) -> str:
+        try:
+            result = datalogic_py.apply(self.expr, data)
+        except Exception:
+            return ""
+        if isinstance(result, bool) or not isinstance(result, int | float):
+            return ""
+        if self.percent:
+            return f"{result * 100:.1f}%"
+        return f"{result:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -54,13 +78,17 @@ class ConditionOutcome:
     threshold: str
     label_en: str = ""
     message_en: str = ""
+    measured: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "key": self.key, "label": self.label, "label_en": self.label_en, "outcome": self.outcome,
             "message": self.message, "message_en": self.message_en, "actual": self.actual,
             "threshold": self.threshold,
         }
+        if self.measured:
+            out["measured"] = self.measured
+        return out
 
 
 @dataclass(frozen=True)
@@ -149,9 +177,23 @@ def parse_rule_set(raw: Mapping[str, Any] | list[Any], allowed_facts: Iterable[s
         conditions.append(Condition(
             key=key, label=str(item["label"]), failure=str(item["failure"]), facts=facts, expr=item["expr"],
             label_en=str(item.get("label_en", "")), failure_en=str(item.get("failure_en", "")),
-            threshold=_threshold(item["expr"]),
+            threshold=_threshold(item["expr"]), requirement=str(item.get("requirement", "")),
+            requirement_en=str(item.get("requirement_en", "")), measure=_measure(item.get("measure"), facts, where),
         ))
     return RuleSetSpec(conditions=tuple(conditions))
+
+
+def _measure(raw: Any, facts: tuple[str, ...], where: str) -> Measure | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or "label" not in raw or "expr" not in raw:
+        raise RuleError(f"{where}: a measure needs a label and an expr")
+    _check_operators(raw["expr"], where)
+    undeclared = set(_vars(raw["expr"])) - set(facts)
+    if undeclared:
+        raise RuleError(f"{where}: the measure reads undeclared facts {sorted(undeclared)}")
+    return Measure(label=str(raw["label"]), expr=raw["expr"], label_en=str(raw.get("label_en", "")),
+                   percent=raw.get("format") == "percent")
 
 
 def _lookup(facts: Mapping[str, Any], dotted: str) -> Any:
@@ -195,9 +237,14 @@ def evaluate(spec: RuleSetSpec, facts: Mapping[str, Any]) -> Verdict:
             ))
             continue
         passed = _truthy(result)
+        measured = None
+        if cond.measure is not None:
+            figure = cond.measure.value(data)
+            if figure:
+                measured = {"label": cond.measure.label, "label_en": cond.measure.label_en, "value": figure}
         trace.append(ConditionOutcome(
             cond.key, cond.label, PASS if passed else FAIL, "" if passed else cond.failure, actual, cond.threshold,
-            cond.label_en, "" if passed else (cond.failure_en or cond.failure),
+            cond.label_en, "" if passed else (cond.failure_en or cond.failure), measured,
         ))
     outcome = APPROVE if trace and all(c.outcome == PASS for c in trace) else REFER
     return Verdict(outcome=outcome, trace=tuple(trace))

@@ -1,8 +1,11 @@
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from qinqing.accounts.http import request_user
@@ -36,3 +39,26 @@ def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
     mark_read(notification=note)
     target: str = note.link or "web:inbox"
     return redirect(target)
+
+
+def password_help_url() -> str:
+    """The forgotten-password page when the platform has one, else ""."""
+    try:
+        return reverse("accounts:password_reset")
+    except NoReverseMatch:
+        return ""
+
+
+def help_page(request: HttpRequest) -> HttpResponse:
+    """How to log in, what to do when locked out or stuck, and whom to contact."""
+    return render(request, "web/help.html", {
+        "lockout_minutes": round(float(settings.AXES_COOLOFF_TIME) * 60),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "password_reset_url": password_help_url(),
+        "service_hours": settings.QINQING_SERVICE_HOURS,
+    })
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page: the site's look without the database or a request context (no traceback)."""
+    return HttpResponseServerError(loader.get_template("500.html").render({}))

@@ -91,6 +91,8 @@ def server_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "QINQING_PRODUCTION", "QINQING_SITE_URL"}}
+    # The checked-out code, not whichever copy the environment's console script was installed from.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     env.update({"QINQING_DATA_DIR": str(data_dir), "QINQING_HUEY_IMMEDIATE": "1",
                 "QINQING_SITE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"})
     log_path = data_dir / "server.log"
@@ -359,8 +361,8 @@ def new_context(browser: Any, server_url: str) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
-        context = browser.new_context(base_url=server_url, locale="zh-CN", accept_downloads=True,
-                                      viewport={"width": 1280, "height": 900}, **options)
+        options = {"viewport": {"width": 1280, "height": 900}, **options}
+        context = browser.new_context(base_url=server_url, locale="zh-CN", accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context

@@ -148,7 +148,7 @@ def apply_for_industrial_project(page: Any, schema: dict[str, Any], *, authorise
     page.locator(f"#m-{LAND_CONTRACT}").set_input_files(
         files=[{"name": LAND_CONTRACT_FILE, "mimeType": "application/pdf", "buffer": SMALL_PDF}])
     if authorise_agent:
-        agent_select = page.locator("#agent")
+        agent_select = page.locator("#f-agent")
         option = agent_select.locator("option", has_text=AGENT_NAME)
         agent_select.select_option(option.get_attribute("value"))
     response = submit(page)

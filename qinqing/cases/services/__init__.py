@@ -3,12 +3,14 @@
 - `submission`: submit a case, open a case row, start a waiting step, attach materials, decide by rules;
 - `review`: approve, reject, request a supplement;
 - `applicant`: add materials, withdraw;
-- `licences`: issue and revoke e-licences.
+- `licences`: issue and revoke e-licences;
+- `pending`: keep the files a form accepted until it goes through.
 """
 
 from qinqing.cases.services._common import FORM, Upload, move_case
 from qinqing.cases.services.applicant import add_materials, withdraw_case
 from qinqing.cases.services.licences import revoke_licence
+from qinqing.cases.services.pending import keep_uploads, kept_uploads, release_uploads
 from qinqing.cases.services.review import approve_case, reject_case, request_supplement
 from qinqing.cases.services.submission import (
     attach_data_materials,
@@ -20,7 +22,22 @@ from qinqing.cases.services.submission import (
 )
 
 __all__ = [
-    "FORM", "Upload", "add_materials", "approve_case", "attach_data_materials", "attach_upload",
-    "missing_materials", "move_case", "open_case", "reject_case", "request_supplement", "revoke_licence",
-    "start_case", "submit_case", "withdraw_case",
+    "FORM",
+    "Upload",
+    "add_materials",
+    "approve_case",
+    "attach_data_materials",
+    "attach_upload",
+    "keep_uploads",
+    "kept_uploads",
+    "missing_materials",
+    "move_case",
+    "open_case",
+    "reject_case",
+    "release_uploads",
+    "request_supplement",
+    "revoke_licence",
+    "start_case",
+    "submit_case",
+    "withdraw_case",
 ]

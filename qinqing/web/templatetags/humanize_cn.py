@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,10 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from qinqing.core.i18n import english
+
 register = template.Library()
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @register.filter
@@ -91,3 +95,37 @@ def action_label_filter(action: str) -> str:
     from qinqing.cases.workflow import action_label
 
     return action_label(action)
+
+
+@register.filter
+def source_label(info: Any) -> str:
+    """The name of the source a prefilled value came from (a provenance dict), in the current language."""
+    if not isinstance(info, dict):
+        return ""
+    name = str(info.get("source_name") or "")
+    if english() and info.get("source"):
+        from qinqing.datahub.models import Source
+
+        name_en = Source.objects.filter(code=info["source"]).values_list("name_en", flat=True).first()
+        return name_en or name
+    return name
+
+
+@register.filter
+def lang_attr(value: Any) -> str:
+    """` lang="zh-CN"` for a recorded value written in Chinese (so English pages mark it), else ""."""
+    return ' lang="zh-CN"' if _HAN.search(str(value or "")) else ""
+
+
+@register.filter
+def case_title(case: Any) -> str:
+    """A case's title in the current language; a 一件事 parent (a case or its summary) by its bundle's name."""
+    if isinstance(case, dict):
+        code, matter, title = case.get("bundle"), case.get("matter"), str(case.get("title") or "")
+    else:
+        code, matter, title = getattr(case, "bundle_code", ""), getattr(case, "matter_id", None), case.display_title
+    if code and matter is None and english():
+        from qinqing.bundles.models import Bundle
+
+        return Bundle.objects.filter(code=code).values_list("name_en", flat=True).first() or title
+    return title

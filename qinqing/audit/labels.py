@@ -1,0 +1,34 @@
+"""Audit actions in words, for the people reading the trail."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS: dict[str, Promise] = {
+    "authorisation.granted": _("Authorisation granted"),
+    "authorisation.revoked": _("Authorisation revoked"),
+    "bundle.submitted": _("一件事 submitted"),
+    "calendar.year_imported": _("Holiday calendar year imported"),
+    "case.approved": _("Case approved"),
+    "case.deadline_recomputed": _("Case deadline recomputed"),
+    "case.materials_added": _("Materials added to a case"),
+    "case.rejected": _("Case rejected"),
+    "case.started": _("Case started"),
+    "case.submitted": _("Case submitted"),
+    "case.supplement_requested": _("Supplement requested"),
+    "case.withdrawn": _("Case withdrawn"),
+    "datahub.records_imported": _("Shared data imported"),
+    "enterprise.created": _("Enterprise account created"),
+    "licence.revoked": _("Licence revoked"),
+    "rule_set.published": _("Rule set published"),
+    "staff.created": _("Staff account created"),
+    "upload.kept": _("Files kept for a form"),
+    "upload.released": _("Kept files used by a submission"),
+}
+
+
+def action_label(action: str) -> str:
+    """The action in words; an action without a name shows its code."""
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action

@@ -151,6 +151,15 @@ PAGES = [
     Row("GET bundles/cases/<int:pk>/", "/bundles/cases/{parent}/", page(READ_BUNDLE)),
     Row("POST bundles/cases/<int:pk>/withdraw/", "/bundles/cases/{parent}/withdraw/", page(READ_BUNDLE, ok=302),
         writers=frozenset({"ent_a"})),
+    Row("GET help/", "/help/", public()),
+    # Rosters belong to an approved 职工参保登记 case (scoped in cases/tests/test_roster_*.py); this world's
+    # case takes none, so even its readers get 404 — and nobody else learns more.
+    Row("GET cases/<int:pk>/roster/", "/cases/{case}/roster/", page(frozenset(), others=404)),
+    Row("POST cases/<int:pk>/roster/", "/cases/{case}/roster/", page(frozenset(), others=404), data=_pdf),
+    Row("GET cases/<int:pk>/roster/<int:roster_id>/", "/cases/{case}/roster/1/", page(frozenset(), others=404)),
+    Row("GET cases/<int:pk>/roster/<int:roster_id>/result.xlsx", "/cases/{case}/roster/1/result.xlsx",
+        page(frozenset(), others=404)),
+    Row("GET roster/template.xlsx", "/roster/template.xlsx", public()),  # a blank form, like the guides
     Row("GET agent/", "/agent/", page(AGENTS), marker="enterprise_name", shows=frozenset({"agent"})),
     Row("GET agent/cases/<int:pk>/", "/agent/cases/{step}/", page(READ_STEP)),
     # Those who may act get the form back with its errors (nothing sent); readers who may not act, a refusal.
@@ -176,6 +185,14 @@ API = [
     Row("POST api/v1/auth/token", f"{A}/auth/token", public(), json=True, web=False,
         data=lambda w: {"username": w["uscc"], "password": PASSWORD}),
     Row("GET api/v1/stats", f"{A}/stats", public(), web=False),
+    Row("GET api/v1/rosters/template", f"{A}/rosters/template", api(LOGGED_IN), web=False),
+    Row("GET api/v1/cases/<case_id>/rosters", f"{A}/cases/{{case}}/rosters", api(frozenset()), web=False),
+    Row("POST api/v1/cases/<case_id>/rosters", f"{A}/cases/{{case}}/rosters", api(frozenset()), data=_api_pdf,
+        web=False),
+    Row("GET api/v1/cases/<case_id>/rosters/<roster_id>", f"{A}/cases/{{case}}/rosters/1", api(frozenset()),
+        web=False),
+    Row("GET api/v1/cases/<case_id>/rosters/<roster_id>/result", f"{A}/cases/{{case}}/rosters/1/result",
+        api(frozenset()), web=False),
     Row("GET api/v1/licences/<number>/verify", f"{A}/licences/{{licence}}/verify", public(), web=False),
     Row("GET api/v1/licences/public-key", f"{A}/licences/public-key", public(), web=False),
     Row("GET api/v1/matters", f"{A}/matters", public(), web=False),

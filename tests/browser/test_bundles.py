@@ -278,7 +278,7 @@ def test_manufacturer_files_the_project_and_the_agent_prepares_the_next_step(
     expect(filing).to_have_class(re.compile(r"\bstate-approved\b"))
     licence = filing.locator(".licence")
     expect(licence).to_be_visible()
-    project_code = licence.inner_text().split()[-1]
+    licence_number = licence.inner_text().split()[-1]
     ready = [s for s in spec["dag"] if s["performer"] == "agent" and s["requires"] == ["filing"]]
     later = [s for s in spec["dag"] if s["key"] != "filing" and s not in ready]
     assert ready and later, spec["dag"]
@@ -304,7 +304,9 @@ def test_manufacturer_files_the_project_and_the_agent_prepares_the_next_step(
     agent.wait_for_url(re.compile(r"/agent/cases/\d+/$"))
     step_url = agent.url
     expect(agent.locator("h1")).to_contain_text(first_agent_step["matter_name"])
-    expect(agent.locator("#f-project_code")).to_have_value(project_code)
+    # The national project code the filing generated (yyMM-division-type-category-serial), not its licence number.
+    expect(agent.locator("#f-project_code")).to_have_value(re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$"))
+    expect(agent.locator("#f-project_code")).not_to_have_value(licence_number)
     expect(agent.locator("main")).to_contain_text(LAND_CONTRACT_FILE.removesuffix(".pdf"))
     shot(agent, "agent_prepare_step")
     assert submit(agent, "#submit-step").status == 200

@@ -17,6 +17,7 @@ from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Authorisation, Enterprise, User
 from qinqing.accounts.services import grant_authorisation, revoke_authorisation
 from qinqing.bundles import services
+from qinqing.bundles.definitions import MergedForm
 from qinqing.bundles.errors import BundleInvalid
 from qinqing.bundles.queries import (
     agent_queue,
@@ -27,12 +28,17 @@ from qinqing.bundles.queries import (
     parents_for,
     progress,
 )
+from qinqing.cases.errors import DuplicateApplication, IdempotencyMismatch
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail
+from qinqing.cases.services import existing_application
+from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.cases.workflow import Status
+from qinqing.catalog.models import FormField
 from qinqing.core.errors import DomainError
+from qinqing.core.ids import normalise_uscc
 from qinqing.core.web import domain_error_messages
 
 
@@ -62,7 +68,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     """One merged form for the whole 一件事: shared fields once, each matter's own fields after."""
     user = request_user(request)
     bundle = get_object_or_404(online_bundles(), code=code)
-    acting_for = (request.POST.get("acting_for") or request.GET.get("for") or "").strip().upper()
+    acting_for = normalise_uscc(request.POST.get("acting_for") or request.GET.get("for") or "")
     try:
         enterprise, _authorisation = services.acting_enterprise(user, bundle, acting_for)
     except DomainError as exc:
@@ -74,6 +80,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    existing: dict[str, Any] | None = None
+    status = 200
     if request.method == "POST":
         data = posted_form_data(request.POST, [(m.key, m.field) for m in form.fields])
         values.update(data)
@@ -86,12 +94,24 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 user=user, bundle=bundle, data=data, uploads=uploads, acting_for=acting_for if user.is_agent else "",
                 idempotency_key=request.POST.get("idempotency_key", "")[:128], agent=agent, fill_booleans=True,
             )
+        except IdempotencyMismatch:
+            # This rendering of the form was submitted before (Back, then changed): show what it created.
+            first = Case.objects.filter(applicant=user, idempotency_key=request.POST.get("idempotency_key", "")[:128])
+            messages.info(request, _("This form was already submitted; here is the application it created. "
+                                     "To apply again, open the form anew."))
+            return redirect("bundles:progress", pk=first.values_list("pk", flat=True).get())
+        except DuplicateApplication as exc:
+            summary, existing, status = str(exc.message), exc.existing, 409
         except DomainError as exc:
             shown = domain_error_messages(exc)
-            errors, summary = shown.fields, shown.summary
+            errors, summary, status = shown.fields, shown.summary, 422 if shown.fields else 200
         else:
             messages.success(request, _("Submitted. Each step starts as soon as the steps it waits for are approved."))
             return redirect("bundles:progress", pk=parent.pk)
+    else:
+        held = _held(form, enterprise)
+        if held is not None:
+            summary, existing = str(held.message), held.existing
     by_key = form.by_key()
     sections = [{"title": _("Common information (asked once)"), "fields": form.shared()}]
     for plan in form.plans:
@@ -106,7 +126,19 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         "errors": errors, "summary": summary, "labels": labels, "materials": form.materials,
         "accepted": ACCEPTED_LABEL, "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(16),
         "enterprise": enterprise, "acting_for": acting_for if user.is_agent else "", "agents": _agents(agents),
-    }, status=422 if errors else 200)
+        "existing": existing,
+    }, status=status)
+
+
+def _held(form: MergedForm, enterprise: Enterprise) -> DuplicateApplication | None:
+    """The refusal a submission would meet now because one of the steps is held already, if any."""
+    for plan in form.plans:
+        matter = plan.step.matter
+        if matter.limits_duplicates:
+            case = existing_application(enterprise=enterprise, matter=matter)
+            if case is not None:
+                return duplicate_refusal(matter, case)
+    return None
 
 
 def _agents(queryset: QuerySet[User]) -> list[User]:
@@ -181,7 +213,9 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
     if case.parent_id is None or case.matter is None:
         raise Http404
     fields = list(case.matter.fields.all())
-    values: dict[str, Any] = dict(case.data)
+    # A commitment (a required yes/no) is the submitter's own: the agent ticks it, it is never pre-ticked.
+    commitments = {f.key for f in fields if f.type == FormField.Type.BOOLEAN and f.required}
+    values: dict[str, Any] = {k: v for k, v in case.data.items() if k not in commitments}
     errors: dict[str, list[str]] = {}
     summary = ""
     if request.method == "POST":

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from qinqing.accounts.http import request_user
 from qinqing.cases import services
+from qinqing.cases.errors import DuplicateApplication, IdempotencyMismatch
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, Licence, Material
 from qinqing.cases.pdf import licence_pdf_response
@@ -28,6 +29,7 @@ from qinqing.cases.queries import (
     review_queue,
     verify_licence,
 )
+from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.uploads import ACCEPTED_LABEL, Upload, check_upload
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
@@ -54,6 +56,8 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    existing: dict[str, Any] | None = None
+    status = 200
     if request.method == "POST":
         data = posted_form_data(request.POST, [(f.key, f) for f in fields])
         values.update(data)
@@ -63,16 +67,29 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 applicant=user, matter=matter, data=data,
                 idempotency_key=request.POST.get("idempotency_key", "")[:128], uploads=uploads,
             )
+        except IdempotencyMismatch:
+            # This rendering of the form was submitted before (Back, then changed): show what it created.
+            first = Case.objects.filter(applicant=user, idempotency_key=request.POST.get("idempotency_key", "")[:128])
+            messages.info(request, _("This form was already submitted; here is the application it created. "
+                                     "To apply again, open the form anew."))
+            return redirect("cases:detail", pk=first.values_list("pk", flat=True).get())
+        except DuplicateApplication as exc:
+            summary, existing, status = str(exc.message), exc.existing, 409
         except DomainError as exc:
             shown = domain_error_messages(exc)
-            errors, summary = shown.fields, shown.summary
+            errors, summary, status = shown.fields, shown.summary, 422 if shown.fields else 200
         else:
             return redirect("cases:detail", pk=case.pk)
+    elif matter.limits_duplicates:
+        held = services.existing_application(enterprise=user.enterprise, matter=matter)
+        if held is not None:
+            refusal = duplicate_refusal(matter, held)
+            summary, existing = str(refusal.message), refusal.existing
     return render(request, "cases/apply.html", {
         "matter": matter, "fields": fields, "values": values, "prefill": prefill, "errors": errors,
         "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": _new_key(request),
-        "field_keys": [f.key for f in fields],
-    }, status=422 if errors else 200)
+        "field_keys": [f.key for f in fields], "existing": existing,
+    }, status=status)
 
 
 def _new_key(request: HttpRequest) -> str:

@@ -299,6 +299,9 @@ def test_manufacturer_files_the_project_and_the_agent_prepares_the_next_step(
     expect(agent.locator("#f-project_code")).to_have_value(project_code)
     expect(agent.locator("main")).to_contain_text(LAND_CONTRACT_FILE.removesuffix(".pdf"))
     shot(agent, "agent_prepare_step")
+    commitment = agent.locator("#f-commitment")
+    expect(commitment).not_to_be_checked()  # the agent ticks the commitment itself, never pre-ticked
+    commitment.check()
     assert submit(agent, "#submit-step").status == 200
     agent.wait_for_url("**/agent/")
     expect(agent.locator(".msg-success")).to_be_visible()

@@ -3,11 +3,18 @@
 - `submission`: submit a case, open a case row, start a waiting step, attach materials, decide by rules;
 - `review`: approve, reject, request a supplement;
 - `applicant`: add materials, withdraw;
-- `licences`: issue and revoke e-licences.
+- `licences`: issue and revoke e-licences;
+- `duplicates`: refuse a second application a matter allows only once.
 """
 
 from qinqing.cases.services._common import FORM, Upload, move_case
 from qinqing.cases.services.applicant import add_materials, withdraw_case
+from qinqing.cases.services.duplicates import (
+    existing_application,
+    existing_summary,
+    lock_enterprise,
+    refuse_duplicate,
+)
 from qinqing.cases.services.licences import revoke_licence
 from qinqing.cases.services.review import approve_case, reject_case, request_supplement
 from qinqing.cases.services.submission import (
@@ -20,7 +27,23 @@ from qinqing.cases.services.submission import (
 )
 
 __all__ = [
-    "FORM", "Upload", "add_materials", "approve_case", "attach_data_materials", "attach_upload",
-    "missing_materials", "move_case", "open_case", "reject_case", "request_supplement", "revoke_licence",
-    "start_case", "submit_case", "withdraw_case",
+    "FORM",
+    "Upload",
+    "add_materials",
+    "approve_case",
+    "attach_data_materials",
+    "attach_upload",
+    "existing_application",
+    "existing_summary",
+    "lock_enterprise",
+    "missing_materials",
+    "move_case",
+    "open_case",
+    "refuse_duplicate",
+    "reject_case",
+    "request_supplement",
+    "revoke_licence",
+    "start_case",
+    "submit_case",
+    "withdraw_case",
 ]

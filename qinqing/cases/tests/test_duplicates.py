@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 
 PAYOUT = "RSJ-006"  # 失业保险稳岗返还: a cash payout, once a year
 REGISTRATIONS = ("RSJ-003", "YBJ-001", "GJJ-001")  # 五险一金: one valid registration per enterprise
+NEW_ENTERPRISE = 5  # 杭州新启航: founded 2026, no social-insurance or housing-fund registration yet
 
 
 def _matter(code: str) -> Matter:
@@ -97,11 +98,12 @@ def test_period_bounds_are_local_calendar_periods():
 # ---- one per year: the payout -------------------------------------------------------------------
 
 
-def test_a_second_payout_application_in_the_same_year_is_a_409_naming_the_first():
-    first = _first_payout()
-    for _attempt in range(2):  # the enterprise tried three times
+@pytest.mark.parametrize("index", [0, 5], ids=["decided at once", "pending with the department"])
+def test_a_second_payout_application_in_the_same_year_is_a_409_naming_the_first(index):
+    first = _first_payout(index)
+    for _attempt in range(2):  # 杭州新启航 (demo enterprise 5) tried three times while the first was pending
         before = Case.objects.count()
-        response = _post(enterprise(0), first.matter)
+        response = _post(enterprise(index), first.matter)
         assert response.status_code == 409, response.json()
         body = response.json()
         assert body["code"] == "duplicate_application"
@@ -133,11 +135,10 @@ def test_another_enterprise_may_apply_for_its_own_payout():
 
 
 def test_a_withdrawn_application_does_not_count():
-    first = _first_payout()
-    if first.status not in OPEN_STATUSES:
-        pytest.skip("the payout was decided at once; withdrawal applies to an open application")
-    services.withdraw_case(case=first, user=enterprise(0))
-    assert _post(enterprise(0), _matter(PAYOUT)).status_code == 201
+    first = _first_payout(NEW_ENTERPRISE)  # referred: 参保缴费满1年 not met
+    assert first.status in OPEN_STATUSES, first.status
+    services.withdraw_case(case=first, user=enterprise(NEW_ENTERPRISE))
+    assert _post(enterprise(NEW_ENTERPRISE), _matter(PAYOUT)).status_code == 201
 
 
 def test_the_apply_page_refuses_a_second_payout_with_a_link_to_the_first():
@@ -176,7 +177,6 @@ def test_one_per_project_refuses_the_same_project_and_allows_another():
 # ---- one registration per enterprise: 五险一金 -------------------------------------------------------
 
 
-NEW_ENTERPRISE = 5  # founded 2026: holds no social-insurance or housing-fund registration yet
 
 
 def test_a_second_registration_is_refused_while_the_first_is_open_or_valid():

@@ -48,3 +48,26 @@ def test_back_after_submitting_and_submitting_again_replays_the_first_case(
     assert _submit(page).status == 200
     page.wait_for_url(re.compile(r"/cases/\d+/$"))
     assert page.url == first, "the same rendering of the form answers the case it already created"
+
+
+def test_the_new_account_pages_and_the_desk_have_no_serious_axe_violations(
+    new_context: Any, demo: Any, login: Any, shot: Any,
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found: list[str] = []
+    visitor = new_context().new_page()
+    enterprise = new_context().new_page()
+    login(enterprise, demo.uscc(0))
+    pages = [(visitor, "/accounts/signup/"), (visitor, "/accounts/password/forgot/"),
+             (visitor, "/accounts/password/reset/"), (enterprise, "/my/"), (enterprise, "/accounts/password/change/")]
+    for page, url in pages:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        shot(page, "a11y_i8desk_" + url.strip("/").replace("/", "_"))
+        for violation in axe.run(page).response["violations"]:
+            if violation.get("impact") in {"serious", "critical"}:
+                targets = [" ".join(map(str, n.get("target", []))) for n in violation["nodes"][:3]]
+                found.append(f"{url}: {violation['id']} {violation['help']} {targets}")
+    assert not found, "\n".join(found)

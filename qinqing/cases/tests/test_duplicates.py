@@ -12,6 +12,7 @@ import html
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone, translation
 
 from qinqing.cases import services
@@ -189,3 +190,9 @@ def test_a_second_registration_is_refused_while_the_first_is_open_or_valid():
     assert refused.value.existing["id"] == first.pk
     if first.status == Status.APPROVED:
         assert "valid" in str(refused.value.message) or "有效" in str(refused.value.message)
+
+
+def test_the_matter_api_publishes_the_policy():
+    body = Client().get(f"/api/v1/matters/{PAYOUT}").json()
+    assert body["duplicate_policy"] == {"policy": "one_per_period", "period": "year", "project_field": "",
+                                        "single_valid_licence": False}

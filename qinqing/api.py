@@ -42,15 +42,18 @@ api.add_router("/", bundles_router)
 api.add_router("/", rosters_router)
 
 
-def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None
-           ) -> HttpResponse:
-    return api.create_response(request, {"code": code, "detail": detail, "errors": errors or {}}, status=status)
+def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None,
+           **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"code": code, "detail": detail, "errors": errors or {}, **extra},
+                               status=status)
 
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    # A refused duplicate (409 `duplicate_application`) also names the existing application.
     body = exc.as_dict()
-    return _error(request, exc.status_code, body["code"], body["detail"], body["errors"])
+    extra = {"existing": body["existing"]} if "existing" in body else {}
+    return _error(request, exc.status_code, body["code"], body["detail"], body["errors"], **extra)
 
 
 def _field_name(loc: list[Any]) -> str:

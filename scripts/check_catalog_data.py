@@ -50,7 +50,11 @@ MATTER_KEYS = [
     "promised_unit", "fee", "licence_name", "licence_name_en", "licence_valid_years", "licence_fields", "materials",
     "fields", "rules",
 ]
-MATTER_OPTIONAL_KEYS = {"issues_project_code"}  # after licence_fields; omitted means false
+# Optional, after promised_unit: the time limit after referral to manual review (automatic matters)
+# and how many applications an enterprise may hold (issue 8).
+MATTER_OPTIONAL_KEYS = ["manual_limit", "manual_unit", "duplicate_policy", "issues_project_code"]
+DUPLICATE_POLICIES = {"many", "one_open", "one_per_period", "one_per_project"}
+DUPLICATE_PERIODS = {"year", "quarter", "month"}
 MATERIAL_KEYS = ["code", "name", "name_en", "required", "note"]
 MATERIAL_OPTIONAL_KEYS = ["satisfied_by"]  # after note; omitted means "" (upload needed)
 # note_en (the note in English) follows note when the note is given
@@ -439,12 +443,40 @@ def satisfied_by_problem(value, matter_codes: set[str]) -> str:
             f"{', '.join(sorted(SATISFIED_SOURCES))}")
 
 
+def check_matter_policies(m: dict, where: str, rep: Report) -> None:
+    """manual_limit/manual_unit (required when the matter has rules) and duplicate_policy."""
+    limit = m.get("manual_limit")
+    if m.get("rules") and limit is None:
+        rep.error(where, "a matter decided automatically needs manual_limit (time after referral to a person)")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        rep.error(where, "manual_limit must be a positive integer")
+    if "manual_unit" in m and m["manual_unit"] not in ("working_days", "calendar_days"):
+        rep.error(where, "manual_unit must be working_days or calendar_days")
+    policy = m.get("duplicate_policy")
+    if policy is None:
+        return
+    if not isinstance(policy, dict) or set(policy) - {"policy", "period", "project_field", "single_valid_licence"}:
+        rep.error(where, "duplicate_policy must be {policy, period?, project_field?, single_valid_licence?}")
+        return
+    kind = policy.get("policy", "many")
+    if kind not in DUPLICATE_POLICIES:
+        rep.error(where, f"duplicate_policy.policy {kind!r} is not one of {sorted(DUPLICATE_POLICIES)}")
+    if kind == "one_per_period" and policy.get("period") not in DUPLICATE_PERIODS:
+        rep.error(where, f"duplicate_policy.period must be one of {sorted(DUPLICATE_PERIODS)}")
+    keys = {f.get("key") for f in m.get("fields", []) if isinstance(f, dict)}
+    if kind == "one_per_project" and policy.get("project_field") not in keys:
+        rep.error(where, "duplicate_policy.project_field must name a field of the form")
+    if not isinstance(policy.get("single_valid_licence", False), bool):
+        rep.error(where, "duplicate_policy.single_valid_licence must be true or false")
+
+
 def check_matter(m, idx: int, boards: set[str], depts: set[str], rep: Report, matter_codes: set[str]) -> None:
     where = f"matters[{idx}]"
     if not isinstance(m, dict):
         rep.error(where, "matter must be an object")
         return
     where = f"{m.get('code', where)}"
+    check_matter_policies(m, where, rep)
     if [k for k in m if k not in MATTER_OPTIONAL_KEYS] != MATTER_KEYS:
         missing = [k for k in MATTER_KEYS if k not in m]
         extra = [k for k in m if k not in MATTER_KEYS and k not in MATTER_OPTIONAL_KEYS]

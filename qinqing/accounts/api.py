@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
-from qinqing.accounts.errors import InvalidCredentials
+from qinqing.accounts.errors import USCC_REASONS, AccountInvalid, InvalidCredentials
 from qinqing.accounts.models import User
-from qinqing.accounts.services import issue_token, user_for_token
+from qinqing.accounts.services import issue_token, login_name, user_for_token
 from qinqing.core.api import ErrorOut
 from qinqing.core.errors import DomainError
+from qinqing.core.ids import InvalidUSCC
 
 router = Router(tags=["auth"])
 
@@ -48,7 +49,12 @@ class LockedOut(DomainError):
 @router.post("/token", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None)
 def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
     """Exchange a username (an enterprise's USCC) and password for a bearer token."""
-    username = body.username.strip().upper() if len(body.username.strip()) == 18 else body.username.strip()
+    try:
+        username = login_name(body.username)
+    except InvalidUSCC as exc:
+        raise AccountInvalid(_("This unified social credit code is invalid: %(reason)s")
+                             % {"reason": USCC_REASONS[exc.reason]},
+                             errors={"username": [USCC_REASONS[exc.reason]]}) from exc
     credentials = {"username": username}
     if AxesProxyHandler.is_locked(request, credentials):
         raise LockedOut(_("Too many failed attempts; try again later."))

@@ -179,3 +179,36 @@ class Authorisation(models.Model):
         from django.utils import timezone
 
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SmsCode(models.Model):
+    """A one-time code sent by SMS (password reset, sign-up); only its keyed hash is stored.
+
+    One row per request, also for a login that has no account or no mobile (no SMS is sent then):
+    throttling counts requests per login and per address alike, so the answer never tells whether
+    an account exists.
+    """
+
+    class Purpose(models.TextChoices):
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        SIGNUP = "signup", _("Sign-up")
+
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    login = models.CharField(_("login"), max_length=64, help_text=_("The USCC or username the code was asked for."))
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["purpose", "login", "created_at"], name="smscode_purpose_login")]
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.login} {self.created_at:%Y-%m-%d %H:%M}"

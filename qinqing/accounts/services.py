@@ -20,7 +20,7 @@ from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.errors import Forbidden
 from qinqing.core.events import AuthorisationGranted, AuthorisationRevoked, EnterpriseRegistered, Subject
-from qinqing.core.ids import InvalidUSCC, validate_uscc
+from qinqing.core.ids import InvalidUSCC, looks_like_uscc, validate_uscc
 from qinqing.regions.models import Region
 
 
@@ -30,6 +30,24 @@ def clean_uscc(raw: str) -> str:
         return validate_uscc(raw)
     except InvalidUSCC as exc:
         raise AccountInvalid(_("Invalid unified social credit code."), errors={"uscc": [USCC_REASONS[exc.reason]]}) from exc
+
+
+def login_name(raw: str) -> str:
+    """The username to look up for what someone typed at login.
+
+    A USCC typed with a Chinese input method (full-width), with spaces or in lower case is
+    normalised; a staff username is only stripped. Raise InvalidUSCC when the text is meant as a
+    code (letters and digits, mostly digits) but is not a valid one and no login has that name.
+    """
+    text = raw.strip()
+    if not looks_like_uscc(text):
+        return text
+    try:
+        return validate_uscc(text)
+    except InvalidUSCC:
+        if User.objects.filter(username=text).exists():
+            return text
+        raise
 
 
 def _check_password(password: str, user: User | None = None) -> None:

@@ -7,4 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/forgot/", views.password_forgot, name="password_forgot"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/change/", views.password_change, name="password_change"),
 ]

@@ -32,13 +32,18 @@ from qinqing.bundles.queries import (
     progress,
 )
 from qinqing.cases import services as case_services
+from qinqing.cases.errors import DuplicateApplication, IdempotencyMismatch
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail, kept_by_material, parent_progress, progress_message
 from qinqing.cases.roster.policy import roster_policy
+from qinqing.cases.services import existing_application
+from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.uploads import ACCEPTED_LABEL, check_uploads, material_key
 from qinqing.cases.workflow import Status
+from qinqing.catalog.models import FormField
 from qinqing.core.errors import DomainError
+from qinqing.core.ids import normalise_uscc
 from qinqing.core.web import domain_error_messages
 
 
@@ -68,7 +73,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     """One merged form for the whole 一件事; every error at once, nothing typed or attached lost."""
     user = request_user(request)
     bundle = get_object_or_404(online_bundles(), code=code)
-    acting_for = (request.POST.get("acting_for") or request.GET.get("for") or "").strip().upper()
+    acting_for = normalise_uscc(request.POST.get("acting_for") or request.GET.get("for") or "")
     try:
         enterprise, _authorisation = services.acting_enterprise(user, bundle, acting_for)
     except DomainError as exc:
@@ -79,21 +84,50 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    existing: dict[str, Any] | None = None
+    status = 200
     key = _form_key(request)
     if request.method == "POST":
         data = posted_form_data(request.POST, [(m.key, m.field) for m in form.fields])
         values.update(data)
         values["agent"] = request.POST.get("agent", "")
-        parent, errors, summary = _submit(request, user, bundle, form, data, key=key, acting_for=acting_for,
-                                          uscc=enterprise.uscc)
+        try:
+            parent, errors, summary = _submit(request, user, bundle, form, data, key=key, acting_for=acting_for,
+                                              uscc=enterprise.uscc)
+        except IdempotencyMismatch:
+            # This rendering of the form was submitted before (Back, then changed): show what it created.
+            first = Case.objects.filter(applicant=user, idempotency_key=key)
+            messages.info(request, _("This form was already submitted; here is the application it created. "
+                                     "To apply again, open the form anew."))
+            return redirect("bundles:progress", pk=first.values_list("pk", flat=True).get())
+        except DuplicateApplication as exc:
+            parent, summary, existing, status = None, str(exc.message), exc.existing, 409
         if parent is not None:
             messages.success(request, progress_message(parent_progress(parent)))
             return redirect("bundles:progress", pk=parent.pk)
+        if errors:
+            status = 422
+    else:
+        held = _held(form, enterprise)
+        if held is not None:
+            summary, existing = str(held.message), held.existing
     return render(request, "bundles/apply.html", {
         **_apply_context(user, bundle, form), "values": values, "prefill": prefill, "errors": errors,
         "summary": summary, "idempotency_key": key, "kept": kept_by_material(user, key), "enterprise": enterprise,
-        "acting_for": acting_for if user.is_agent else "",
-    }, status=422 if errors else 200)
+        "acting_for": acting_for if user.is_agent else "", "existing": existing,
+    }, status=status)
+
+
+
+def _held(form: MergedForm, enterprise: Enterprise) -> DuplicateApplication | None:
+    """The refusal a submission would meet now because one of the steps is held already, if any."""
+    for plan in form.plans:
+        matter = plan.step.matter
+        if matter.limits_duplicates:
+            case = existing_application(enterprise=enterprise, matter=matter)
+            if case is not None:
+                return duplicate_refusal(matter, case)
+    return None
 
 
 def _submit(request: HttpRequest, user: User, bundle: Bundle, form: MergedForm, data: dict[str, Any], *,
@@ -111,6 +145,8 @@ def _submit(request: HttpRequest, user: User, bundle: Bundle, form: MergedForm, 
             user=user, bundle=bundle, data=data, uploads=uploads, acting_for=acting_for if user.is_agent else "",
             idempotency_key=key, agent=agent, fill_booleans=True,
         )
+    except (IdempotencyMismatch, DuplicateApplication):
+        raise  # the page answers these itself
     except DomainError as exc:
         shown = domain_error_messages(exc)
         return None, shown.fields, shown.summary
@@ -216,7 +252,9 @@ def prepare(request: HttpRequest, pk: int) -> HttpResponse:
     if case.parent_id is None or case.matter is None:
         raise Http404
     fields = list(case.matter.fields.all())
-    values: dict[str, Any] = dict(case.data)
+    # A commitment (a required yes/no) is the submitter's own: the agent ticks it, it is never pre-ticked.
+    commitments = {f.key for f in fields if f.type == FormField.Type.BOOLEAN and f.required}
+    values: dict[str, Any] = {k: v for k, v in case.data.items() if k not in commitments}
     errors: dict[str, list[str]] = {}
     summary = ""
     if request.method == "POST":

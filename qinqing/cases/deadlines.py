@@ -36,12 +36,32 @@ def case_pauses(case: Case) -> list[clock.Pause]:
     return pauses
 
 
+REFERRED = "referred"  # the rules handed an automatic case to a person
+
+
+def manual_limit(matter: Matter) -> clock.Duration:
+    """The time a person has for a case the rules referred: `Matter.manual_limit`, else the statutory limit."""
+    if matter.manual_limit is not None:
+        return clock.Duration(matter.manual_limit, clock.Unit(matter.manual_unit))
+    return clock.Duration(matter.statutory_limit, clock.Unit(matter.statutory_unit))
+
+
 def computed_deadlines(case: Case, matter: Matter) -> tuple[clock.Deadline, clock.Deadline]:
-    """(promised, statutory) from submission, limits and finished pauses; an open pause moves them on resume."""
+    """(promised, statutory) from submission, limits and finished pauses; an open pause moves them on resume.
+
+    A case the rules referred to a person runs at least to the manual limit counted from the referral.
+    """
     finished = [p for p in case_pauses(case) if p.end is not None]
     promised = clock.deadline(case.submitted_at, clock.Duration(matter.promised_limit, clock.Unit(matter.promised_unit)), finished)
     statutory = clock.deadline(case.submitted_at, clock.Duration(matter.statutory_limit, clock.Unit(matter.statutory_unit)),
                                finished)
+    referred_at = case.events.filter(action=REFERRED).order_by("at", "id").values_list("at", flat=True).first()
+    if referred_at is not None:
+        manual = clock.deadline(referred_at, manual_limit(matter), [p for p in finished if p.start >= referred_at])
+        if manual.at > promised.at:
+            promised = manual
+        if promised.at > statutory.at:
+            statutory = promised
     return promised, statutory
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.errors import Conflict, DomainError, ValidationFailed
@@ -29,3 +31,19 @@ NOT_ALLOWED_NOW = _("This action is not allowed while the case is %(status)s.")
 
 class RosterRefused(UploadRefused):
     code = "roster_refused"
+
+
+class DuplicateApplication(Conflict):
+    """The enterprise already holds the application (or licence) this matter allows only once.
+
+    `existing` names it: {"id", "number", "url"}; the API answers 409 with it, a page links to it.
+    """
+
+    code = "duplicate_application"
+
+    def __init__(self, message: Any, *, existing: dict[str, Any], errors: dict[str, list[Any]] | None = None) -> None:
+        super().__init__(message, errors=errors)
+        self.existing = existing
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "existing": self.existing}

@@ -14,7 +14,7 @@ from qinqing.cases.formdata import Prefill, build_prefill, clean_form_data
 from qinqing.cases.models import Case, Licence, PendingUpload
 from qinqing.cases.services.tallies import CASES, ENTERPRISES, SERVICE_USES, tallies
 from qinqing.cases.signing import verify
-from qinqing.cases.workflow import CLOSED_STATUSES, QUEUE_STATUSES, Status, action_label
+from qinqing.cases.workflow import CLOSED_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, Status, action_label
 from qinqing.catalog.models import Matter
 from qinqing.datahub.queries import facts_for
 
@@ -51,6 +51,24 @@ def kept_by_material(user: User, form_key: str) -> dict[str, PendingUpload]:
 
 def cases_for(user: User) -> QuerySet[Case]:
     return Case.objects.visible_to(user).select_related("matter", "matter__department", "enterprise", "parent")
+
+
+def enterprise_desk(user: User) -> dict[str, Any]:
+    """An enterprise's 我的办事: what needs its action first, then open cases by deadline, then licences.
+
+    `supplements`: cases waiting for the enterprise's supplement (补正), earliest deadline first;
+    `open`: the other open applications by deadline; `licences`: valid licences, newest first.
+    """
+    mine = cases_for(user)
+    supplements = list(mine.filter(status=Status.SUPPLEMENT_REQUESTED).prefetch_related("matter__materials")
+                       .order_by("due_at", "id")[:50])
+    open_cases = list(mine.filter(status__in=OPEN_STATUSES, parent__isnull=True)
+                      .exclude(status=Status.SUPPLEMENT_REQUESTED).order_by("due_at", "id")[:50])
+    licences = list(Licence.objects.visible_to(user).filter(status=Licence.Status.VALID)
+                    .select_related("matter").order_by("-issued_at")[:10])
+    return {"supplements": supplements, "open": open_cases, "licences": licences,
+            "closed_recently": list(mine.filter(parent__isnull=True).exclude(status__in=OPEN_STATUSES)
+                                    .order_by("-decided_at", "-id")[:5])}
 
 
 def review_queue(user: User) -> QuerySet[Case]:
@@ -168,6 +186,15 @@ def _actor_name(label: str, case: Case) -> str:
     if department is not None and label == department.name:
         return department.display_name
     return label or str(_("System"))
+def acting_agent(case: Case) -> str:
+    """Who acted for the enterprise on this case (政府替办): the agent's name, or "" when nobody did."""
+    if case.applicant.is_agent:
+        return case.applicant.label()
+    event = (case.events.filter(actor__isnull=False).exclude(acting_for="")
+             .select_related("actor", "actor__department", "actor__enterprise").order_by("-at", "-pk").first())
+    if event is None or event.actor is None or not event.actor.is_agent:
+        return ""
+    return event.actor.label()
 
 
 def case_detail(case: Case) -> dict[str, Any]:
@@ -180,6 +207,7 @@ def case_detail(case: Case) -> dict[str, Any]:
     return {
         **case_summary(case),
         "acting_for": case.acting_for,
+        "agent": acting_agent(case),
         "data": case.data,
         "prefill_sources": case.prefill_sources,
         "decision": decision,

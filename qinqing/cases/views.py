@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import User
 from qinqing.cases import services
-from qinqing.cases.errors import CaseInvalid
+from qinqing.cases.errors import CaseInvalid, DuplicateApplication, IdempotencyMismatch
 from qinqing.cases.explain import explained_trace
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, Licence, Material
@@ -36,6 +36,7 @@ from qinqing.cases.queries import (
 )
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.roster.queries import enrolled_count
+from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.services.enrolment import takes_roster
 from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_key
 from qinqing.catalog.models import Matter
@@ -57,20 +58,40 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     values: dict[str, Any] = dict(prefill["data"])
     errors: dict[str, list[str]] = {}
     summary = ""
+    existing: dict[str, Any] | None = None
+    status = 200
     key = _new_key(request)
     if request.method == "POST":
         data = posted_form_data(request.POST, [(f.key, f) for f in fields])
         values.update(data)
-        case, errors, summary = _submit(request, user, matter, data, key=key, codes=[r.code for r in requirements])
+        try:
+            case, errors, summary = _submit(request, user, matter, data, key=key,
+                                            codes=[r.code for r in requirements])
+        except IdempotencyMismatch:
+            # This rendering of the form was submitted before (Back, then changed): show what it created.
+            first = Case.objects.filter(applicant=user, idempotency_key=key)
+            messages.info(request, _("This form was already submitted; here is the application it created. "
+                                     "To apply again, open the form anew."))
+            return redirect("cases:detail", pk=first.values_list("pk", flat=True).get())
+        except DuplicateApplication as exc:
+            case, summary, existing, status = None, str(exc.message), exc.existing, 409
         if case is not None:
             return redirect("cases:detail", pk=case.pk)
+        if errors:
+            status = 422
+    elif matter.limits_duplicates:
+        held = services.existing_application(enterprise=user.enterprise, matter=matter)
+        if held is not None:
+            refusal = duplicate_refusal(matter, held)
+            summary, existing = str(refusal.message), refusal.existing
     labels = {f.key: f.display_label for f in fields} | {material_key(r.code): r.display_name for r in requirements}
     return render(request, "cases/apply.html", {
         "matter": matter, "fields": fields, "values": values, "prefill": prefill, "errors": errors,
         "summary": summary, "accepted": ACCEPTED_LABEL, "idempotency_key": key, "labels": labels,
         "kept": kept_by_material(user, key), "requirements": requirements,
         "takes_roster": matter.code in roster_policy().matters,
-    }, status=422 if errors else 200)
+        "field_keys": [f.key for f in fields], "existing": existing,
+    }, status=status)
 
 
 def _submit(request: HttpRequest, user: User, matter: Matter, data: dict[str, Any], *, key: str,
@@ -87,6 +108,8 @@ def _submit(request: HttpRequest, user: User, matter: Matter, data: dict[str, An
         case, _created = services.submit_case(
             applicant=user, matter=matter, data=data, idempotency_key=key, uploads=uploads,
         )
+    except (IdempotencyMismatch, DuplicateApplication):
+        raise  # the page answers these itself
     except DomainError as exc:
         shown = domain_error_messages(exc)
         return None, shown.fields, shown.summary

@@ -70,7 +70,17 @@ class MatterOut(Schema):
     licence_name: str
 
 
+class DuplicatePolicyOut(Schema):
+    """How many applications an enterprise may hold: a second one is refused with 409."""
+
+    policy: str
+    period: str = ""
+    project_field: str = ""
+    single_valid_licence: bool = False
+
+
 class MatterDetailOut(MatterOut):
+    duplicate_policy: DuplicatePolicyOut
     materials: list[MaterialOut]
     form: list[FieldOut]
     conditions: list[ConditionOut]
@@ -95,6 +105,9 @@ def matter_summary(m: Matter) -> dict[str, Any]:
 def matter_detail(m: Matter) -> dict[str, Any]:
     return {
         **matter_summary(m),
+        "duplicate_policy": {"policy": m.duplicate_policy, "period": m.duplicate_period,
+                             "project_field": m.duplicate_project_field,
+                             "single_valid_licence": m.single_valid_licence},
         "materials": [
             {"code": r.code, "name": r.name, "required": r.required, "note": r.note, "satisfied_by": r.satisfied_by}
             for r in m.materials.all()

@@ -51,6 +51,21 @@ MATTER_TYPES = {
 }
 
 
+class DuplicatePolicy(models.TextChoices):
+    """How many applications of one matter an enterprise may hold at once."""
+
+    MANY = "many", _("Any number")
+    ONE_OPEN = "one_open", _("One open application at a time")
+    ONE_PER_PERIOD = "one_per_period", _("One per period")
+    ONE_PER_PROJECT = "one_per_project", _("One per project")
+
+
+class DuplicatePeriod(models.TextChoices):
+    YEAR = "year", _("year")
+    QUARTER = "quarter", _("quarter")
+    MONTH = "month", _("month")
+
+
 class MatterQuerySet(models.QuerySet["Matter"]):
     def online(self) -> MatterQuerySet:
         return self.filter(active=True)
@@ -76,6 +91,25 @@ class Matter(models.Model):
     statutory_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
     promised_limit = models.PositiveIntegerField(_("promised time limit"))
     promised_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
+    manual_limit = models.PositiveIntegerField(
+        _("time limit after referral to manual review"), null=True, blank=True,
+        help_text=_("For a matter decided automatically: the time the department has when the rules refer a "
+                    "case to a person, counted from the referral. Empty: the statutory time limit."),
+    )
+    manual_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS)
+    duplicate_policy = models.CharField(
+        _("applications an enterprise may hold"), max_length=16, choices=DuplicatePolicy.choices,
+        default=DuplicatePolicy.MANY,
+    )
+    duplicate_period = models.CharField(_("period"), max_length=8, choices=DuplicatePeriod.choices, blank=True,
+                                        help_text=_("For “one per period”."))
+    duplicate_project_field = models.CharField(_("project field"), max_length=64, blank=True,
+                                               help_text=_("For “one per project”: the key of the form field "
+                                                           "that names the project."))
+    single_valid_licence = models.BooleanField(
+        _("one valid licence per enterprise"), default=False,
+        help_text=_("Refuse a new application while the enterprise holds a valid licence of this matter."),
+    )
     fee = models.DecimalField(_("fee (yuan)"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
     licence_name = models.CharField(_("document issued"), max_length=100)
     licence_name_en = models.CharField(_("English name of the document issued"), max_length=200, blank=True)
@@ -125,6 +159,31 @@ class Matter(models.Model):
     @property
     def is_automatic(self) -> bool:
         return self.automatic and self.rule_set_id is not None
+
+    @property
+    def limits_duplicates(self) -> bool:
+        """Tell whether a second application of this matter may be refused."""
+        return self.duplicate_policy != DuplicatePolicy.MANY or self.single_valid_licence
+
+    def clean(self) -> None:
+        problem = duplicate_policy_problem(self.duplicate_policy, self.duplicate_period, self.duplicate_project_field)
+        if problem:
+            raise ValidationError({"duplicate_policy": problem})
+
+
+def duplicate_policy_problem(policy: str, period: str, project_field: str,
+                             field_keys: Collection[str] | None = None) -> str:
+    """Why a duplicate policy is inconsistent, or "" when it is sound."""
+    if policy not in DuplicatePolicy.values:
+        return str(_("Unknown duplicate policy %(policy)r.") % {"policy": policy})
+    if policy == DuplicatePolicy.ONE_PER_PERIOD and period not in DuplicatePeriod.values:
+        return str(_("“One per period” needs a period: year, quarter or month."))
+    if policy == DuplicatePolicy.ONE_PER_PROJECT:
+        if not project_field:
+            return str(_("“One per project” needs the key of the project field."))
+        if field_keys is not None and project_field not in field_keys:
+            return str(_("The form has no field %(key)s.") % {"key": project_field})
+    return ""
 
 
 class FormField(models.Model):

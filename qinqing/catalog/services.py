@@ -11,7 +11,16 @@ from typing import Any
 from django.db import transaction
 
 from qinqing.accounts.models import Department
-from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter, satisfied_by_problem
+from qinqing.catalog.models import (
+    Board,
+    DuplicatePolicy,
+    FormField,
+    MaterialRequirement,
+    Matter,
+    TimeUnit,
+    duplicate_policy_problem,
+    satisfied_by_problem,
+)
 from qinqing.core.values import unit_problem
 from qinqing.rules.models import RuleSet
 from qinqing.rules.services import publish_rule_set_version
@@ -32,6 +41,27 @@ def matter_rows() -> list[dict[str, Any]]:
 
 class CatalogDataError(ValueError):
     """The data files describe something the catalog cannot hold."""
+
+
+def duplicate_policy_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The Matter columns of a row's `duplicate_policy` object; refuse an inconsistent one.
+
+    `{"policy": "many" | "one_open" | "one_per_period" | "one_per_project", "period": "year" | "quarter" |
+    "month", "project_field": <form field key>, "single_valid_licence": bool}`; absent means "many".
+    """
+    spec = row.get("duplicate_policy") or {}
+    policy = str(spec.get("policy", DuplicatePolicy.MANY))
+    period = str(spec.get("period", "") or "")
+    project_field = str(spec.get("project_field", "") or "")
+    keys = {f["key"] for f in row.get("fields", [])}
+    problem = duplicate_policy_problem(policy, period, project_field, keys)
+    if problem:
+        raise CatalogDataError(f"{row['code']}: duplicate_policy: {problem}")
+    unit = row.get("manual_unit") or TimeUnit.WORKING_DAYS
+    if unit not in TimeUnit.values:
+        raise CatalogDataError(f"{row['code']}: manual_unit {unit!r} is not one of {', '.join(TimeUnit.values)}")
+    return {"duplicate_policy": policy, "duplicate_period": period, "duplicate_project_field": project_field,
+            "single_valid_licence": bool(spec.get("single_valid_licence", False))}
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -55,6 +85,7 @@ def load_catalog() -> dict[str, int]:
     rows = matter_rows()
     _check_satisfied_by(rows)
     _check_fields(rows)
+    policies = {row["code"]: duplicate_policy_of(row) for row in rows}
     for row in rows:
         matter, _ = Matter.objects.update_or_create(
             code=row["code"],
@@ -71,6 +102,9 @@ def load_catalog() -> dict[str, int]:
                 "source_id": row.get("source_id", ""), "confidence": row.get("confidence", ""),
                 "licence_fields": row.get("licence_fields", []),
                 "issues_project_code": row.get("issues_project_code", False),
+                "manual_limit": row.get("manual_limit"),
+                "manual_unit": row.get("manual_unit") or TimeUnit.WORKING_DAYS,
+                **policies[row["code"]],
             },
         )
         _sync_fields(matter, row.get("fields", []))

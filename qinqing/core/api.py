@@ -11,7 +11,18 @@ from ninja.params.functions import Header
 IdempotencyKey = Annotated[str, Header(..., alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"\S")]
 
 
+class ExistingOut(Schema):
+    """The application a refused duplicate points to (409 `duplicate_application`)."""
+
+    id: int
+    number: str
+    url: str
+    title: str = ""
+    status: str = ""
+
+
 class ErrorOut(Schema):
     code: str
     detail: str
     errors: dict[str, list[str]] = {}
+    existing: ExistingOut | None = None

@@ -48,15 +48,29 @@ def org_check_char(first8: str) -> str:
     return {10: "X", 11: "0"}.get(value, str(value))
 
 
+def normalise_uscc(raw: str) -> str:
+    """The code as people type it, made canonical: NFKC (full-width → half-width), no spaces, upper case.
+
+    "９１１１　００００ ８０２１００４３３ｂ" → "91110000802100433B"; validity is not checked here.
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in text if not ch.isspace()).upper()
+
+
+def looks_like_uscc(raw: str) -> bool:
+    """Tell whether typed text is meant as a USCC (not a staff username): letters and digits, mostly digits."""
+    code = normalise_uscc(raw)
+    return 15 <= len(code) <= 20 and code.isascii() and code.isalnum() and sum(c.isdigit() for c in code) >= 8
+
+
 def validate_uscc(raw: str) -> str:
     """Return the canonical code, or raise InvalidUSCC with a reason code.
 
-    Reasons: "length", "full_width", "alphabet", "department", "division", "org_check", "check".
+    The text is normalised first (`normalise_uscc`): full-width characters typed with a Chinese
+    input method, spaces anywhere and lower case are accepted.
+    Reasons: "length", "alphabet", "department", "division", "org_check", "check".
     """
-    text = raw.strip()
-    if any("\uff01" <= ch <= "\uff5e" or ch == "\u3000" for ch in text):
-        raise InvalidUSCC("full_width")
-    code = text.upper()
+    code = normalise_uscc(raw)
     if len(code) != 18:
         raise InvalidUSCC("length")
     if any(ch not in USCC_ALPHABET for ch in code):

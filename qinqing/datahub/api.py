@@ -14,6 +14,7 @@ from ninja import Router, Schema
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Role
 from qinqing.core.api import ErrorOut
+from qinqing.core.ids import normalise_uscc
 from qinqing.datahub.adapters import ImportResult, Record
 from qinqing.datahub.errors import BodyTooLarge, ImportForbidden, UnknownSource, UnsupportedMediaType
 from qinqing.datahub.models import Source
@@ -194,4 +195,4 @@ def enterprise_data(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """What government holds on an enterprise, per source, as far as the caller may read it."""
     holdings = holdings_for(request_user(request), uscc)
     departments = department_names({h.source.department_code for h in holdings}, _english())
-    return {"uscc": uscc.strip().upper(), "sources": [_holding(h, departments) for h in holdings]}
+    return {"uscc": normalise_uscc(uscc), "sources": [_holding(h, departments) for h in holdings]}

@@ -9,8 +9,10 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from qinqing.accounts.http import request_user
+from qinqing.accounts.views import landing_url
 from qinqing.bundles.queries import bundle_summary, online_bundles
-from qinqing.cases.queries import platform_stats
+from qinqing.cases.queries import enterprise_desk, platform_stats
+from qinqing.cases.uploads import ACCEPTED_LABEL
 from qinqing.catalog.models import Board
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import mark_read
@@ -24,6 +26,17 @@ def home(request: HttpRequest) -> HttpResponse:
     ).order_by("order")
     bundles = [bundle_summary(b) for b in online_bundles()]
     return render(request, "web/home.html", {"boards": boards, "stats": platform_stats(), "bundles": bundles})
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    """我的办事: an enterprise's own desk; every other user goes to theirs."""
+    user = request_user(request)
+    if not user.is_enterprise:
+        return redirect(landing_url(user))
+    notes = Notification.objects.visible_to(user).filter(read_at__isnull=True)[:10]
+    return render(request, "web/desk.html", {**enterprise_desk(user), "notes": notes,
+                                             "accepted": ACCEPTED_LABEL})
 
 
 @login_required

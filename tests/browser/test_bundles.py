@@ -21,6 +21,12 @@ SOCIAL = "social-insurance-housing-fund"  # 4 automatic registrations: the new e
 INDUSTRIAL = "industrial-project"  # filing by the enterprise, then 6 steps the agent prepares
 NEW_ENTERPRISE = 5  # 杭州新启航信息技术有限公司, founded 2026
 MANUFACTURER = 1  # holds a land-transfer contract; has authorised the project agent
+# 五险一金 is one registration per enterprise (a second submission is a 409): each test that registers
+# applies as an enterprise of its own.
+REVIEWED_APPLICANT = 0
+AXE_APPLICANT = 3
+FORM_ERRORS_APPLICANT = 2
+LANGUAGE_APPLICANT = 4
 AGENT = "fgw_agent"
 AGENT_NAME = "林晓"
 LAND_CONTRACT = "land_contract"
@@ -309,6 +315,9 @@ def test_manufacturer_files_the_project_and_the_agent_prepares_the_next_step(
     expect(agent.locator("#f-project_code")).not_to_have_value(licence_number)
     expect(agent.locator("main")).to_contain_text(LAND_CONTRACT_FILE.removesuffix(".pdf"))
     shot(agent, "agent_prepare_step")
+    commitment = agent.locator("#f-commitment")
+    expect(commitment).not_to_be_checked()  # the agent ticks the commitment itself, never pre-ticked
+    commitment.check()
     assert submit(agent, "#submit-step").status == 200
     agent.wait_for_url("**/agent/")
     expect(agent.locator(".msg-success")).to_be_visible()
@@ -361,7 +370,7 @@ def test_reviewer_sees_a_bundle_step_with_its_tag_and_context(
     new_context: Any, schema: Any, api: Any, demo: Any, login: Any, shot: Any,
 ) -> None:
     spec = schema(SOCIAL)
-    client = api(demo.uscc(NEW_ENTERPRISE))
+    client = api(demo.uscc(REVIEWED_APPLICANT))
     held = client.get(f"/bundles/{SOCIAL}/prefill")["data"]
     unticked = next(f["key"] for f in schema_fields(spec)
                     if f["type"] == "boolean" and not f["required"] and "未勾选" in (f["help"] or ""))
@@ -450,13 +459,13 @@ def test_bundle_pages_have_no_serious_axe_violations_and_request_nothing_outside
         return page
 
     social = schema(SOCIAL)
-    client = api(demo.uscc(NEW_ENTERPRISE))
+    client = api(demo.uscc(AXE_APPLICANT))
     held = client.get(f"/bundles/{SOCIAL}/prefill")["data"]
     created = client.post(f"/bundles/{SOCIAL}/submissions", {"data": api_data(social, held)},
                           **{"Idempotency-Key": uuid.uuid4().hex})
     assert created.status_code == 201, created.text
 
-    enterprise = person(demo.uscc(NEW_ENTERPRISE))
+    enterprise = person(demo.uscc(AXE_APPLICANT))
     for name, url in [
         ("index", "/bundles/"),
         ("guide", f"/bundles/{SOCIAL}/"),
@@ -469,12 +478,13 @@ def test_bundle_pages_have_no_serious_axe_violations_and_request_nothing_outside
     ]:
         enterprise.goto(url)
         audit(enterprise, name)
-    enterprise.goto(f"/bundles/{SOCIAL}/apply/")
+    fresh = person(demo.uscc(FORM_ERRORS_APPLICANT))  # not registered yet: its form is checked field by field
+    fresh.goto(f"/bundles/{SOCIAL}/apply/")
     ratio = next(f for f in schema_fields(social) if f["type"] == "decimal" and f["max_value"])
-    fill_merged_form(enterprise, social, {ratio["key"]: "99"})
-    submit(enterprise)
-    expect(enterprise.locator("#error-summary")).to_be_visible()
-    audit(enterprise, "merged_form_with_errors")
+    fill_merged_form(fresh, social, {ratio["key"]: "99"})
+    submit(fresh)
+    expect(fresh.locator("#error-summary")).to_be_visible()
+    audit(fresh, "merged_form_with_errors")
 
     manufacturer = person(demo.uscc(MANUFACTURER))
     manufacturer.goto(f"/bundles/{INDUSTRIAL}/apply/")
@@ -509,13 +519,13 @@ def test_bundle_pages_follow_the_language_switch(
     new_context: Any, schema: Any, api: Any, demo: Any, login: Any, shot: Any, cjk: Any, zh_compiled: bool,
 ) -> None:
     spec = schema(SOCIAL)
-    client = api(demo.uscc(NEW_ENTERPRISE))
+    client = api(demo.uscc(LANGUAGE_APPLICANT))
     held = client.get(f"/bundles/{SOCIAL}/prefill")["data"]
     created = client.post(f"/bundles/{SOCIAL}/submissions", {"data": api_data(spec, held)},
                           **{"Idempotency-Key": uuid.uuid4().hex})
     assert created.status_code == 201, created.text
     page = new_context().new_page()
-    login(page, demo.uscc(NEW_ENTERPRISE))
+    login(page, demo.uscc(LANGUAGE_APPLICANT))
     page.goto(f"/bundles/{SOCIAL}/")
     switch = page.locator("header form.lang button")
     switch.click()

@@ -44,7 +44,7 @@ BAD_CODES = {
     "letter Z": _bad_alphabet("Z"),
     "17 characters": _valid()[:17],
     "19 characters": _valid() + "1",
-    "full-width characters": full_width(_valid()),
+    "full-width, wrong check character": full_width(_wrong_check_character()),
 }
 
 
@@ -107,3 +107,11 @@ def test_create_enterprise_refuses_a_weak_password_and_creates_nothing():
         create_enterprise(uscc=_valid(seed=9), name="丙公司", password="12345678")
     assert "password" in info.value.errors
     assert _row_counts() == before
+
+
+def test_create_enterprise_accepts_a_code_typed_full_width_with_spaces_in_lower_case():
+    code = _valid(seed=23)
+    typed = " " + full_width(code[:9]) + " " + code[9:].lower() + "\u3000"
+    user = create_enterprise(uscc=typed, name="杭州全角科技有限公司", password=PASSWORD)
+    assert user.username == code
+    assert user.enterprise is not None and user.enterprise.uscc == code

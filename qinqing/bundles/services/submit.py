@@ -22,11 +22,13 @@ from qinqing.bundles.services.progress import advance
 from qinqing.cases.errors import IdempotencyMismatch, NotAnEnterprise
 from qinqing.cases.formdata import clean_form_data
 from qinqing.cases.models import Case
-from qinqing.cases.services import Upload, attach_upload, open_case
+from qinqing.cases.services import Upload, attach_upload, lock_enterprise, open_case, refuse_duplicate
 from qinqing.cases.workflow import Status
+from qinqing.catalog.models import DuplicatePolicy
 from qinqing.core import events
 from qinqing.core.calendar import add_limit
 from qinqing.core.idempotency import once
+from qinqing.core.ids import normalise_uscc
 from qinqing.datahub.queries import Fact, facts_for
 
 
@@ -43,7 +45,7 @@ def enterprise_label(enterprise: Enterprise) -> str:
 def acting_enterprise(user: User, bundle: Bundle, acting_for: str) -> tuple[Enterprise, Authorisation | None]:
     """Whom the submission is for, and the authorisation that lets an agent act."""
     if user.is_enterprise and user.enterprise is not None:
-        if acting_for and acting_for != user.enterprise.uscc:
+        if acting_for and normalise_uscc(acting_for) != user.enterprise.uscc:
             raise AgentNotAuthorised(_("An enterprise can apply only for itself."))
         return user.enterprise, None
     if not user.is_agent:
@@ -51,7 +53,7 @@ def acting_enterprise(user: User, bundle: Bundle, acting_for: str) -> tuple[Ente
     if not acting_for:
         raise BundleInvalid(_("Say which enterprise you act for."),
                             errors={"acting_for": [_("This field is required.")]})
-    enterprise = Enterprise.objects.filter(uscc=acting_for.strip().upper()).first()
+    enterprise = Enterprise.objects.filter(uscc=normalise_uscc(acting_for)).first()
     authorisation = active_authorisation(agent=user, enterprise=enterprise, bundle_code=bundle.code) if enterprise else None
     if enterprise is None or authorisation is None:
         raise AgentNotAuthorised(_("You hold no valid authorisation from this enterprise for this matter."))
@@ -115,6 +117,26 @@ def _validated(form: MergedForm, data: Mapping[str, Any], uploads: list[Upload],
     return per_step
 
 
+def _refuse_duplicates(form: MergedForm, enterprise: Enterprise,
+                       per_step: Mapping[str, tuple[dict[str, Any], dict[str, Any]]] | None) -> None:
+    """Refuse the whole 一件事 when one of its matters may not be applied for again (enterprise row locked).
+
+    Without `per_step` (before validation) every policy but "one per project" is checked; with the
+    cleaned data of each step, "one per project" too.
+    """
+    limited = [plan for plan in form.plans if plan.step.matter.limits_duplicates]
+    if not limited:
+        return
+    if per_step is None:
+        lock_enterprise(enterprise)
+        for plan in limited:
+            refuse_duplicate(enterprise=enterprise, matter=plan.step.matter)
+        return
+    for plan in limited:
+        if plan.step.matter.duplicate_policy == DuplicatePolicy.ONE_PER_PROJECT:
+            refuse_duplicate(enterprise=enterprise, matter=plan.step.matter, data=per_step[plan.step.key][0])
+
+
 def submit_bundle(
     *, user: User, bundle: Bundle, data: Mapping[str, Any], uploads: Iterable[Upload] = (),
     idempotency_key: str = "", acting_for: str = "", agent: User | None = None, fill_booleans: bool = False,
@@ -138,7 +160,9 @@ def submit_bundle(
 
     def create() -> Case:
         form = merged_form(bundle)
+        _refuse_duplicates(form, enterprise, None)
         per_step = _validated(form, data, uploads, enterprise=enterprise, agent=agent, fill_booleans=fill_booleans)
+        _refuse_duplicates(form, enterprise, per_step)
         now = timezone.now()
         deadlines = _plan_deadlines(form, now)
         grant = authorisation

@@ -5,10 +5,17 @@
 - `applicant`: add materials, withdraw;
 - `licences`: issue and revoke e-licences;
 - `pending`: keep the files a form accepted until it goes through.
+- `duplicates`: refuse a second application a matter allows only once.
 """
 
 from qinqing.cases.services._common import FORM, Upload, move_case
 from qinqing.cases.services.applicant import add_materials, withdraw_case
+from qinqing.cases.services.duplicates import (
+    existing_application,
+    existing_summary,
+    lock_enterprise,
+    refuse_duplicate,
+)
 from qinqing.cases.services.licences import revoke_licence
 from qinqing.cases.services.pending import keep_uploads, kept_uploads, release_uploads
 from qinqing.cases.services.review import approve_case, reject_case, request_supplement
@@ -28,11 +35,15 @@ __all__ = [
     "approve_case",
     "attach_data_materials",
     "attach_upload",
+    "existing_application",
+    "existing_summary",
     "keep_uploads",
     "kept_uploads",
+    "lock_enterprise",
     "missing_materials",
     "move_case",
     "open_case",
+    "refuse_duplicate",
     "reject_case",
     "release_uploads",
     "request_supplement",

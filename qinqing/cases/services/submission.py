@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
+from qinqing.cases.deadlines import manual_limit
 from qinqing.cases.errors import CaseInvalid, NotAnEnterprise
 from qinqing.cases.formdata import clean_form_data, rule_facts
 from qinqing.cases.models import Case, CaseEvent, Material
@@ -27,11 +28,12 @@ from qinqing.cases.services._common import (
     replay,
     transition,
 )
+from qinqing.cases.services.duplicates import lock_enterprise, refuse_duplicate
 from qinqing.cases.services.licences import issue_licence
 from qinqing.cases.uploads import CheckedUpload
 from qinqing.cases.workflow import Status
-from qinqing.catalog.models import MaterialRequirement, Matter
-from qinqing.core import events
+from qinqing.catalog.models import DuplicatePolicy, MaterialRequirement, Matter
+from qinqing.core import clock, events
 from qinqing.core.calendar import add_limit
 from qinqing.core.events import CaseDecided, CaseSubmitted
 from qinqing.core.idempotency import once
@@ -63,12 +65,17 @@ def submit_case(
         return Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
 
     def create() -> Case:
+        if matter.limits_duplicates:
+            lock_enterprise(enterprise)
+            refuse_duplicate(enterprise=enterprise, matter=matter)
         facts = facts_for(enterprise.uscc)
         fields = list(matter.fields.all())
         requirements = list(matter.materials.all())
         cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
         if errors:
             raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
+        if matter.duplicate_policy == DuplicatePolicy.ONE_PER_PROJECT:
+            refuse_duplicate(enterprise=enterprise, matter=matter, data=cleaned)
         case = open_case(
             matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
             acting_for=acting_for, now=timezone.now(), idempotency_key=idempotency_key, fingerprint=request,
@@ -290,8 +297,20 @@ def _decide_automatically(case: Case, *, fields: list[Any], cleaned: Mapping[str
         emit_closed(case)
     else:
         transition(case, Status.UNDER_REVIEW, actor=None, action="referred", note="；".join(payload["reasons"]))
+        _restart_clock_for_review(case, matter)
         case.save()
     return verdict
+
+
+def _restart_clock_for_review(case: Case, matter: Matter) -> None:
+    """A case the rules refer to a person gets the matter's manual time limit, counted from the referral.
+
+    The promised limit of a matter decided in seconds is the filing day itself; a person needs the
+    manual limit (`Matter.manual_limit`, else the statutory one), never a deadline already upon them.
+    """
+    due = clock.add(timezone.now(), manual_limit(matter)).at
+    case.due_at = max(case.due_at, due)
+    case.statutory_due_at = max(case.statutory_due_at, case.due_at)
 
 
 def _notify_submission(case: Case) -> None:

@@ -5,7 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import uscc as stdnum_uscc
 
-from qinqing.core.ids import InvalidUSCC, generate_uscc, is_valid_uscc, uscc_check_char, validate_uscc
+from qinqing.core.ids import (
+    InvalidUSCC,
+    generate_uscc,
+    is_valid_uscc,
+    looks_like_uscc,
+    normalise_uscc,
+    uscc_check_char,
+    validate_uscc,
+)
 
 
 def test_real_published_code_is_valid():
@@ -23,7 +31,7 @@ def test_lowercase_and_spaces_are_normalised():
         ("9111000080210043", "length"),
         ("91110000802100433BX", "length"),
         ("9111000080210043IB", "alphabet"),
-        ("９１１１００００８０２１００４３３Ｂ", "full_width"),
+        ("９１１１００００８０２１００４３３Ｃ", "check"),
         ("Z1110000802100433B", "alphabet"),
         ("B1110000802100433B", "department"),
     ],
@@ -57,3 +65,22 @@ def test_generated_codes_validate_here_and_in_stdnum(seed):
     code = generate_uscc(rng=random.Random(seed))
     assert is_valid_uscc(code)
     assert stdnum_uscc.is_valid(code)
+
+
+@pytest.mark.parametrize("typed", [
+    "９１１１００００８０２１００４３３Ｂ",  # a Chinese input method's full-width characters
+    "９１１１００００８０２１００４３３ｂ",
+    "9111 0000 8021 0043 3B",
+    "9111\u30000000802100433b",  # an ideographic space inside
+    " 91110000802100433b\t",
+])
+def test_codes_as_people_type_them_are_normalised(typed):
+    assert normalise_uscc(typed) == "91110000802100433B"
+    assert validate_uscc(typed) == "91110000802100433B"
+
+
+def test_staff_usernames_do_not_look_like_codes():
+    assert looks_like_uscc("９１１１００００８０２１００４３３ｂ")
+    assert looks_like_uscc("9111000080210043")  # one short: still meant as a code
+    assert not looks_like_uscc("rsj_reviewer")
+    assert not looks_like_uscc("admin")

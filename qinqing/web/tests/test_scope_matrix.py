@@ -152,6 +152,13 @@ PAGES = [
     Row("POST bundles/cases/<int:pk>/withdraw/", "/bundles/cases/{parent}/withdraw/", page(READ_BUNDLE, ok=302),
         writers=frozenset({"ent_a"})),
     Row("GET help/", "/help/", public()),
+    # Everyone's own desk: an enterprise's 我的办事; staff are sent on to theirs.
+    Row("GET my/", "/my/", page(ENTERPRISES, others=302)),
+    Row("GET accounts/password/change/", "/accounts/password/change/", page(LOGGED_IN)),
+    Row("GET accounts/password/forgot/", "/accounts/password/forgot/", public()),
+    Row("GET accounts/password/reset/", "/accounts/password/reset/", public()),  # the code form; nothing to read
+    Row("GET accounts/signup/", "/accounts/signup/", public()),
+    Row("GET accounts/signup/verify/", "/accounts/signup/verify/", public(302)),
     # Rosters belong to an approved 职工参保登记 case (scoped in cases/tests/test_roster_*.py); this world's
     # case takes none, so even its readers get 404 — and nobody else learns more.
     Row("GET cases/<int:pk>/roster/", "/cases/{case}/roster/", page(frozenset(), others=404)),

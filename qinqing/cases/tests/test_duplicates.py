@@ -21,9 +21,9 @@ from qinqing.cases.models import Case
 from qinqing.cases.services.duplicates import period_bounds
 from qinqing.cases.tests.support import (
     client_for,
+    data_for,
     enterprise,
     field_of_type,
-    data_for,
     form_data,
     new_key,
     nothing_written,

@@ -83,13 +83,13 @@ def _worker(index: int, mode: str, n: int, hold_ms: float, start: Any, out: Any)
     matter = matter_approved_for(index)
     data = form_data(matter)
     if hold_ms:
-        original = events._UnitOfWork.flush
+        original = events.unit._UnitOfWork.flush
 
         def flush_then_work(unit: Any) -> None:
             original(unit)
             time.sleep(hold_ms / 1000)  # work after the chain head is taken, before commit
 
-        events._UnitOfWork.flush = flush_then_work  # type: ignore[method-assign]
+        events.unit._UnitOfWork.flush = flush_then_work  # type: ignore[method-assign]
     submission.submit_case(applicant=user, matter=matter, data=data)  # warm-up
     start.wait()
     latencies = []

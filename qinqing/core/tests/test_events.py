@@ -83,7 +83,7 @@ def test_subscribers_run_at_the_end_in_order_and_may_emit_more():
 
 
 def test_a_subscriber_loop_is_stopped_and_rolls_back(monkeypatch):
-    monkeypatch.setattr(events, "MAX_EVENTS_PER_TRANSACTION", 50)
+    monkeypatch.setattr(events.unit, "MAX_EVENTS_PER_TRANSACTION", 50)
     before = OutboxEvent.objects.count()
 
     def forever(event: CaseClosed) -> None:
@@ -105,7 +105,7 @@ def test_events_of_a_nested_block_that_failed_are_not_dispatched():
                 events.emit(_registered(8))
                 raise ValueError("inner refused")
         finally:
-            assert [e.name for e, _ in events._current.get().outbox] == ["企业7"]
+            assert [e.name for e, _ in events.unit._current.get().outbox] == ["企业7"]
     assert seen == []
 
 

@@ -1,0 +1,112 @@
+"""Asynchronous consumers: read the outbox by a stored cursor, apply each event exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from qinqing.core.events.registry import Stored, flows
+from qinqing.core.events.types import EVENT_TYPES, DomainEvent
+
+# Below the oldest transaction that other sessions still have running (no limit when none is): every
+# transaction with a smaller id has finished. Evaluated inside the reading statement, on its snapshot.
+_HORIZON = ("COALESCE((SELECT min(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x), "
+            "9223372036854775807)")
+
+
+def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None = None) -> list[Stored]:
+    """Committed events after a cursor position, in order; unknown event names are skipped."""
+    from django.db.models import Q
+    from django.db.models.expressions import RawSQL
+
+    from qinqing.core.models import OutboxEvent
+
+    rows = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq))
+    if connection.vendor == "postgresql":
+        # Only events of transactions below every transaction still running elsewhere: a cursor
+        # never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
+        rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))  # noqa: S611 - a constant, no parameters
+    out: list[Stored] = []
+    for row in rows.order_by("txid", "seq")[:limit]:
+        cls = EVENT_TYPES.get(row.name)
+        if cls is None or (names is not None and row.name not in names):
+            out.append(Stored(row.seq, row.txid, row.occurred_at, _Skipped(enterprise=row.enterprise)))
+            continue
+        out.append(Stored(row.seq, row.txid, row.occurred_at,
+                          cls.from_row(row.payload, enterprise=row.enterprise, region=row.region)))
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Skipped(DomainEvent):
+    """An outbox row the consumer does not handle; it still moves the cursor."""
+
+    NAME = ""
+
+
+class CrashForTest(Exception):
+    """Raised by a test hook between a batch's effects and its cursor update."""
+
+
+def consume(name: str, *, batches: int = 100, crash_after_apply: Callable[[], None] | None = None) -> int:
+    """Apply the next batches of events to one consumer; return how many events it applied.
+
+    Each batch is one transaction: lock the cursor, read the events after it, apply the ones the
+    consumer handles, move the cursor. A crash anywhere before the commit leaves both untouched.
+    """
+    from qinqing.core.models import OutboxCursor
+
+    consumer = flows().consumer(name)
+    names = [cls.NAME for cls in consumer.handles]
+    applied = 0
+    for _ in range(batches):
+        with transaction.atomic():
+            # Write first: the UPDATE takes the row lock on PostgreSQL and the write lock on SQLite,
+            # so two workers running the same consumer take turns instead of applying a batch twice.
+            if not OutboxCursor.objects.filter(consumer=name).update(updated_at=timezone.now()):
+                OutboxCursor.objects.get_or_create(consumer=name)
+            cursor = OutboxCursor.objects.select_for_update().get(consumer=name)
+            batch = read_after(cursor.txid, cursor.seq, limit=consumer.batch_size, names=names)
+            if not batch:
+                return applied
+            handled = [s for s in batch if not isinstance(s.event, _Skipped)]
+            if handled:
+                consumer.apply(handled)
+            if crash_after_apply is not None:
+                crash_after_apply()
+            last = batch[-1]
+            cursor.txid, cursor.seq = last.txid, last.seq
+            cursor.applied += len(handled)
+            cursor.save(update_fields=["txid", "seq", "applied", "updated_at"])
+            applied += len(handled)
+    return applied
+
+
+def start_at_head(name: str) -> None:
+    """Place a consumer's cursor after the newest event: it will see only what happens from now on."""
+    from qinqing.core.models import OutboxCursor, OutboxEvent
+
+    head = OutboxEvent.objects.order_by("-txid", "-seq").values_list("txid", "seq").first() or (0, 0)
+    OutboxCursor.objects.update_or_create(consumer=name, defaults={"txid": head[0], "seq": head[1]})
+
+
+def consume_all() -> dict[str, int]:
+    """Run every consumer until it has caught up; return events applied per consumer."""
+    return {consumer.name: consume(consumer.name) for consumer in flows().consumers}
+
+
+def lag() -> dict[str, int]:
+    """Events in the outbox each consumer has not yet passed (for the admin and `qinqing check`)."""
+    from django.db.models import Q
+
+    from qinqing.core.models import OutboxCursor, OutboxEvent
+
+    out: dict[str, int] = {}
+    for consumer in flows().consumers:
+        cursor = OutboxCursor.objects.filter(consumer=consumer.name).first()
+        txid, seq = (cursor.txid, cursor.seq) if cursor else (0, 0)
+        out[consumer.name] = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq)).count()
+    return out

@@ -1,0 +1,183 @@
+"""The domain events: typed, frozen, versioned; JSON-friendly fields only."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypedDict, TypeVar
+
+
+class Subject(TypedDict):
+    """Whom an event concerns: an enterprise's USCC and its region code (either may be empty)."""
+
+    enterprise: str
+    region: str
+
+
+# ---- the events --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened. Subclasses declare NAME and VERSION and only JSON-friendly fields.
+
+    `enterprise` (USCC) and `region` (region code) say whom it concerns; both may be empty.
+    """
+
+    NAME: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    enterprise: str = ""
+    region: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        """The event's own fields (without enterprise and region, which have columns)."""
+        out: dict[str, Any] = {}
+        for f in _fields(type(self)):
+            value = getattr(self, f)
+            out[f] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_row(cls, payload: dict[str, Any], *, enterprise: str, region: str) -> DomainEvent:
+        """Rebuild an event from its outbox row."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in payload.items():
+            if key not in names:
+                continue  # a field a later version dropped
+            values[key] = tuple(value) if isinstance(value, list) else value
+        return cls(enterprise=enterprise, region=region, **values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSubmitted(DomainEvent):
+    """An application reached a department: submitted by the enterprise, or a 一件事 step started."""
+
+    NAME = "case.submitted"
+    case_id: int
+    number: str
+    matter: str
+    bundle: str = ""
+    parent_id: int | None = None
+    acting_for: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseDecided(DomainEvent):
+    """A case was approved or rejected, by its rules (`automatic`) or by a reviewer."""
+
+    NAME = "case.decided"
+    case_id: int
+    number: str
+    matter: str
+    outcome: str  # "approved" | "rejected"
+    automatic: bool = False
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(DomainEvent):
+    """A case reached a closed status (approved, rejected, withdrawn, cancelled, completed, closed)."""
+
+    NAME = "case.closed"
+    case_id: int
+    status: str
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LicenceIssued(DomainEvent):
+    """An e-licence was issued; `issued_at` ISO date-time, `valid_until` ISO date or empty."""
+
+    NAME = "licence.issued"
+    licence_id: int
+    number: str
+    matter: str
+    title: str
+    case_id: int
+    issued_at: str
+    valid_until: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LicenceRevoked(DomainEvent):
+    """An e-licence was revoked; verification reports it revoked from now on."""
+
+    NAME = "licence.revoked"
+    licence_id: int
+    number: str
+    matter: str
+    title: str
+    issued_at: str
+    valid_until: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnterpriseRegistered(DomainEvent):
+    """An enterprise got its account on the platform."""
+
+    NAME = "enterprise.registered"
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnterpriseFactsChanged(DomainEvent):
+    """Government data about one enterprise changed: which sources, which `source.field`s."""
+
+    NAME = "enterprise.facts_changed"
+    sources: tuple[str, ...]
+    fields: tuple[str, ...]
+    created: bool = False  # the enterprise had no record in these sources before
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorisationGranted(DomainEvent):
+    """An enterprise authorised a government agent (代办员) to act for it."""
+
+    NAME = "authorisation.granted"
+    authorisation_id: int
+    agent: str
+    scope: str
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorisationRevoked(DomainEvent):
+    """An enterprise withdrew an agent's authorisation."""
+
+    NAME = "authorisation.revoked"
+    authorisation_id: int
+    agent: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmployeesEnrolled(DomainEvent):
+    """A roster's employees were enrolled in social insurance (职工参保登记/增员), all at once."""
+
+    NAME = "employees.enrolled"
+    case_id: int
+    roster_id: int
+    count: int
+    sha256: str
+
+
+_FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
+
+
+def _fields(cls: type[DomainEvent]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("enterprise", "region"))
+        _FIELD_NAMES[cls] = names
+    return names
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.NAME: cls for cls in (
+        CaseSubmitted, CaseDecided, CaseClosed, LicenceIssued, LicenceRevoked, EnterpriseRegistered,
+        EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked, EmployeesEnrolled,
+    )
+}
+
+E = TypeVar("E", bound=DomainEvent)

@@ -1,0 +1,167 @@
+"""The service transaction: emitted events dispatched, outbox rows written, buffers flushed at its end."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from qinqing.core.events.registry import flows
+from qinqing.core.events.types import DomainEvent
+
+log = logging.getLogger(__name__)
+
+# A cascade of events that has not settled after this many is a loop between subscribers.
+MAX_EVENTS_PER_TRANSACTION = 10_000
+
+
+class _UnitOfWork:
+    """What the outermost service transaction collects: events to dispatch, buffers to flush."""
+
+    def __init__(self) -> None:
+        self.queue: deque[DomainEvent] = deque()
+        self.outbox: list[tuple[DomainEvent, dt.datetime]] = []
+        self.buffers: dict[str, list[Any]] = {}
+        self.flushers: dict[str, Callable[[list[Any]], None]] = {}
+
+    def drain(self) -> None:
+        registry = flows()
+        dispatched = 0
+        while self.queue:
+            event = self.queue.popleft()
+            dispatched += 1
+            if dispatched > MAX_EVENTS_PER_TRANSACTION:
+                raise RuntimeError(f"events did not settle after {MAX_EVENTS_PER_TRANSACTION}: a subscriber loop?")
+            for subscriber in registry.subscribers_of(event):
+                subscriber(event)
+
+    def flush(self) -> None:
+        if self.outbox:
+            _write_outbox(self.outbox)
+        for key, flusher in self.flushers.items():
+            items = self.buffers.pop(key, [])
+            if items:
+                flusher(items)
+
+
+_current: contextvars.ContextVar[_UnitOfWork | None] = contextvars.ContextVar("qinqing_unit_of_work", default=None)
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """The transaction of a service: emitted events are dispatched and buffers flushed at its end.
+
+    Nested use joins the outermost block: only the outermost block drains the
+    queue, so every subscriber runs once the whole change is in place, and its writes commit with
+    it. Events emitted inside a nested block that raises are dropped with it.
+    """
+    unit = _current.get()
+    if unit is not None:
+        # Join the outer transaction without a savepoint: services do not catch each other's
+        # errors, and an error inside marks the whole transaction for rollback.
+        queued, written = len(unit.queue), len(unit.outbox)
+        try:
+            with transaction.atomic(savepoint=False):
+                yield
+        except BaseException:
+            del unit.outbox[written:]
+            while len(unit.queue) > queued:
+                unit.queue.pop()
+            raise
+        return
+    unit = _UnitOfWork()
+    token = _current.set(unit)
+    try:
+        with transaction.atomic():
+            yield
+            unit.drain()
+            unit.flush()
+            if unit.outbox:
+                transaction.on_commit(_kick_consumers)
+    finally:
+        _current.reset(token)
+
+
+def in_service() -> bool:
+    """Whether an `atomic()` block is open in this thread or task."""
+    return _current.get() is not None
+
+
+def buffer(key: str, flush: Callable[[list[Any]], None]) -> list[Any] | None:
+    """A list that is handed to `flush` at the end of the current `atomic()` block, or None outside one.
+
+    Lets a lower app batch work to the end of a long transaction (the audit chain takes its
+    lock for the last statements only, not the whole cascade).
+    """
+    unit = _current.get()
+    if unit is None:
+        return None
+    unit.flushers.setdefault(key, flush)
+    return unit.buffers.setdefault(key, [])
+
+
+def emit(event: DomainEvent) -> None:
+    """Record an event for the outbox and queue it for the subscribers, inside the current service transaction."""
+    emit_many([event])
+
+
+def emit_many(events: Sequence[DomainEvent]) -> None:
+    """Record several events (a bulk import's changes); the outbox rows are written with one INSERT at the end."""
+    unit = _current.get()
+    if unit is None or not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit() must run inside events.atomic(), the service's transaction")
+    now = timezone.now()
+    unit.outbox.extend((e, now) for e in events)
+    registry = flows()
+    unit.queue.extend(e for e in events if registry.subscribers_of(e))
+
+
+def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
+    """INSERT the rows with one `executemany`: a bulk import's 100,000 events cost no model instances."""
+    from qinqing.core.models import OutboxEvent
+
+    txid = _transaction_id()
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    sql = (f"INSERT INTO {table} (txid, name, version, payload, enterprise, region, occurred_at) "  # noqa: S608
+           f"VALUES (%s, %s, %s, {as_json}, %s, %s, %s)")
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        (txid, e.NAME, e.VERSION, json.dumps(e.payload(), ensure_ascii=False, cls=DjangoJSONEncoder),
+         e.enterprise, e.region, adapt(at))
+        for e, at in rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 5000):
+            cursor.executemany(sql, params[start:start + 5000])
+
+
+def _transaction_id() -> int:
+    """The writing transaction's id on PostgreSQL; 0 on SQLite, where one writer at a time makes `seq` commit order."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _kick_consumers() -> None:
+    """After a commit that emitted events, ask the task queue to run the consumers."""
+    if not flows().consumers:
+        return
+    try:
+        from qinqing.core.tasks import kick
+
+        kick()
+    except Exception:  # the periodic sweep catches up; a commit never fails for this
+        log.exception("could not enqueue the outbox consumers")

@@ -188,7 +188,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 QINQING_API_MAX_BODY_BYTES = 1024 * 1024
 QINQING_TOKEN_TTL_HOURS = 12
-# The registry of every event subscriber and outbox consumer (see qinqing/core/events.py).
+# The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
 

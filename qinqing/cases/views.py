@@ -34,6 +34,7 @@ from qinqing.cases.queries import (
     review_queue,
     verify_licence,
 )
+from qinqing.cases.replay import first_submission
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.roster.queries import enrolled_count
 from qinqing.cases.services.duplicates import duplicate_refusal
@@ -69,10 +70,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                                             codes=[r.code for r in requirements])
         except IdempotencyMismatch:
             # This rendering of the form was submitted before (Back, then changed): show what it created.
-            first = Case.objects.filter(applicant=user, idempotency_key=key)
-            messages.info(request, _("This form was already submitted; here is the application it created. "
-                                     "To apply again, open the form anew."))
-            return redirect("cases:detail", pk=first.values_list("pk", flat=True).get())
+            return redirect("cases:detail", pk=first_submission(request, user, key))
         except DuplicateApplication as exc:
             case, summary, existing, status = None, str(exc.message), exc.existing, 409
         if case is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qinqing.accounts.models import User
 from qinqing.audit.services import record_event
@@ -24,6 +25,7 @@ from qinqing.core.values import unit_label
 from qinqing.datahub.services import assign_project_code
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Named, Text, named
 
 _INDUSTRY = re.compile(r"[A-T]\s*(\d{2})")
 
@@ -113,9 +115,10 @@ def issue_licence(case: Case) -> Licence:
         **about(case.enterprise),
     ))
     notify(recipient=case.applicant, kind=Notification.Kind.LICENCE_ISSUED,
-           title=_("Approved, licence issued: %(title)s") % {"title": matter.licence_name},
-           body=_("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download.")
-           % {"case": case.number, "matter": matter.name, "number": number}, link=link(case))
+           title=Text(gettext_noop("Approved, licence issued: %(title)s"),
+                      {"title": Named(matter.licence_name, matter.licence_name_en)}),
+           body=Text(gettext_noop("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download."),
+                     {"case": case.number, "matter": named(matter), "number": number}), link=link(case))
     return licence
 
 

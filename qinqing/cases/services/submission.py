@@ -9,6 +9,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
@@ -40,6 +41,7 @@ from qinqing.core.idempotency import once
 from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Text, named
 from qinqing.rules.engine import APPROVE, Verdict, evaluate
 from qinqing.rules.services import parsed_version
 
@@ -317,7 +319,7 @@ def _notify_submission(case: Case) -> None:
     if case.status == Status.APPROVED:
         return  # the licence notice says it all: approved in seconds, licence ready
     notify(recipient=case.applicant, kind=Notification.Kind.CASE_RECEIVED,
-           title=_("Received: %(matter)s") % {"matter": matter_of(case).name},
-           body=_("Case %(number)s was received; promised decision by %(due)s.")
-           % {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")},
+           title=Text(gettext_noop("Received: %(matter)s"), {"matter": named(matter_of(case))}),
+           body=Text(gettext_noop("Case %(number)s was received; promised decision by %(due)s."),
+                     {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")}),
            link=link(case))

@@ -117,7 +117,9 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite with writers queued in-process (QINQING_SQLITE_WRITER_QUEUE=0: without, for benchmarks)
+            "ENGINE": "django.db.backends.sqlite3" if os.environ.get("QINQING_SQLITE_WRITER_QUEUE") == "0"
+            else "qinqing.core.sqlite",
             "NAME": str(DATA_DIR / "qinqing.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

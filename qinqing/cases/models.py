@@ -69,8 +69,10 @@ class Case(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["enterprise", "-submitted_at"]),
-            models.Index(fields=["status", "due_at"]),
+            # Keyset pages (qinqing.cases.search): newest first per enterprise and overall, queue by deadline.
+            models.Index(fields=["enterprise", "-submitted_at", "-id"], name="case_enterprise_newest"),
+            models.Index(fields=["-submitted_at", "-id"], name="case_newest"),
+            models.Index(fields=["status", "due_at", "id"], name="case_status_deadline"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

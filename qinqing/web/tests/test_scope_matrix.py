@@ -239,7 +239,8 @@ API = [
     Row("POST api/v1/bundles/cases/<case_id>/withdraw", f"{A}/bundles/cases/{{parent}}/withdraw",
         override(api(READ_BUNDLE, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
     Row("POST api/v1/bundles/steps/<case_id>/submit", f"{A}/bundles/steps/{{step}}/submit",
-        override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True, data=lambda w: {"data": {}},
+        override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True,
+        data=lambda w: {"data": w["step_commitments"]},
         writers=frozenset({"ent_a", "agent"}), web=False),
 ]
 
@@ -371,7 +372,11 @@ def build_world() -> dict[str, Any]:
     return {
         "users": users, "case": case.pk, "case_number": case.number, "material": material,
         "matter": case.matter.code, "licence": licence.number, "parent": parent.pk,  # type: ignore[union-attr]
-        "bundle_number": parent.number, "bundle": INDUSTRIAL, "step": step.pk, "uscc": owner.enterprise.uscc,  # type: ignore[union-attr]
+        "bundle_number": parent.number, "bundle": INDUSTRIAL, "step": step.pk,
+        # The step's commitments: the submitter ticks them itself (they are never carried over).
+        "step_commitments": {f.key: True for f in step.matter.fields.all()  # type: ignore[union-attr]
+                             if f.type == "boolean" and f.required},
+        "uscc": owner.enterprise.uscc,  # type: ignore[union-attr]
         "enterprise_name": owner.enterprise.name, "note": note.pk, "note_title": note.title,  # type: ignore[union-attr]
         "land_key": land.key, "authorisation": authorisation.pk,
     }

@@ -69,10 +69,11 @@ def keyring() -> Keyring:
     """The keys, read again only when their file changed (a rotation reaches running processes)."""
     global _cache
     env = str(getattr(settings, "QINQING_AUDIT_KEY", "") or "")
+    path = settings.QINQING_AUDIT_KEY_FILE
+    path = path if isinstance(path, Path) else Path(path)
     if env:
         stamp: object = ("environment", env)
     else:
-        path = Path(settings.QINQING_AUDIT_KEY_FILE)
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -81,7 +82,7 @@ def keyring() -> Keyring:
         stamp = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
     if _cache is not None and _cache[0] == stamp:
         return _cache[1]
-    ring = _from_environment(env) if env else _from_file(Path(settings.QINQING_AUDIT_KEY_FILE))
+    ring = _from_environment(env) if env else _from_file(path)
     _cache = (stamp, ring)
     return ring
 

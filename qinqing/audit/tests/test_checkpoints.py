@@ -118,3 +118,23 @@ def test_the_periodic_task_writes_a_checkpoint():
     _write(1)
     checkpoint_audit.call_local()
     assert len(_lines()) == 1
+
+
+def test_the_periodic_task_raises_the_alarm_instead_of_signing_a_rewritten_chain(caplog):
+    from qinqing.audit.tasks import checkpoint_audit
+
+    records = _write(2)
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditrecord SET actor_label = %s WHERE id = %s", ["admin", records[0].pk])
+    with caplog.at_level("CRITICAL", logger="qinqing.audit.tasks"), pytest.raises(CheckpointError):
+        checkpoint_audit.call_local()
+    assert "does not verify" in caplog.text
+    assert not checkpoint_file().exists()
+
+
+def test_verifyaudit_warns_while_no_checkpoint_exists(capsys):
+    call_command("verifyaudit")
+    assert "no checkpoint yet" in capsys.readouterr().out
+    write_checkpoint()
+    call_command("verifyaudit")
+    assert "no checkpoint yet" not in capsys.readouterr().out

@@ -16,6 +16,10 @@ class Command(BaseCommand):
             raise CommandError(f"audit chain {report.stream or '(main)'!r} broken{where}: {report.reason}")
         self.stdout.write(f"audit chain intact: {report.checked} records in {report.streams} streams, "
                           f"held to {report.checkpoints} checkpoints")
+        if not report.checkpoints:
+            self.stdout.write(self.style.WARNING(
+                "no checkpoint yet: deleting the newest records cannot be detected until "
+                "`qinqing auditcheckpoint` (or the worker's periodic task) has run"))
         if report.unsealed:
             self.stdout.write(self.style.WARNING(
                 f"{report.unsealed} records written before keying are covered by no checkpoint yet: "

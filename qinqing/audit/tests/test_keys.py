@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from qinqing.audit import keys
-from qinqing.audit.checkpoints import write_checkpoint
+from qinqing.audit.checkpoints import checkpoint_file, write_checkpoint
 from qinqing.audit.models import AuditRecord
 from qinqing.audit.services import record_event, verify_chain
 from qinqing.core import events
@@ -34,15 +34,30 @@ def test_the_key_file_is_created_on_first_use_private_to_its_owner(settings, tmp
 
 def test_rotation_keeps_old_records_verifiable_and_seals_new_ones_with_the_new_key(key_file, capsys):
     old = _record()
-    write_checkpoint()
-    call_command("rotateauditkey")
+    call_command("rotateauditkey")  # anchors what the old key sealed, then rotates
     new = _record()
-    assert new.key_id != old.key_id and new.key_id in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "checkpoint 1 written under the old key" in out and new.key_id in out
+    assert new.key_id != old.key_id
     document = json.loads(key_file.read_text())
     assert old.key_id in document["keys"] and document["current"] == new.key_id
+    lines = [json.loads(x) for x in checkpoint_file().read_text().splitlines()]
+    assert lines[0]["key_id"] == old.key_id
     write_checkpoint()  # signed with the new key; the first line still checks with the old one
     report = verify_chain()
     assert report.ok and report.checkpoints == 2, report
+
+
+def test_a_key_can_be_rotated_even_when_the_chain_no_longer_verifies(key_file, capsys):
+    from qinqing.audit.tests.support import as_table_owner
+
+    old = _record()
+    with as_table_owner() as cursor:
+        cursor.execute("UPDATE audit_auditrecord SET action = %s WHERE id = %s", ["test.forged", old.pk])
+    call_command("rotateauditkey")
+    captured = capsys.readouterr()
+    assert "rotating anyway" in captured.err
+    assert json.loads(key_file.read_text())["current"] != old.key_id
 
 
 def test_a_record_whose_key_was_lost_does_not_verify(key_file):

@@ -249,3 +249,32 @@ def test_the_application_cannot_update_or_delete_records_through_the_orm():
         AuditRecord.objects.filter(pk=record.pk).update(action="x")
     with pytest.raises(PermissionError):
         AuditRecord.objects.filter(pk=record.pk).delete()
+
+
+def test_a_stream_from_before_keying_continues_keyed_and_its_old_records_are_then_sealed():
+    from django.utils import timezone
+
+    from qinqing.audit.keys import keyring
+    from qinqing.audit.services import _chain
+
+    prev, old = GENESIS, []
+    for i in range(3):
+        record = AuditRecord(at=timezone.now(), actor_label="system", action="test.legacy", object_type="regions.region",
+                             object_id="1", stream="legacy-then-keyed", seq=i + 1, prev_hash=prev)
+        record.hash = prev = legacy_digest(record)
+        old.append(record)
+    AuditRecord.objects.bulk_create(old)
+    from django.db import transaction
+
+    with transaction.atomic():
+        _chain([AuditRecord(at=timezone.now(), actor_label="system", action="test.keyed", object_type="regions.region",
+                            object_id="1", stream="legacy-then-keyed")])
+    keyed = AuditRecord.objects.get(stream="legacy-then-keyed", seq=4)
+    assert keyed.key_id == keyring().current and keyed.prev_hash == old[-1].hash
+    assert verify_chain().ok
+    with as_table_owner() as cursor:  # rewriting the old records, recomputing their unkeyed hashes
+        cursor.execute("UPDATE audit_auditrecord SET action = %s WHERE stream = %s AND seq = 1",
+                       ["test.forged", "legacy-then-keyed"])
+        _rechain_unkeyed(list(AuditRecord.objects.filter(stream="legacy-then-keyed", seq__lte=3).order_by("seq")),
+                         cursor, keep_key_id=False)
+    _assert_caught("previous hash", keyed.pk)

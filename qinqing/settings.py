@@ -193,6 +193,12 @@ QINQING_TOKEN_TTL_HOURS = 12
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
+# The audit chain's HMAC keys (outside the database): QINQING_AUDIT_KEY (base64url secrets, comma-separated,
+# first current) or a key file created on first use; checkpoints and the export of the chain's heads.
+QINQING_AUDIT_KEY = os.environ.get("QINQING_AUDIT_KEY", "")
+QINQING_AUDIT_KEY_FILE = Path(os.environ.get("QINQING_AUDIT_KEY_FILE", DATA_DIR / "audit-keys.json"))
+QINQING_AUDIT_DIR = Path(os.environ.get("QINQING_AUDIT_DIR", DATA_DIR / "audit"))
+QINQING_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("QINQING_AUDIT_CHECKPOINT_MINUTES", "10"))
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.
 _redis_url = os.environ.get("REDIS_URL", "")

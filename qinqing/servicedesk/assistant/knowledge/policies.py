@@ -73,9 +73,9 @@ def policy_entries() -> list[Entry]:
     if model is None:
         return []
     manager = model.objects
-    queryset = manager.published() if hasattr(manager, "published") else manager.all()
     entries: list[Entry] = []
     try:
+        queryset = manager.published() if hasattr(manager, "published") else manager.all()
         policies = list(queryset[:5000])
     except UNREADABLE:
         logger.warning("policies table not readable; the assistant answers without policies")

@@ -128,9 +128,10 @@ class Index:
         grams = [g for g in segment.bigrams(question) if g in self.gram_vocabulary]
         if not query:
             return Ranking(hits=[], coverage=0.0, known=0.0)
-        scores = self.words.get_scores(query)
-        if grams:
-            scores = scores + self.grams.get_scores(grams)
+        # A question without Chinese (English) has only the word score; doubling it puts it on the
+        # scale of word + bigram scores, where the confidence was fitted.
+        words_only = self.words.get_scores(query)
+        scores = words_only + self.grams.get_scores(grams) if grams else words_only * 2.0
         scores = scores * self.weights
         sections = {s for w in distinct for s in SECTION_WORDS.get(w, ())}
         if sections:
@@ -164,7 +165,8 @@ class Index:
 
 def _segment(entry: Entry) -> list[str]:
     head = segment.tokens(entry.title) + [t for k in entry.keywords for t in segment.tokens(k)]
-    return head * 2 + segment.tokens(entry.text)
+    english = segment.tokens(f"{entry.title_en} {entry.text_en}") if entry.title_en or entry.text_en else []
+    return head * 2 + segment.tokens(entry.text) + english
 
 
 def _segmented(entries: list[Entry], terms: set[str]) -> list[list[str]]:
@@ -177,7 +179,7 @@ def _segmented(entries: list[Entry], terms: set[str]) -> list[list[str]]:
     for part in (segment.signature(), *sorted(terms)):
         digest.update(part.encode() + b"\0")
     for entry in entries:
-        for part in (entry.key, entry.title, entry.text, *entry.keywords):
+        for part in (entry.key, entry.title, entry.text, entry.title_en, entry.text_en, *entry.keywords):
             digest.update(part.encode() + b"\0")
     path = Path(settings.DATA_DIR) / "cache" / f"assistant-{digest.hexdigest()[:24]}.json"
     try:

@@ -19,7 +19,8 @@ _STOPWORDS = (
     "的 了 吗 呢 吧 啊 呀 么 和 与 及 或 在 是 有 我 我们 你 你们 您 他 她 它 这 那 这个 那个 哪个 哪些 什么 怎么 怎样 怎么样 如何 "
     "请问 请 想 想要 要 需要 能 能否 能不能 可以 可不可以 是否 是不是 一下 一个 个 吗 么 就 都 也 还 又 被 把 给 对 向 从 到 "
     "为 为什么 啥 咋 哪 哪里 哪儿 多少 几 吗 公司 企业 我司 本公司 单位 平台 上 里 中 时 时候 后 之后 以后 "
-    "a an the of to in on for is are do does how what can i we my our you your it be with"
+    "a an the of to in on for is are do does how what can i we my our you your it be with where when which "
+    "who why this that there at by as or and get me"
 )
 STOPWORDS = frozenset(_STOPWORDS.split())
 
@@ -67,6 +68,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 
 _SYNONYM_OF = {word: group[0] for group in SYNONYMS for word in group}
 _SYMBOLS = re.compile(r"[^\w]+", re.UNICODE)
+_LATIN = re.compile(r"[0-9a-z_]+")
 _TAGS = re.compile(r"<[^>]{0,200}>")
 
 _lock = threading.Lock()
@@ -102,9 +104,12 @@ def prepare(terms: Iterable[str]) -> None:
 
 
 def bigrams(text: str) -> list[str]:
-    """Overlapping pairs of characters within each run of letters: segmentation-free search terms."""
+    """Overlapping pairs of characters within each run of Chinese text: segmentation-free search terms.
+
+    Runs of Latin letters and digits are left to the word index: their bigrams (“or”, “pd”) match noise.
+    """
     out: list[str] = []
-    for run in normalise(text).split():
+    for run in _LATIN.sub(" ", normalise(text)).split():
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
     return out
 

@@ -100,3 +100,20 @@ def test_handover_text_is_translated():
 def test_answer_is_deterministic_and_fast_enough_to_call_twice():
     first, second = answer("稳岗返还怎么申请"), answer("稳岗返还怎么申请")
     assert first == second
+
+
+@pytest.mark.parametrize(("question", "key"), [
+    ("I forgot my password", "login-03"),
+    ("how do I verify an e-licence", "lic-02"),
+    ("when is the service desk open", "desk-02"),
+    ("can I issue invoices here", "tax-09"),
+])
+def test_english_questions_find_the_faq_written_in_english(question, key):
+    with translation.override("en"):
+        result = answer(question)
+    assert not result.handover and result.citations[0].key == key
+
+
+@pytest.mark.parametrize("question", ["what is the weather today", "book me a flight to Beijing", "who won the world cup"])
+def test_off_topic_english_hands_over(question):
+    assert answer(question).handover

@@ -1,6 +1,6 @@
 """Benchmark of the service desk's assistant: latency per question and top-1 accuracy on held-out questions.
 
-    .venv/bin/python bench/bench_assistant.py [--rounds 5] [--show-misses]
+    .venv/bin/python bench/bench_assistant.py [--rounds 5] [--show-misses] [--calibrate]
 
 Issue 13's target: "the assistant answers in ≤ 50 ms per question over a knowledge base of ≥ 2,000
 entries, and its top-1 answer is right on a held-out set of paraphrased questions you write (report
@@ -11,6 +11,9 @@ cache), then answer every held-out question (qinqing/servicedesk/assistant/data/
 `--rounds` times through the public `answer()` (handover checks, ranking, confidence, citations),
 and time the keyword baseline (evaluation.KeywordBaseline) on the same questions. Prints latency
 median / p95 / max, top-1 accuracy of both, and how confidence separates right from wrong answers.
+
+--calibrate fits the confidence's logistic model (ranking.confidence_of) on the held-out and
+off-topic questions, prints its coefficients and a two-fold cross-validation, and exits.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args()
 
     import django
@@ -47,6 +51,9 @@ def main() -> None:
     from qinqing.servicedesk.assistant.answering import HANDOVER_BELOW
     from qinqing.servicedesk.assistant.evaluation import KeywordBaseline, accuracy, heldout, off_topic
 
+    if args.calibrate:
+        calibrate()
+        return
     started = time.perf_counter()
     index = ranking.index()
     first_build = time.perf_counter() - started
@@ -114,6 +121,45 @@ def main() -> None:
     print(f"confidence: mean {statistics.mean(right + wrong):.2f} (right answers {statistics.mean(right):.2f}, "
           f"wrong {statistics.mean(wrong) if wrong else 0:.2f}); handed over below {HANDOVER_BELOW}: {handed}; "
           f"accuracy of the answers kept: {kept_right / answered if answered else 0:.1%}")
+
+
+def calibrate() -> None:
+    """Fit the confidence model by gradient descent on the log-loss; report a two-fold cross-validation."""
+    import numpy as np
+
+    from qinqing.servicedesk.assistant import ranking
+    from qinqing.servicedesk.assistant.evaluation import heldout, off_topic
+
+    rows, labels, on_topic = [], [], []
+    for q in heldout():
+        result = ranking.rank(q.text)
+        rows.append([1.0, *ranking.features(result)])
+        labels.append(float(q.accepts(result.hits[0].entry.key)))
+        on_topic.append(True)
+    for text in off_topic():
+        result = ranking.rank(text)
+        if result.hits:  # a question with no known word gets confidence 0 without the model
+            rows.append([1.0, *ranking.features(result)])
+            labels.append(0.0)
+            on_topic.append(False)
+    x, y, real = np.array(rows), np.array(labels), np.array(on_topic)
+
+    def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        w = np.zeros(x.shape[1])
+        for _ in range(20000):
+            p = 1 / (1 + np.exp(-x @ w))
+            w -= 0.5 * (x.T @ (p - y) / len(y) + 0.01 * np.r_[0, w[1:]])
+        return w
+
+    fold = np.arange(len(y)) % 2
+    for k in (0, 1):
+        w = fit(x[fold != k], y[fold != k])
+        p = 1 / (1 + np.exp(-x[fold == k] @ w))
+        held, stray = real[fold == k], ~real[fold == k]
+        print(f"fold {k}: held-out mean confidence {p[held].mean():.2f}, accuracy {y[fold == k][held].mean():.2f}; "
+              f"off-topic mean confidence {p[stray].mean():.2f}")
+    w = fit(x, y)
+    print("coefficients (intercept, margin, coverage, known, log top score):", ", ".join(f"{v:.2f}" for v in w))
 
 
 if __name__ == "__main__":

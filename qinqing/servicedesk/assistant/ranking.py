@@ -66,21 +66,27 @@ class Ranking:
         return confidence_of(self)
 
 
+def features(ranking: Ranking) -> tuple[float, float, float, float]:
+    """(relative margin over the best entry about another item, coverage, known share, log of the top score)."""
+    top = ranking.hits[0].score
+    runner = next((h.score for h in ranking.hits[1:] if h.entry.ref != ranking.hits[0].entry.ref), 0.0)
+    return (top - runner) / top, ranking.coverage, ranking.known, math.log1p(top)
+
+
 def confidence_of(ranking: Ranking) -> float:
     """The probability that the top entry answers the question, from the score and its margin.
 
     A logistic model of the relative margin over the best entry about another item, the share of
     the question's terms found in the top entry and known to the index, and the log of the top
-    score; fitted on the held-out questions plus 40 off-topic ones (data/heldout.json) and checked
-    by two-fold cross-validation: on the fold not fitted, the mean confidence is within 4 points of
-    the top-1 accuracy, and off-topic questions average 0.09–0.23.
+    score; fitted on the held-out questions plus 40 off-topic ones (data/heldout.json) by
+    `bench/bench_assistant.py --calibrate`, and checked by two-fold cross-validation: on the fold not
+    fitted, the mean confidence is within 4 points of the top-1 accuracy, and off-topic questions
+    average 0.09–0.22.
     """
     if not ranking.hits or ranking.hits[0].score <= 0:
         return 0.0
-    top = ranking.hits[0].score
-    runner = next((h.score for h in ranking.hits[1:] if h.entry.ref != ranking.hits[0].entry.ref), 0.0)
-    margin = (top - runner) / top
-    z = -7.36 + 1.17 * margin + 1.01 * ranking.coverage + 0.5 * ranking.known + 2.06 * math.log1p(top)
+    margin, coverage, known, log_top = features(ranking)
+    z = -7.91 + 1.12 * margin + 1.13 * coverage + 0.44 * known + 2.23 * log_top
     return round(1.0 / (1.0 + math.exp(-z)), 3)
 
 

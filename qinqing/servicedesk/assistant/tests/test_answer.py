@@ -3,6 +3,8 @@
 import pytest
 from django.urls import resolve, reverse
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qinqing.servicedesk.assistant import Answer, Citation, answer
 from qinqing.servicedesk.assistant.answering import HANDOVER_BELOW, asks_for_person
@@ -117,3 +119,13 @@ def test_english_questions_find_the_faq_written_in_english(question, key):
 @pytest.mark.parametrize("question", ["what is the weather today", "book me a flight to Beijing", "who won the world cup"])
 def test_off_topic_english_hands_over(question):
     assert answer(question).handover
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300), st.sampled_from([None, {}, {"matter": "SCJG-013"}, {"bundle": "x"}, {"case": "1"}]))
+def test_any_text_gets_an_answer_or_a_handover_never_an_error(question, context):
+    result = answer(question, context=context)
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.text
+    assert result.handover or result.citations
+    assert "<" not in result.text or "<" not in question

@@ -101,3 +101,8 @@ def test_without_the_policies_app_the_knowledge_base_has_no_policies():
         pytest.skip("the policies app is installed")
     assert knowledge.policy_entries() == []
     assert knowledge.policy_fingerprint() == (0, 0)
+
+
+def test_a_question_asked_on_a_case_page_prefers_the_faq_about_cases(index):
+    hits = index.rank("要补什么", context={"case": "QQ-2026-000123"}).hits
+    assert hits[0].entry.topic in ranking.CASE_TOPICS

@@ -13,6 +13,11 @@ from qinqing.accounts.scope import Owner, scope_of
 from qinqing.datahub.rows import SourceDefinitionError, field_specs
 
 EVERY_STAFF = "*"
+LICENCES = "licences"
+# Sources only the platform's own services write (the licence service issues and revokes licences):
+# no import, no command and no adapter override may write them, and no record of theirs stands in
+# for a material; the rows of their owner (cases.Licence) are the one truth.
+PLATFORM_SOURCES = frozenset({LICENCES})
 
 
 class Source(models.Model):

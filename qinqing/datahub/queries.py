@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from django.db.models import Count
@@ -14,7 +14,13 @@ from qinqing.accounts.models import Department, Enterprise, User
 from qinqing.core.errors import NotFound
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.datahub.adapters import Record, TableAdapter, adapter_for
-from qinqing.datahub.models import DataRecord, RegistryRecord, Source, may_read_all_sources_of
+from qinqing.datahub.models import (
+    PLATFORM_SOURCES,
+    DataRecord,
+    RegistryRecord,
+    Source,
+    may_read_all_sources_of,
+)
 from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, typed_value
 
 REGISTRY = "market_registry"
@@ -197,14 +203,26 @@ def _in_force(specs: list[FieldSpec], record: Record, today: dt.date) -> bool:
     return True
 
 
+def _as_shown(specs: list[FieldSpec], record: Record, today: dt.date) -> Record:
+    """A record whose status still says valid after its validity ended, shown as expired (as verification says)."""
+    status = next((s for s in specs if s.name == "status" and "expired" in s.choices), None)
+    if status is None or record.data.get("status") != "valid" or _in_force(specs, record, today):
+        return record
+    return replace(record, data={**record.data, "status": "expired"})
+
+
 def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
     """The newest record in force that stands in for a material: "<source>" or "<source>:<category>".
 
-    "form" (the application form itself is the material) and unknown sources give None.
+    "form" (the application form itself is the material), unknown sources and the platform's own
+    sources give None: an e-licence stands in for a material only as its owner's valid row
+    (`cases.services.submission`), never as a record anyone could have written here.
     """
     if not satisfied_by or satisfied_by == FORM:
         return None
     code, _sep, category = satisfied_by.partition(":")
+    if code.strip() in PLATFORM_SOURCES:
+        return None
     source = Source.objects.filter(code=code.strip()).first()
     if source is None:
         return None
@@ -234,7 +252,12 @@ def holdings_for(user: User, uscc: str) -> list[Holding]:
     if not sources:
         raise NotFound(_("Not found."))
     records = _records_by_source(sources, code)
-    holdings = [Holding(s, _specs(s), records[s.code]) for s in sources if records[s.code]]
+    today = timezone.localdate()
+    holdings = []
+    for source in sources:
+        if records[source.code]:
+            specs = _specs(source)
+            holdings.append(Holding(source, specs, [_as_shown(specs, r, today) for r in records[source.code]]))
     if not holdings and not Enterprise.objects.filter(uscc=code).exists():
         raise NotFound(_("Not found."))
     return holdings

@@ -190,6 +190,8 @@ QINQING_API_MAX_BODY_BYTES = 1024 * 1024
 QINQING_TOKEN_TTL_HOURS = 12
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
+# Which shared-data sources an authorised agent reads: those its 一件事 read (unset: none).
+QINQING_DATAHUB_BUNDLE_SOURCES = "qinqing.bundles.queries.sources_needed"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.

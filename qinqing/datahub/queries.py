@@ -19,7 +19,7 @@ from qinqing.datahub.models import (
     DataRecord,
     RegistryRecord,
     Source,
-    may_read_all_sources_of,
+    readable_sources,
 )
 from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, typed_value
 
@@ -239,16 +239,15 @@ def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
 def holdings_for(user: User, uscc: str) -> list[Holding]:
     """What government holds on an enterprise that this user may read, per source with records.
 
-    An enterprise reads its own; staff read the sources their department is a reader of (or
-    that all staff read); an agent with an active authorisation and a superuser read every source.
-    Raise NotFound for an enterprise the user may not read at all.
+    Which sources: `readable_sources` (the enterprise itself, reviewers by their department,
+    street and district staff in their region, an agent under an active authorisation only the
+    sources its 一件事 read). Raise NotFound for an enterprise the user may not read at all.
     """
     try:
         code = validate_uscc(uscc)
     except InvalidUSCC:
         raise NotFound(_("Not found.")) from None
-    everything = may_read_all_sources_of(user, code)
-    sources = [s for s in Source.objects.all() if everything or s.readable_by_staff(user)]
+    sources = readable_sources(user, code)
     if not sources:
         raise NotFound(_("Not found."))
     records = _records_by_source(sources, code)

@@ -168,3 +168,11 @@ def test_the_migration_drops_forged_records_and_restores_tampered_statuses():
     assert not DataRecord.objects.filter(key=FORGED).exists()
     assert _data_page_status(0, licence.number) == "valid"
     assert DataRecord.objects.filter(source__code="licences").count() == Licence.objects.count()
+
+
+def test_the_refusal_is_translated_for_english_clients():
+    response = client_for(importer(), **{"Accept-Language": "en"}).post(
+        "/api/v1/datahub/licences/records", json.dumps([]), content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == ("The platform's own e-licences are written only by the licence service; "
+                                         "they cannot be imported.")

@@ -130,3 +130,11 @@ def test_data_records_are_scoped_like_the_holdings():
     assert not seen.filter(uscc=other.enterprise.uscc).exists()
     assert RegistryRecord.objects.visible_to(reviewer("WJW")).count() == RegistryRecord.objects.count()
     assert list(RegistryRecord.objects.visible_to(me).values_list("uscc", flat=True)) == [me.enterprise.uscc]
+
+
+def test_an_agent_reads_nothing_when_no_bundle_sources_are_configured(settings):
+    helper = agent("test_agent_unconfigured")
+    grant_authorisation(granted_by=enterprise(0), agent=helper)
+    settings.QINQING_DATAHUB_BUNDLE_SOURCES = ""
+    assert _api_codes(helper, 0) == 404
+    assert not DataRecord.objects.visible_to(helper).exists()

@@ -28,7 +28,7 @@ from qinqing.cases.queries import (
 )
 from qinqing.cases.search import DEADLINE_FIRST, page_of, parse_filter
 from qinqing.cases.signing import public_key_pem
-from qinqing.cases.uploads import check_upload
+from qinqing.cases.uploads import check_upload, material_download
 from qinqing.catalog.queries import base_matters
 from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
@@ -346,8 +346,7 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
     material = get_object_or_404(Material, pk=material_id, case=case)
     if not material.file:
         raise Http404  # a record held in shared data, not a file
-    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name,
-                        content_type=material.content_type)
+    return material_download(material)
 
 
 @router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS})

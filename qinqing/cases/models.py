@@ -181,6 +181,11 @@ class LicenceQuerySet(models.QuerySet["Licence"]):
         """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
         return self.filter(scope_of(user).q(LICENCE_OWNER))
 
+    def in_force(self) -> LicenceQuerySet:
+        """Not revoked and not past its validity: what verification calls "valid"."""
+        return self.filter(status=Licence.Status.VALID).filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=timezone.localdate()))
+
 
 class Licence(models.Model):
     """An electronic licence, signed with Ed25519 so that it verifies offline."""

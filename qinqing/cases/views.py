@@ -41,7 +41,7 @@ from qinqing.cases.roster.queries import enrolled_count
 from qinqing.cases.search import DEADLINE_FIRST, NEWEST_FIRST, CaseFilter, page_of, parse_filter
 from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.services.enrolment import takes_roster
-from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_key
+from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_download, material_key
 from qinqing.cases.workflow import Status
 from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
@@ -231,8 +231,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
     case = get_object_or_404(cases_for(request_user(request)), pk=pk)
     item = get_object_or_404(Material, pk=material_id, case=case)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                        content_type=item.content_type)
+    if not item.file:
+        raise Http404  # a record held in shared data, not a file
+    return material_download(item)
 
 
 @login_required

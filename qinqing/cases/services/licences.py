@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from qinqing.accounts.models import User
+from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
 from qinqing.cases.errors import CaseInvalid
 from qinqing.cases.models import Case, CaseEvent, Licence
 from qinqing.cases.services._common import about, link, matter_of
-from qinqing.cases.signing import sign
+from qinqing.cases.signing import sign, verify
 from qinqing.catalog.models import FormField, Matter
 from qinqing.core import events
 from qinqing.core.events import LicenceIssued, LicenceRevoked
@@ -83,6 +83,23 @@ def _project_code(case: Case, matter: Matter, issued: dt.datetime) -> str:
         industry=industry, name=str(data.get("project_name") or case.display_title),
         location=str(data.get("land_location") or ""), total_investment=data.get("total_investment"),
     )
+
+
+def licence_in_force(*, enterprise: Enterprise, matter_code: str) -> Licence | None:
+    """The enterprise's newest licence for a matter that verification calls valid, or None.
+
+    Valid means: a row the licence service wrote, not revoked, not expired, its signature good
+    and its signed holder and matter the ones asked for. This, never a shared-data record, is what
+    satisfies a `licences:<MATTER-CODE>` material.
+    """
+    found = (Licence.objects.in_force().filter(enterprise=enterprise, matter__code=matter_code)
+             .order_by("-issued_at", "-pk"))
+    for licence in found:
+        signed = licence.payload if isinstance(licence.payload, dict) else {}
+        if (signed.get("number") == licence.number and signed.get("uscc") == enterprise.uscc
+                and signed.get("matter") == matter_code and verify(signed, licence.signature)):
+            return licence
+    return None
 
 
 def issue_licence(case: Case) -> Licence:

@@ -158,7 +158,7 @@ def test_the_data_page_and_verification_agree_on_a_licence_status():
 def test_the_migration_drops_forged_records_and_restores_tampered_statuses():
     import importlib
 
-    migration = importlib.import_module("qinqing.cases.migrations.0006_sec_data_licence_records")
+    migration = importlib.import_module("qinqing.cases.migrations.0007_sec_data_licence_records")
     licence = approved_case(0).licence
     record_licence(uscc=demo_uscc(1), number=FORGED, matter_code="GHZY-001", title="建设用地规划许可证",
                    issued_at=timezone.now(), valid_until=None, status="valid")

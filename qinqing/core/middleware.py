@@ -9,6 +9,31 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from qinqing.core import logs, net
+
+
+class RequestIdMiddleware:
+    """Give each request an id: in every log record written meanwhile and in the `X-Request-ID` header.
+
+    A proxy's `X-Request-ID` is kept only from a trusted proxy (`QINQING_TRUSTED_PROXIES`) and
+    only when it is plain (letters, digits, `._:-`), so a client can neither forge nor inject one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.META.get("HTTP_X_REQUEST_ID", "") if net.peer_is_trusted_proxy(request) else ""
+        request_id = logs.new_request_id(str(offered))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = logs.bind_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.unbind_request_id(token)
+        response["X-Request-ID"] = request_id
+        return response
+
 
 class ChineseFirstLocaleMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

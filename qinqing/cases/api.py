@@ -321,9 +321,13 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
     """Download one material of a case the caller may see."""
     case = _visible_case(request, case_id)
     material = get_object_or_404(Material, pk=material_id, case=case)
-    if not material.file:
+    if material.from_data or not material.file:
         raise Http404  # a record held in shared data, not a file
-    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name,
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None  # the web page logs the missing file; the answer is the same
+    return FileResponse(handle, as_attachment=True, filename=material.original_name,
                         content_type=material.content_type)
 
 

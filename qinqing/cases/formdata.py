@@ -127,7 +127,7 @@ def _coerce(field: FormField, raw: Any) -> Any:
             amount = Decimal(str(raw).strip().replace(",", ""))
         except InvalidOperation:
             raise ValueError(_("Enter a number.")) from None
-        if not amount.is_finite() or abs(amount) >= Decimal("1e15"):
+        if not amount.is_finite() or amount.copy_abs() >= Decimal("1e15"):  # copy_abs: no Overflow
             raise ValueError(_("Enter a number."))
         amount = amount.quantize(Decimal("0.01"))
         _check_range(field, amount)

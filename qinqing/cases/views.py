@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,8 @@ from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
 from qinqing.core.web import domain_error_messages
+
+log = logging.getLogger("qinqing.cases")
 
 
 @login_required
@@ -203,11 +206,18 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
+def material(request: HttpRequest, pk: int, material_id: int) -> HttpResponse | FileResponse:
+    """Download an uploaded material; one supplied from shared data has no file: its case page shows the record."""
     case = get_object_or_404(cases_for(request_user(request)), pk=pk)
     item = get_object_or_404(Material, pk=material_id, case=case)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                        content_type=item.content_type)
+    if item.from_data or not item.file:
+        return redirect("cases:detail", pk=case.pk)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        log.error("material %s of case %s: its file %s is missing from storage", item.pk, case.pk, item.file.name)
+        raise Http404(_("The file of this material is missing; the service desk has been told.")) from None
+    return FileResponse(handle, as_attachment=True, filename=item.original_name, content_type=item.content_type)
 
 
 @login_required

@@ -133,7 +133,7 @@ def _integer_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
                 value = int(text)
         elif kind is int:
             value = raw
-        elif kind is Decimal and raw.is_finite() and raw == raw.to_integral_value():
+        elif kind is Decimal and raw.is_finite() and raw.adjusted() < 30 and raw == raw.to_integral_value():
             value = int(raw)
         elif raw is not None:
             problems.append((name, m.integer))
@@ -181,7 +181,7 @@ def _decimal_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
             if not value.is_finite():
                 problems.append((name, m.number))
                 return None
-            if abs(value) >= limit:
+            if value.copy_abs() >= limit:  # copy_abs: exact, never decimal.Overflow
                 problems.append((name, m.too_large))
                 return None
             rounded = value.quantize(quantum)

@@ -188,9 +188,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 QINQING_API_MAX_BODY_BYTES = 1024 * 1024
 QINQING_TOKEN_TTL_HOURS = 12
+# Public licence verification: look-ups per client address per minute (page and API together).
+QINQING_VERIFY_PER_MINUTE = int(os.environ.get("QINQING_VERIFY_PER_MINUTE", "100000" if TESTING else "30"))
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
+
+# Rate-limit counters: per process by default, shared by every process through Redis in production.
+if _redis_url_cache := os.environ.get("REDIS_URL", ""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url_cache}}
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.
 _redis_url = os.environ.get("REDIS_URL", "")

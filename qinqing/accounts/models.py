@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.i18n import localised
+from qinqing.core.text import VisibleTextValidator
 from qinqing.regions.models import Region
 
 
@@ -14,7 +15,7 @@ class Department(models.Model):
     """A government department that owns matters and employs reviewers."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[VisibleTextValidator()])
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
 
@@ -36,7 +37,7 @@ class Enterprise(models.Model):
     """An enterprise, identified by its 统一社会信用代码."""
 
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[VisibleTextValidator()])
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -66,7 +67,7 @@ class User(AbstractUser):
         STAFF = "staff", _("Government staff")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STAFF)
-    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True, validators=[VisibleTextValidator()])
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     enterprise = models.ForeignKey(
         Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="users"

@@ -22,6 +22,7 @@ from qinqing.core import events
 from qinqing.core.errors import Forbidden
 from qinqing.core.events import AuthorisationGranted, AuthorisationRevoked, EnterpriseRegistered, Subject
 from qinqing.core.ids import InvalidUSCC, looks_like_uscc, validate_uscc
+from qinqing.core.text import check_visible
 from qinqing.regions.models import Region
 
 
@@ -49,6 +50,13 @@ def login_name(raw: str) -> str:
         if User.objects.filter(username=text).exists():
             return text
         raise
+
+
+def _visible(field: str, value: str) -> None:
+    try:
+        check_visible(value)
+    except ValueError as exc:
+        raise AccountInvalid(str(exc), errors={field: [str(exc)]}) from exc
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -80,6 +88,7 @@ def create_enterprise(
     code = clean_uscc(uscc)
     if not name.strip():
         raise AccountInvalid(_("The enterprise name is required."), errors={"name": [_("This field is required.")]})
+    _visible("name", name)
     region_obj = _region(region)
     _check_password(password)
     with events.atomic():
@@ -112,6 +121,8 @@ def create_staff(
             raise AccountInvalid(_("Unknown department."), errors={"department": [department]})
     if not username.strip():
         raise AccountInvalid(_("The username is required."), errors={"username": [_("This field is required.")]})
+    _visible("username", username)
+    _visible("display_name", display_name)
     region_obj = _region(region)
     _check_password(password)
     with transaction.atomic():

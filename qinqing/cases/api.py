@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from qinqing.cases.queries import (
 from qinqing.cases.signing import public_key_pem
 from qinqing.cases.uploads import check_upload
 from qinqing.catalog.queries import base_matters
+from qinqing.core import ratelimit
 from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
 
@@ -251,9 +253,10 @@ def stats(request: HttpRequest) -> dict[str, int]:
     return platform_stats()
 
 
-@public.get("/licences/{number}/verify", response={200: VerifyOut, **ERRORS}, auth=None)
+@public.get("/licences/{number}/verify", response={200: VerifyOut, 429: ErrorOut, **ERRORS}, auth=None)
 def verify(request: HttpRequest, number: str) -> dict[str, Any]:
     """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
+    ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
     return verify_licence(number)
 
 

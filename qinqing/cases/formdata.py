@@ -14,6 +14,7 @@ from qinqing.accounts.errors import USCC_REASONS
 from qinqing.catalog.models import FormField
 from qinqing.core import ids
 from qinqing.core.forms import FALSE_WORDS, TRUE_WORDS, post_bool
+from qinqing.core.text import check_visible
 from qinqing.core.values import convert, convertible, validate_amount, validate_area
 from qinqing.datahub.queries import Fact, Provenance, missing_sources, provenance
 
@@ -98,6 +99,7 @@ def _coerce(field: FormField, raw: Any) -> Any:
         limit = field.max_length or (2000 if kind == FormField.Type.TEXTAREA else 200)
         if len(value) > limit:
             raise ValueError(_("At most %(n)d characters.") % {"n": limit})
+        check_visible(value, multiline=kind == FormField.Type.TEXTAREA)
         check = TEXT_KINDS.get(field.kind)
         return check(value) if check is not None else value
     if kind == FormField.Type.BOOLEAN:

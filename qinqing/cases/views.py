@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -42,6 +43,7 @@ from qinqing.cases.services.enrolment import takes_roster
 from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_key
 from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
+from qinqing.core import ratelimit
 from qinqing.core.errors import DomainError
 from qinqing.core.web import domain_error_messages
 
@@ -235,6 +237,14 @@ def licence_download(request: HttpRequest, number: str) -> HttpResponse:
 def verify(request: HttpRequest, number: str = "") -> HttpResponse:
     """Public licence verification by number (typed, or from the QR code)."""
     number = (number or request.GET.get("number", "")).strip()[:40]
+    if number:
+        try:
+            ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
+        except ratelimit.RateLimited as exc:
+            response = render(request, "cases/verify.html", {"number": number, "result": None,
+                                                             "limited": exc.message}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
     result = verify_licence(number) if number else None
     signature = request.GET.get("s", "")
     qr_matches = bool(result and signature and result.get("signature") == signature)

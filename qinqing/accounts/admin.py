@@ -5,8 +5,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.accounts.forms import AdminLoginForm
 from qinqing.accounts.models import Department, Enterprise, LoginAttempt, User
 from qinqing.accounts.services import deactivate_user
+
+# The admin logs in through the login throttle too.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +54,25 @@ class LoginForm(AuthenticationForm):
         except CodeInvalid as exc:
             self.add_error("code", str(exc.message))
             return self.cleaned_data
+        except InvalidCredentials as exc:
+            raise self.get_invalid_login_error() from exc
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login under the same throttle (it used to call `authenticate` unthrottled)."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data
+        try:
+            self.user_cache = throttle.log_in(request=self.request, username=str(username).strip(),
+                                              password=password)
+        except throttle.LoginThrottled as exc:
+            raise ValidationError(str(exc.message), code="throttled") from exc
         except InvalidCredentials as exc:
             raise self.get_invalid_login_error() from exc
         self.confirm_login_allowed(self.user_cache)

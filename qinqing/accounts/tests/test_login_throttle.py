@@ -272,3 +272,16 @@ def test_behind_a_trusted_balancer_clients_are_told_apart(settings):
     assert _token(enterprise(4).username, PASSWORD, ip="10.0.0.2", xff="198.51.100.66").status_code == 429
     assert _token(enterprise(4).username, PASSWORD, ip="10.0.0.2", xff="203.0.113.5").status_code == 200
     assert LoginAttempt.objects.filter(ip="198.51.100.66").count() == 3
+
+
+def test_the_admin_login_is_throttled_too():
+    admin = User.objects.create_superuser("root_admin", password=PASSWORD)
+    client = Client(REMOTE_ADDR="198.51.100.5")
+    for i in range(5):
+        page = client.post("/admin/login/", {"username": admin.username, "password": f"wrong-{i}"})
+        assert page.status_code == 200 and "_auth_user_id" not in client.session
+    refused = Client(REMOTE_ADDR="198.51.100.6", headers={"X-Forwarded-For": "203.0.113.3"}).post(
+        "/admin/login/", {"username": admin.username, "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in refused.wsgi_request.session
+    assert LoginAttempt.objects.filter(username=admin.username, succeeded=False).count() == 5

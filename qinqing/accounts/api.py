@@ -36,7 +36,7 @@ class BearerAuth(HttpBearer):
 
 
 class TokenIn(Schema):
-    username: str = Field(max_length=200)
+    username: str = Field(max_length=150)
     password: str = Field(max_length=1024)
     sms_code: str = Field("", max_length=16, description="A login code texted by POST /auth/token/code: "
                                                          "passes the throttle's delay.")
@@ -48,7 +48,7 @@ class TokenOut(Schema):
 
 
 class CodeIn(Schema):
-    username: str = Field(max_length=200)
+    username: str = Field(max_length=64)
 
 
 class CodeOut(Schema):

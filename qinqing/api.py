@@ -53,7 +53,11 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     # A refused duplicate (409 `duplicate_application`) also names the existing application.
     body = exc.as_dict()
     extra = {"existing": body["existing"]} if "existing" in body else {}
-    return _error(request, exc.status_code, body["code"], body["detail"], body["errors"], **extra)
+    response = _error(request, exc.status_code, body["code"], body["detail"], body["errors"], **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def _field_name(loc: list[Any]) -> str:

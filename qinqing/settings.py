@@ -12,6 +12,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 
 from qinqing.core.forms import parse_bool
+from qinqing.core.net import parse_networks
 
 django_stubs_ext.monkeypatch()  # lets admin and querysets be subscripted for mypy
 
@@ -49,7 +50,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_htmx",
-    "qinqing.core.axes_app.AxesConfig",
     "csp",
     "huey.contrib.djhuey",
     "qinqing.core",
@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "qinqing.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,7 +80,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qinqing.urls"
@@ -132,10 +132,7 @@ else:
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -152,11 +149,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 
-AXES_FAILURE_LIMIT = int(os.environ.get("QINQING_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "qinqing.accounts.views.lockout_response"
+# Login throttling (qinqing/accounts/throttle.py): a growing back-off per account across addresses
+# and per address across accounts; a password spray from one address is refused; an SMS code passes.
+QINQING_LOGIN_FAILURE_LIMIT = int(os.environ.get("QINQING_LOGIN_FAILURE_LIMIT", "5"))
+QINQING_LOGIN_ADDRESS_LIMIT = int(os.environ.get("QINQING_LOGIN_ADDRESS_LIMIT", "20"))
+QINQING_LOGIN_SPRAY_ACCOUNTS = int(os.environ.get("QINQING_LOGIN_SPRAY_ACCOUNTS", "8"))
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); default none.
+QINQING_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("QINQING_TRUSTED_PROXIES", "").split(",") if p.strip()]
+parse_networks(QINQING_TRUSTED_PROXIES)  # a typo stops the start, it never silently trusts nothing or all
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -198,6 +198,8 @@ QINQING_UPLOAD_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("QINQING_UPLOAD_MAX_U
                                                            str(100 * 1024 * 1024)))
 QINQING_UPLOAD_MAX_COMPRESSION_RATIO = 200
 QINQING_TOKEN_TTL_HOURS = 12
+# Public licence verification: look-ups per client address per minute (page and API together).
+QINQING_VERIFY_PER_MINUTE = int(os.environ.get("QINQING_VERIFY_PER_MINUTE", "100000" if TESTING else "30"))
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
 # Which shared-data sources an authorised agent reads: those its 一件事 read (unset: none).
@@ -209,6 +211,10 @@ QINQING_AUDIT_KEY = os.environ.get("QINQING_AUDIT_KEY", "")
 QINQING_AUDIT_KEY_FILE = Path(os.environ.get("QINQING_AUDIT_KEY_FILE", DATA_DIR / "audit-keys.json"))
 QINQING_AUDIT_DIR = Path(os.environ.get("QINQING_AUDIT_DIR", DATA_DIR / "audit"))
 QINQING_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("QINQING_AUDIT_CHECKPOINT_MINUTES", "10"))
+
+# Rate-limit counters: per process by default, shared by every process through Redis in production.
+if _redis_url_cache := os.environ.get("REDIS_URL", ""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url_cache}}
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.
 _redis_url = os.environ.get("REDIS_URL", "")
@@ -257,13 +263,23 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Logs: every record carries the request id (also sent as the X-Request-ID header); errors,
+# including every 500 from `django.request`, go to stderr and to errors.log in the data directory.
+QINQING_ERROR_LOG = Path(os.environ.get("QINQING_ERROR_LOG", DATA_DIR / "errors.log"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "qinqing.core.logs.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "errors": {"class": "logging.handlers.WatchedFileHandler", "filename": str(QINQING_ERROR_LOG),
+                   "level": "ERROR", "formatter": "plain", "filters": ["request_id"], "delay": True,
+                   "encoding": "utf-8"},
+    },
     "loggers": {
-        "qinqing": {"handlers": ["console"], "level": os.environ.get("QINQING_LOG_LEVEL", "INFO")},
-        "axes": {"handlers": ["console"], "level": "WARNING"},
+        "qinqing": {"handlers": ["console", "errors"], "level": os.environ.get("QINQING_LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": ["console", "errors"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console", "errors"], "level": "WARNING", "propagate": False},
     },
 }

@@ -6,6 +6,7 @@ answer must match the status codes, content types and body schemas the document 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -174,3 +177,130 @@ def test_valid_requests_get_documented_answers(name: str, in_test_transaction: N
     case, headers = _scenario(name)
     response = case.call_and_validate(headers=headers, checks=CHECKS)
     assert response.status_code < 300, (response.status_code, response.content[:300])
+
+
+# ----------------------------------------------------------------------------- hostile values
+# Schemathesis draws from the schema's types; it never sent a lone surrogate, a NUL, a bidirectional
+# override or a number past Decimal's exponent range, and each of those once answered 500. These
+# strategies put such values into every field of the write operations, one field at a time.
+
+HOSTILE_STRINGS = [
+    "\ud800", "\udfff", "a\ud800b", "\udc00\ud800",  # lone surrogates (json.dumps escapes them)
+    "a\x00b", "\x00",  # NUL
+    "\u202egpj.exe", "a\u200bb", "\u2066x\u2069", "\u061c", "\ufeff", "\u2028",  # bidi, invisible, separators
+    "1e999999999", "-1e999999999", "1e-999999999", "NaN", "Infinity", "-Infinity", "9" * 5000,  # numbers as text
+    "", " ", "x" * 10_000,
+]
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    """Strings people or scripts send that no ordinary generator produces."""
+    weird = st.characters(categories=["Cs", "Cc", "Cf", "Zl", "Zp", "Co"])
+    return st.one_of(
+        st.sampled_from(HOSTILE_STRINGS),
+        st.text(alphabet=weird, min_size=1, max_size=6),
+        st.tuples(st.text(max_size=5), st.text(alphabet=weird, min_size=1, max_size=2), st.text(max_size=5)).map(
+            "".join),
+    )
+
+
+def hostile_number() -> st.SearchStrategy[Any]:
+    """Numbers as JSON numbers: huge and tiny exponents, NaN and ±Infinity (Python's json writes them)."""
+    return st.one_of(
+        st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e308, -1e308, 5e-324, 10**40, -(10**40)]),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(min_value=-(10**60), max_value=10**60),
+        st.decimals(allow_nan=False, allow_infinity=False).map(float),
+    )
+
+
+def hostile_value() -> st.SearchStrategy[Any]:
+    return st.one_of(hostile_text(), hostile_number(), st.none(), st.booleans(),
+                     st.lists(hostile_text(), max_size=2), st.dictionaries(hostile_text(), hostile_text(), max_size=2))
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body)  # ensure_ascii: a lone surrogate goes out as the escape \ud800
+
+
+def _answer_is_a_clear_refusal_or_success(response: Any) -> None:
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["code"] and body["detail"], body
+
+
+HOSTILE = settings(max_examples=20, deadline=None, derandomize=True,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.mark.django_db
+@HOSTILE
+@given(data=st.data())
+def test_hostile_values_in_a_case_submission_never_give_a_500(data: st.DataObject) -> None:
+    from qinqing.cases.tests import support as s
+
+    matter = s.matter_approved_for(0)
+    form = s.form_data(matter)
+    field = data.draw(st.sampled_from(sorted(form)), label="field")
+    form[field] = data.draw(hostile_value(), label="value")
+    client = Client(headers={"Authorization": f"Bearer {s.issue_token(user=s.enterprise(0))[0]}",
+                             "Idempotency-Key": s.new_key()})
+    _answer_is_a_clear_refusal_or_success(
+        client.post("/api/v1/cases", _dumps({"matter": matter.code, "data": form}), content_type="application/json"))
+
+
+@pytest.mark.django_db
+@HOSTILE
+@given(field=st.sampled_from(["username", "password", "sms_code"]), value=hostile_value())
+def test_hostile_values_at_the_token_endpoint_never_give_a_500(field: str, value: Any) -> None:
+    body: dict[str, Any] = {"username": "nobody", "password": "x", field: value}
+    _answer_is_a_clear_refusal_or_success(
+        Client(REMOTE_ADDR="198.51.100.200").post("/api/v1/auth/token", _dumps(body),
+                                                  content_type="application/json"))
+
+
+@pytest.mark.django_db
+@HOSTILE
+@given(field=st.sampled_from(["outcome", "note"]), value=hostile_value())
+def test_hostile_values_in_a_decision_never_give_a_500(field: str, value: Any) -> None:
+    from qinqing.cases.tests import support as s
+
+    case = s.open_case(0)
+    body: dict[str, Any] = {"outcome": "supplement", "note": "请补充", field: value}
+    client = Client(headers={"Authorization": f"Bearer {s.issue_token(user=s.reviewer_of(case.matter))[0]}"})
+    _answer_is_a_clear_refusal_or_success(
+        client.post(f"/api/v1/cases/{case.pk}/decision", _dumps(body), content_type="application/json"))
+
+
+@pytest.mark.django_db
+@HOSTILE
+@given(data=st.data())
+def test_hostile_values_in_a_bundle_submission_never_give_a_500(data: st.DataObject) -> None:
+    from qinqing.bundles.tests.support import SOCIAL, merged_data
+    from qinqing.cases.tests import support as s
+
+    user = s.enterprise(0)
+    form = merged_data(SOCIAL, user)
+    field = data.draw(st.sampled_from(sorted(form)), label="field")
+    form[field] = data.draw(hostile_value(), label="value")
+    client = Client(headers={"Authorization": f"Bearer {s.issue_token(user=user)[0]}",
+                             "Idempotency-Key": s.new_key()})
+    _answer_is_a_clear_refusal_or_success(
+        client.post(f"/api/v1/bundles/{SOCIAL}/submissions", _dumps({"data": form}), content_type="application/json"))
+
+
+@pytest.mark.django_db
+@HOSTILE
+@given(value=hostile_text())
+def test_hostile_text_in_a_multipart_field_never_gives_a_500(value: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qinqing.cases.tests import support as s
+
+    case = s.open_case(0)
+    client = Client(headers={"Authorization": f"Bearer {s.issue_token(user=s.enterprise(0))[0]}"})
+    safe = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")  # a form field is bytes
+    response = client.post(f"/api/v1/cases/{case.pk}/materials", {
+        "file": SimpleUploadedFile("a.pdf", s.PDF_BYTES, content_type="application/pdf"), "requirement": safe})
+    _answer_is_a_clear_refusal_or_success(response)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.i18n import localised
+from qinqing.core.text import VisibleTextValidator
 from qinqing.regions.models import Region
 
 
@@ -14,7 +15,7 @@ class Department(models.Model):
     """A government department that owns matters and employs reviewers."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[VisibleTextValidator()])
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
 
@@ -36,7 +37,7 @@ class Enterprise(models.Model):
     """An enterprise, identified by its 统一社会信用代码."""
 
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[VisibleTextValidator()])
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -66,7 +67,7 @@ class User(AbstractUser):
         STAFF = "staff", _("Government staff")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STAFF)
-    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True, validators=[VisibleTextValidator()])
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     enterprise = models.ForeignKey(
         Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
@@ -117,12 +118,16 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored. Revoked on logout, password change and deactivation."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # The owner's session hash (an HMAC of the password hash) at issue: any password change, however
+    # made (page, SMS reset, admin, command), ends every token issued before it.
+    password_stamp = models.CharField(max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -192,6 +197,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         PASSWORD_RESET = "password_reset", _("Password reset")
         SIGNUP = "signup", _("Sign-up")
+        LOGIN = "login", _("Login second factor")
 
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     login = models.CharField(_("login"), max_length=64, help_text=_("The USCC or username the code was asked for."))
@@ -212,3 +218,28 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.login} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginAttempt(models.Model):
+    """One login attempt (page or API), kept for the throttle's window; old rows are pruned.
+
+    `username` is what was tried, normalised, whether or not such an account exists.
+    """
+
+    username = models.CharField(_("username"), max_length=150)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    second_factor = models.BooleanField(_("with an SMS code"), default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginattempt_username_at"),
+            models.Index(fields=["ip", "at"], name="loginattempt_ip_at"),
+        ]
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.ip} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from qinqing.core import events
 from qinqing.core.errors import Forbidden
 from qinqing.core.events import AuthorisationGranted, AuthorisationRevoked, EnterpriseRegistered, Subject
 from qinqing.core.ids import InvalidUSCC, looks_like_uscc, validate_uscc
+from qinqing.core.text import check_visible
 from qinqing.regions.models import Region
 
 
@@ -48,6 +50,13 @@ def login_name(raw: str) -> str:
         if User.objects.filter(username=text).exists():
             return text
         raise
+
+
+def _visible(field: str, value: str) -> None:
+    try:
+        check_visible(value)
+    except ValueError as exc:
+        raise AccountInvalid(str(exc), errors={field: [str(exc)]}) from exc
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -79,6 +88,7 @@ def create_enterprise(
     code = clean_uscc(uscc)
     if not name.strip():
         raise AccountInvalid(_("The enterprise name is required."), errors={"name": [_("This field is required.")]})
+    _visible("name", name)
     region_obj = _region(region)
     _check_password(password)
     with events.atomic():
@@ -111,6 +121,8 @@ def create_staff(
             raise AccountInvalid(_("Unknown department."), errors={"department": [department]})
     if not username.strip():
         raise AccountInvalid(_("The username is required."), errors={"username": [_("This field is required.")]})
+    _visible("username", username)
+    _visible("display_name", display_name)
     region_obj = _region(region)
     _check_password(password)
     with transaction.atomic():
@@ -133,20 +145,73 @@ def issue_token(*, user: User) -> tuple[str, dt.datetime]:
     """Create a bearer token for a user who has just authenticated."""
     key = secrets.token_urlsafe(32)
     expires_at = timezone.now() + dt.timedelta(hours=settings.QINQING_TOKEN_TTL_HOURS)
-    ApiToken.objects.create(user=user, key_hash=_hash(key), expires_at=expires_at)
+    ApiToken.objects.create(user=user, key_hash=_hash(key), expires_at=expires_at,
+                            password_stamp=user.get_session_auth_hash())
     return key, expires_at
 
 
-def user_for_token(key: str) -> User | None:
-    """Return the active user owning an unexpired token, or None."""
+def token_for_key(key: str) -> ApiToken | None:
+    """Return the live token for a key: unexpired, not revoked, its owner active with the same password."""
     token = (
         ApiToken.objects.select_related("user", "user__enterprise", "user__department")
-        .filter(key_hash=_hash(key), expires_at__gt=timezone.now())
+        .filter(key_hash=_hash(key), expires_at__gt=timezone.now(), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or not token.password_stamp:
         return None
-    return token.user
+    if not hmac.compare_digest(token.password_stamp, token.user.get_session_auth_hash()):
+        return None
+    return token
+
+
+def user_for_token(key: str) -> User | None:
+    """Return the active user owning a live token, or None."""
+    token = token_for_key(key)
+    return token.user if token is not None else None
+
+
+def live_tokens(*, user: User) -> models.QuerySet[ApiToken]:
+    """One's own tokens that still open the API, newest first."""
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now(), revoked_at__isnull=True,
+                                   password_stamp=user.get_session_auth_hash()).order_by("-created_at", "-id")
+
+
+def revoke_token(*, user: User, key: str) -> None:
+    """Log out of the API: the token of this request stops working at once."""
+    with events.atomic():
+        token = ApiToken.objects.select_for_update().filter(key_hash=_hash(key), user=user).first()
+        if token is None or token.revoked_at is not None:
+            return
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=user, action="token.revoked", obj=user, after={"token": token.pk, "reason": "logout"})
+
+
+def revoke_tokens(*, user: User, reason: str, actor: User | None = None) -> int:
+    """End every live token of `user` (password changed, account deactivated); audited; return how many."""
+    with events.atomic():
+        count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if count:
+            record_event(actor=actor or user, action="token.revoked_all", obj=user,
+                         after={"tokens": count, "reason": reason})
+    return count
+
+
+def deactivate_user(*, user: User, actor: User | None) -> User:
+    """Deactivate a login: it can no longer log in, and its API tokens are revoked."""
+    with events.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        record_event(actor=actor, action="account.deactivated", obj=user, after={"username": user.username})
+        revoke_tokens(user=user, reason="deactivated", actor=actor)
+    return user
+
+
+def prune_tokens(*, keep: dt.timedelta = dt.timedelta(days=7)) -> int:
+    """Delete tokens expired or revoked more than `keep` ago; return how many."""
+    cutoff = timezone.now() - keep
+    deleted, _ = ApiToken.objects.filter(models.Q(expires_at__lt=cutoff) | models.Q(revoked_at__lt=cutoff)).delete()
+    return deleted
 
 
 def grant_authorisation(*, granted_by: User, agent: User, scope: str = "", days: int = 365) -> Authorisation:

@@ -1,20 +1,23 @@
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from qinqing.accounts import recovery
+from qinqing.accounts import recovery, throttle
 from qinqing.accounts.forms import LoginForm
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import User
+from qinqing.accounts.services import login_name
+from qinqing.core import net
 from qinqing.core.errors import DomainError
+from qinqing.core.ids import InvalidUSCC
 from qinqing.core.web import domain_error_messages
 
 
@@ -37,10 +40,45 @@ def landing_url(user: User) -> str:
     return reverse("web:home")
 
 
+_CODE_LOGIN = "qinqing_code_login"
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_initial(self) -> dict[str, Any]:
+        initial = super().get_initial()
+        name = self.request.session.get(_CODE_LOGIN)
+        if name:
+            initial["username"] = name
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        context["ask_code"] = bool(self.request.session.get(_CODE_LOGIN)) or bool(
+            form is not None and form.is_bound and (form.data.get("code") or form.errors.get("code")))
+        return context
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        self.request.session.pop(_CODE_LOGIN, None)
+        response = super().form_valid(form)
+        self.request.session.pop(_CODE_LOGIN, None)
+        return response
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        """A throttled attempt gets the throttled page (429): when to retry, and the SMS code way in."""
+        if form.throttled is None:
+            return super().form_invalid(form)
+        exc = form.throttled
+        response = render(self.request, "accounts/locked.html", {
+            "message": exc.message, "wait_minutes": max(1, -(-exc.retry_after // 60)),
+            "username": form.cleaned_data.get("username", ""),
+        }, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     def get_default_redirect_url(self) -> str:
         """Without a `next`, land on the user's own desk."""
@@ -50,29 +88,28 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
-def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
-                     credentials: dict[str, Any] | None = None) -> HttpResponse:
-    """Answer a locked-out login: JSON for API clients, the locked page for people."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "locked_out", "detail": str(_("Too many failed attempts; try again later.")), "errors": {}},
-            status=429,
-        )
-    try:
-        reset_url = reverse("accounts:password_reset")
-    except NoReverseMatch:
-        reset_url = ""
-    return render(request, "accounts/locked.html", {
-        "lockout_minutes": round(float(settings.AXES_COOLOFF_TIME) * 60), "password_reset_url": reset_url,
-    }, status=429)
-
-
 def client_address(request: HttpRequest) -> str | None:
-    """The caller's address as axes sees it (REMOTE_ADDR behind the configured proxies)."""
-    from axes.helpers import get_client_ip_address
+    """The caller's address (REMOTE_ADDR, or X-Forwarded-For through the trusted proxies only)."""
+    return net.client_address(request)
 
-    address: str | None = get_client_ip_address(request)
-    return address
+
+@require_POST
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Text a login code to the registered mobile (from the throttled page); then log in with it."""
+    raw = request.POST.get("username", "")[:64]
+    try:
+        name = login_name(raw)
+    except InvalidUSCC:
+        name = raw.strip()
+    try:
+        throttle.send_login_code(login=name, ip=client_address(request))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.info(request, _("If this account has a registered mobile number, a code was sent to it. "
+                                 "Enter it below with your password."))
+    request.session[_CODE_LOGIN] = name
+    return redirect("accounts:login")
 
 
 _RESET_LOGIN = "qinqing_reset_login"

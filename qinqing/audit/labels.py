@@ -25,6 +25,11 @@ ACTIONS: dict[str, Promise] = {
     "staff.created": _("Staff account created"),
     "upload.kept": _("Files kept for a form"),
     "upload.released": _("Kept files used by a submission"),
+    "login.spray_detected": _("Password spray detected"),
+    "account.login_with_sms_code": _("Logged in with an SMS code"),
+    "account.deactivated": _("Account deactivated"),
+    "token.revoked": _("API token revoked (logout)"),
+    "token.revoked_all": _("All API tokens revoked"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from qinqing.cases.search import DEADLINE_FIRST, page_of, parse_filter
 from qinqing.cases.signing import public_key_pem
 from qinqing.cases.uploads import check_upload, material_download
 from qinqing.catalog.queries import base_matters
+from qinqing.core import ratelimit
 from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
 from qinqing.core.paging import DEFAULT_LIMIT
@@ -253,9 +255,10 @@ def stats(request: HttpRequest) -> dict[str, int]:
     return platform_stats()
 
 
-@public.get("/licences/{number}/verify", response={200: VerifyOut, **ERRORS}, auth=None)
+@public.get("/licences/{number}/verify", response={200: VerifyOut, 429: ErrorOut, **ERRORS}, auth=None)
 def verify(request: HttpRequest, number: str) -> dict[str, Any]:
     """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
+    ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
     return verify_licence(number)
 
 
@@ -344,7 +347,7 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
     """Download one material of a case the caller may see."""
     case = _visible_case(request, case_id)
     material = get_object_or_404(Material, pk=material_id, case=case)
-    if not material.file:
+    if material.from_data or not material.file:
         raise Http404  # a record held in shared data, not a file
     return material_download(material)
 

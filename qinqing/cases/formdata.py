@@ -14,6 +14,7 @@ from qinqing.accounts.errors import USCC_REASONS
 from qinqing.catalog.models import FormField
 from qinqing.core import ids
 from qinqing.core.forms import FALSE_WORDS, TRUE_WORDS, post_bool
+from qinqing.core.text import check_visible
 from qinqing.core.values import convert, convertible, validate_amount, validate_area
 from qinqing.datahub.queries import Fact, Provenance, missing_sources, provenance
 
@@ -98,6 +99,7 @@ def _coerce(field: FormField, raw: Any) -> Any:
         limit = field.max_length or (2000 if kind == FormField.Type.TEXTAREA else 200)
         if len(value) > limit:
             raise ValueError(_("At most %(n)d characters.") % {"n": limit})
+        check_visible(value, multiline=kind == FormField.Type.TEXTAREA)
         check = TEXT_KINDS.get(field.kind)
         return check(value) if check is not None else value
     if kind == FormField.Type.BOOLEAN:
@@ -127,7 +129,7 @@ def _coerce(field: FormField, raw: Any) -> Any:
             amount = Decimal(str(raw).strip().replace(",", ""))
         except InvalidOperation:
             raise ValueError(_("Enter a number.")) from None
-        if not amount.is_finite() or abs(amount) >= Decimal("1e15"):
+        if not amount.is_finite() or amount.copy_abs() >= Decimal("1e15"):  # copy_abs: no Overflow
             raise ValueError(_("Enter a number."))
         amount = amount.quantize(Decimal("0.01"))
         _check_range(field, amount)

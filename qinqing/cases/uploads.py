@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from qinqing.cases.archives import DOCX, OFD, XLSX, ArchiveRefused, inspect_archive
 from qinqing.cases.errors import UploadRefused
 from qinqing.cases.models import Material
+
+log = logging.getLogger("qinqing.cases")
 
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -132,7 +135,13 @@ def material_download(material: Material) -> FileResponse:
     """
     ext = material.stored_name.rsplit(".", 1)[-1].lower() if "." in material.stored_name else ""
     mime = _TYPES_BY_EXTENSION.get(ext, "application/octet-stream")
-    response = FileResponse(material.file.open("rb"), as_attachment=True,
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        log.error("material %s of case %s: its file %s is missing from storage", material.pk, material.case_id,
+                  material.file.name)
+        raise Http404(_("The file of this material is missing; the service desk has been told.")) from None
+    response = FileResponse(handle, as_attachment=True,
                             filename=served_name(display_name(material.original_name), ext or "bin"),
                             content_type=mime)
     response["X-Content-Type-Options"] = "nosniff"

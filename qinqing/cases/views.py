@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -45,9 +47,12 @@ from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, m
 from qinqing.cases.workflow import Status
 from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
+from qinqing.core import ratelimit
 from qinqing.core.errors import DomainError
 from qinqing.core.paging import BadCursor
 from qinqing.core.web import domain_error_messages
+
+log = logging.getLogger("qinqing.cases")
 
 
 @login_required
@@ -228,11 +233,12 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
+def material(request: HttpRequest, pk: int, material_id: int) -> HttpResponse | FileResponse:
+    """Download an uploaded material; one supplied from shared data has no file: its case page shows the record."""
     case = get_object_or_404(cases_for(request_user(request)), pk=pk)
     item = get_object_or_404(Material, pk=material_id, case=case)
-    if not item.file:
-        raise Http404  # a record held in shared data, not a file
+    if item.from_data or not item.file:
+        return redirect("cases:detail", pk=case.pk)
     return material_download(item)
 
 
@@ -251,6 +257,14 @@ def licence_download(request: HttpRequest, number: str) -> HttpResponse:
 def verify(request: HttpRequest, number: str = "") -> HttpResponse:
     """Public licence verification by number (typed, or from the QR code)."""
     number = (number or request.GET.get("number", "")).strip()[:40]
+    if number:
+        try:
+            ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
+        except ratelimit.RateLimited as exc:
+            response = render(request, "cases/verify.html", {"number": number, "result": None,
+                                                             "limited": exc.message}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
     result = verify_licence(number) if number else None
     signature = request.GET.get("s", "")
     qr_matches = bool(result and signature and result.get("signature") == signature)

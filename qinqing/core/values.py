@@ -95,7 +95,7 @@ def _non_negative_cents(raw: object, kind: str) -> Decimal:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
         raise ValueError(_("Enter a number, e.g. 1234.56.")) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e15"):
+    if not value.is_finite() or value.copy_abs() >= Decimal("1e15"):  # copy_abs: no Overflow
         raise ValueError(_("Enter a number, e.g. 1234.56."))
     if value < 0:
         raise ValueError(_("An amount cannot be negative.") if kind == "amount" else _("An area cannot be negative."))

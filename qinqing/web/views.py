@@ -65,8 +65,7 @@ def password_help_url() -> str:
 def help_page(request: HttpRequest) -> HttpResponse:
     """How to log in, what to do when locked out or stuck, and whom to contact."""
     return render(request, "web/help.html", {
-        "lockout_minutes": round(float(settings.AXES_COOLOFF_TIME) * 60),
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "failure_limit": settings.QINQING_LOGIN_FAILURE_LIMIT,
         "password_reset_url": password_help_url(),
         "service_hours": settings.QINQING_SERVICE_HOURS,
     })

@@ -187,7 +187,7 @@ def test_the_admin_pages_have_no_serious_axe_violations(new_context: Any, shot: 
     axe = Axe()
     found: list[str] = []
     urls = ["/admin/", "/admin/bundles/bundle/", "/admin/catalog/matter/", "/admin/cases/case/",
-            "/admin/audit/auditrecord/", "/admin/axes/accessattempt/", "/admin/rules/ruleset/"]
+            "/admin/audit/auditrecord/", "/admin/accounts/loginattempt/", "/admin/rules/ruleset/"]
     for list_url in ["/admin/bundles/bundle/", "/admin/catalog/matter/", "/admin/rules/ruleset/"]:
         page.goto(list_url)
         first = page.locator("#result_list tbody tr th a").first

@@ -7,11 +7,10 @@ import json
 import re
 
 import pytest
-from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
 
-from qinqing.accounts.models import ApiToken
+from qinqing.accounts.models import ApiToken, LoginAttempt
 from qinqing.accounts.services import issue_token
 from qinqing.cases.tests.support import PASSWORD, enterprise
 
@@ -114,7 +113,7 @@ def test_schema_declares_security_on_the_protected_operations():
     assert ("POST", "/cases") in operations
     assert ("GET", "/review/queue") in operations
     assert ("POST", "/cases/{case_id}/decision") in operations
-    assert all(not p.startswith("/auth") for _, p in operations)
+    assert {(m, p) for m, p in operations if p.startswith("/auth")} == {("DELETE", "/auth/token"), ("GET", "/auth/tokens")}
 
 
 @pytest.mark.parametrize(("method", "path"), _secured_operations())
@@ -135,7 +134,7 @@ def test_every_protected_operation_refuses_anonymous_and_expired_callers(method,
 
 
 def test_token_endpoint_locks_out_after_repeated_failures_even_for_the_right_password(settings):
-    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.QINQING_LOGIN_FAILURE_LIMIT == 5
     user = enterprise(2)
     client = Client()
     statuses = [_token(client, user.username, f"wrong-{i}").status_code for i in range(6)]
@@ -143,8 +142,9 @@ def test_token_endpoint_locks_out_after_repeated_failures_even_for_the_right_pas
     assert 429 in statuses[4:], statuses
     locked = _token(client, user.username, PASSWORD)
     assert locked.status_code == 429
-    assert _error_body(locked)["code"] == "locked_out"
-    assert AccessAttempt.objects.filter(username=user.username).exists()
+    assert _error_body(locked)["code"] == "login_throttled"
+    assert int(locked["Retry-After"]) > 0
+    assert LoginAttempt.objects.filter(username=user.username, succeeded=False).count() == 5
 
 
 def test_every_answer_of_the_token_endpoint_during_a_lockout_is_json():
@@ -152,7 +152,7 @@ def test_every_answer_of_the_token_endpoint_during_a_lockout_is_json():
     for i in range(7):
         response = _token(client, "automatic", f"wrong-{i}")
         assert response["Content-Type"].startswith("application/json"), (i, response.status_code)
-        assert _error_body(response)["code"] in {"invalid_credentials", "locked_out"}
+        assert _error_body(response)["code"] in {"invalid_credentials", "login_throttled"}
 
 
 def test_lockout_does_not_spill_over_to_another_account():
@@ -200,7 +200,7 @@ def test_token_endpoint_answers_an_unparseable_body_with_a_documented_status():
 def test_token_endpoint_answers_a_broken_multipart_request_with_a_json_error():
     response = Client().post(TOKEN_URL, json.dumps({"username": "x", "password": "y"}),
                              content_type="multipart/form-data")
-    assert response.status_code == 400
+    assert 400 <= response.status_code < 500
     assert response.status_code in _token_documented()
     assert response["Content-Type"].startswith("application/json")
     _error_body(response)

@@ -219,7 +219,7 @@ def _amount(value: Any) -> tuple[Decimal | None, str]:
         amount = Decimal(text)
     except InvalidOperation:
         return None, "base_number"
-    if not amount.is_finite():
+    if not amount.is_finite() or amount.copy_abs() >= Decimal("1e15"):
         return None, "base_number"
     if amount != amount.quantize(Decimal("0.01")):
         return None, "base_decimals"

@@ -15,6 +15,7 @@ from qinqing.cases.services.licences import issue_licence
 from qinqing.cases.workflow import Status
 from qinqing.core import events
 from qinqing.core.events import CaseDecided
+from qinqing.core.text import check_visible
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
 from qinqing.notifications.texts import Text, named
@@ -30,8 +31,16 @@ def _emit_decided(case: Case, outcome: str) -> None:
                             parent_id=case.parent_id, **about(case.enterprise)))
 
 
+def _visible_note(note: str) -> None:
+    try:
+        check_visible(note, multiline=True)
+    except ValueError as exc:
+        raise CaseInvalid(str(exc), errors={"note": [str(exc)]}) from exc
+
+
 def approve_case(*, case: Case, reviewer: User, note: str = "") -> Case:
     """Approve a case under review and issue its licence."""
+    _visible_note(note)
     with events.atomic():
         case = locked(case)
         _require_reviewer(case, reviewer)
@@ -49,6 +58,7 @@ def approve_case(*, case: Case, reviewer: User, note: str = "") -> Case:
 
 def reject_case(*, case: Case, reviewer: User, note: str) -> Case:
     """Reject a case; the reason is required and shown to the enterprise."""
+    _visible_note(note)
     if not note.strip():
         raise CaseInvalid(_("Give the reason for the rejection."), errors={"note": [_("This field is required.")]})
     with events.atomic():
@@ -72,6 +82,7 @@ def reject_case(*, case: Case, reviewer: User, note: str) -> Case:
 
 def request_supplement(*, case: Case, reviewer: User, note: str) -> Case:
     """Ask the enterprise for missing material; the deadline clock pauses until it answers."""
+    _visible_note(note)
     if not note.strip():
         raise CaseInvalid(_("Say what must be supplemented."), errors={"note": [_("This field is required.")]})
     with events.atomic():

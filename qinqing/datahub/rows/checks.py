@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from qinqing.accounts.errors import USCC_REASONS
 from qinqing.core import ids
+from qinqing.core.text import has_invisible, invisible_characters, invisible_message
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 
 INTEGER_LIMIT = 2**53  # what every JSON reader still reads exactly
@@ -103,6 +104,8 @@ def _text_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool
             problems.append((name, too_long))
         elif "\x00" in value:
             problems.append((name, m.nul))
+        elif has_invisible(value, multiline=True):
+            problems.append((name, invisible_message(invisible_characters(value, multiline=True))))
         elif choices and value not in choices:
             problems.append((name, not_a_choice))
         elif pattern is not None and pattern.match(value) is None:
@@ -133,7 +136,7 @@ def _integer_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
                 value = int(text)
         elif kind is int:
             value = raw
-        elif kind is Decimal and raw.is_finite() and raw == raw.to_integral_value():
+        elif kind is Decimal and raw.is_finite() and raw.adjusted() < 30 and raw == raw.to_integral_value():
             value = int(raw)
         elif raw is not None:
             problems.append((name, m.integer))
@@ -181,7 +184,7 @@ def _decimal_check(spec: FieldSpec, m: Messages, problems: Problems, required: b
             if not value.is_finite():
                 problems.append((name, m.number))
                 return None
-            if abs(value) >= limit:
+            if value.copy_abs() >= limit:  # copy_abs: exact, never decimal.Overflow
                 problems.append((name, m.too_large))
                 return None
             rounded = value.quantize(quantum)

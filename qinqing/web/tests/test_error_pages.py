@@ -51,7 +51,7 @@ def test_the_500_page_uses_the_site_look_without_a_traceback():
 
 
 def test_the_lockout_page_points_to_help_that_exists(settings):
-    settings.AXES_FAILURE_LIMIT = 2
+    settings.QINQING_LOGIN_FAILURE_LIMIT = 2
     client = Client()
     for _attempt in range(3):
         response = client.post("/accounts/login/", {"username": "nobody_such", "password": "wrong-password"})

@@ -161,6 +161,9 @@ PAGES = [
     Row("GET my/", "/my/", page(ENTERPRISES, others=302)),
     Row("GET accounts/password/change/", "/accounts/password/change/", page(LOGGED_IN)),
     Row("GET accounts/password/forgot/", "/accounts/password/forgot/", public()),
+    # A login code for a throttled account: the same answer for every caller and every login.
+    Row("POST accounts/login/code/", "/accounts/login/code/", public(302), data=lambda w: {"username": w["uscc"]},
+        writers=frozenset(USERS)),
     Row("GET accounts/password/reset/", "/accounts/password/reset/", public()),  # the code form; nothing to read
     Row("GET accounts/signup/", "/accounts/signup/", public()),
     Row("GET accounts/signup/verify/", "/accounts/signup/verify/", public(302)),
@@ -196,6 +199,11 @@ API = [
     Row("GET api/v1/docs", f"{A}/docs", public(), web=False),
     Row("POST api/v1/auth/token", f"{A}/auth/token", public(), json=True, web=False,
         data=lambda w: {"username": w["uscc"], "password": PASSWORD}),
+    Row("POST api/v1/auth/token/code", f"{A}/auth/token/code", public(202), json=True, web=False,
+        data=lambda w: {"username": w["uscc"]}, writers=frozenset(USERS)),
+    # One's own tokens only: the caller's token is revoked, the list holds the caller's tokens.
+    Row("DELETE api/v1/auth/token", f"{A}/auth/token", api(LOGGED_IN, ok=204), web=False),
+    Row("GET api/v1/auth/tokens", f"{A}/auth/tokens", api(LOGGED_IN), web=False),
     Row("GET api/v1/stats", f"{A}/stats", public(), web=False),
     Row("GET api/v1/rosters/template", f"{A}/rosters/template", api(LOGGED_IN), web=False),
     Row("GET api/v1/cases/<case_id>/rosters", f"{A}/cases/{{case}}/rosters", api(frozenset()), web=False),
@@ -412,6 +420,8 @@ def _call(client: Client, row: Row, world: dict[str, Any]) -> Any:
     kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
     if row.method == "GET":
         return client.get(path, **kwargs)
+    if row.method == "DELETE":
+        return client.delete(path, **kwargs)
     data = row.data(world) if row.data else {}
     if row.json:
         return client.post(path, data, content_type="application/json", **kwargs)

@@ -121,7 +121,11 @@ class Command(BaseCommand):
         self.stdout.flush()
         # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then restores our handlers and
         # raises the signal again: `Stopped` then reaches `handle`, which stops the worker.
+        # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (its
+        # default FORWARDED_ALLOW_IPS), letting any local client choose its address. The platform
+        # reads the header itself, only from QINQING_TRUSTED_PROXIES (qinqing/core/net.py).
         uvicorn.run(
             "qinqing.asgi:application", host=options["host"], port=options["port"],
             workers=options["workers"], log_level="warning", access_log=False, lifespan="off",
+            proxy_headers=False, forwarded_allow_ips="",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -102,7 +103,12 @@ def broadcast(conversation_id: int, payload: dict[str, Any]) -> None:
         except Exception:  # a broken channel layer never undoes a committed message; clients catch up by seq
             log.exception("could not push to conversation %s", conversation_id)
 
-    transaction.on_commit(send)
+    after_commit(send)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction commits (tests of live delivery run it at once)."""
+    transaction.on_commit(callback)
 
 
 def group_name(conversation_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -123,6 +124,8 @@ class DeskQuerySet(models.QuerySet[Any]):
     def visible_to(self, user: object) -> Any:
         """Scope by the one ladder, plus what a D小二 serves: its region's enterprises and what it owns or receives."""
         scope = scope_of(user)
+        # An agent acts for an enterprise on its 一件事, not in its conversations with the desk.
+        scope = dataclasses.replace(scope, roles=scope.roles - {"agent"}, agent_grants=())
         staff = Q(pk__in=[])
         desk = getattr(user, "desk", None) if scope.is_staff_member else None
         if desk is not None:

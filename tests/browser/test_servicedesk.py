@@ -34,7 +34,7 @@ def test_ask_assistant_then_a_dxe_then_rate_badly_and_see_the_rectification(
     panel = enterprise.locator("#desk-panel")
     expect(panel.locator(".desk-assistant").first).to_be_visible()
     panel.locator("#desk-text").fill(f"{matter['name']}怎么办理？")
-    panel.locator("button[type=submit]").click()
+    panel.locator("[data-desk-send] button[type=submit]").click()
     expect(panel.locator(".desk-cite").first).to_be_visible(timeout=10_000)
     expect(panel.locator(".desk-cite").first).to_have_attribute("href", re.compile(r"^/matters/"))
     panel.locator("[data-desk-human]").click()

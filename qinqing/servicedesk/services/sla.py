@@ -221,14 +221,14 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int
     """The safety net behind the precise timers: check every open item due, near due, or due for the chief."""
     now = now or timezone.now()
     done: dict[str, int] = {}
-    horizon = now + dt.timedelta(hours=3)
-    for model, statuses in ((Conversation, HUMAN_CHAT), (WorkOrder, (OrderStatus.OPEN, OrderStatus.TAKEN))):
+    for model, statuses, channel in ((Conversation, HUMAN_CHAT, Channel.CHAT),
+                                     (WorkOrder, (OrderStatus.OPEN, OrderStatus.TAKEN), Channel.WORK_ORDER)):
+        # Only what is due for a warning, a breach or the chief: the database picks them by index.
+        horizon = now + dt.timedelta(seconds=policy_for(channel).warn_before_seconds)
         rows = model.objects.filter(status__in=statuses).filter(
-            Q(escalation=0, due_at__lte=horizon) | Q(escalation=1, escalate_at__lte=now)).order_by("due_at")[:limit]
+            Q(escalation=0, due_at__lte=horizon, warned_at__isnull=True) | Q(escalation=0, due_at__lte=now)
+            | Q(escalation=1, escalate_at__lte=now)).order_by("due_at")[:limit]
         for item in rows:
-            warn = policy_of(item).warn_before_seconds
-            if item.escalation == 0 and item.due_at is not None and item.due_at - dt.timedelta(seconds=warn) > now:
-                continue
             outcome = check_item(item, now=now)
             done[outcome] = done.get(outcome, 0) + 1
     return done

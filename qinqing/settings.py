@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "channels",
     "django_htmx",
     "csp",
     "huey.contrib.djhuey",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "qinqing.datahub",
     "qinqing.cases",
     "qinqing.bundles",
+    "qinqing.servicedesk",
     "qinqing.web",
 ]
 
@@ -228,6 +230,14 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": TESTING or _flag("QINQING_HUEY_IMMEDIATE"),
     }
+
+# Real time (chat with D小二): one process by default; channels-redis across processes when REDIS_URL is set.
+CHANNEL_LAYERS: dict[str, dict[str, object]]
+if _redis_url:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [_redis_url]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Outside world: notification channels behind an interface; the default backend only logs.
 QINQING_SMS_BACKEND = os.environ.get("QINQING_SMS_BACKEND", "qinqing.notifications.backends.LogBackend")

@@ -249,6 +249,16 @@ def _days_after(first: dt.date, last: dt.date) -> Iterable[dt.date]:
         yield day
 
 
+def counted(start: dt.datetime, end: dt.datetime, unit: Unit | str, pauses: Iterable[Pause] = (), *,
+            policy: ServiceHours | None = None, now: dt.datetime | None = None) -> dt.timedelta:
+    """The exact time the clock of an hour or minute `unit` ran from `start` to `end` outside `pauses`."""
+    unit = Unit(unit)
+    if unit in DAY_UNITS:
+        raise ValueError("counted() measures hours and minutes; use elapsed() for days")
+    spans = _merged(pauses, now or timezone.now())
+    return _counted_time(start, end, unit, spans, policy or service_hours())[0]
+
+
 def elapsed(start: dt.datetime, end: dt.datetime, unit: Unit | str, pauses: Iterable[Pause] = (), *,
             policy: ServiceHours | None = None, now: dt.datetime | None = None) -> int:
     """Count whole units from `start` to `end`, leaving out paused time.

@@ -94,7 +94,9 @@ def server_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
     # The checked-out code, not whichever copy the environment's console script was installed from.
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     env.update({"QINQING_DATA_DIR": str(data_dir), "QINQING_HUEY_IMMEDIATE": "1",
-                "QINQING_SITE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"})
+                "QINQING_SITE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1",
+                # The D小二 desk's online seats open around the clock here, so its flows run at any hour.
+                "QINQING_SERVICE_OPENS": "00:00", "QINQING_SERVICE_CLOSES": "23:59:59"})
     log_path = data_dir / "server.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(

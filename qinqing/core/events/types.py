@@ -162,6 +162,90 @@ class EmployeesEnrolled(DomainEvent):
     sha256: str
 
 
+# ---- the service desk (亲清D小二): `item` is "conversation" or "work_order" -----------------------
+
+@dataclass(frozen=True, kw_only=True)
+class DeskAssigned(DomainEvent):
+    """A chat or work order was offered to or taken by a D小二 (`taken`: ownership under 首问责任)."""
+
+    NAME = "servicedesk.assigned"
+    item: str
+    item_id: int
+    staff: str
+    taken: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskHandedOver(DomainEvent):
+    """A hand-over was asked (`status` pending), accepted or declined."""
+
+    NAME = "servicedesk.handed_over"
+    item: str
+    item_id: int
+    from_staff: str
+    to_staff: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskReplied(DomainEvent):
+    """A message in a chat or a reply on a work order; `seconds` the response time counted by its clock."""
+
+    NAME = "servicedesk.replied"
+    item: str
+    item_id: int
+    author: str  # enterprise | assistant | staff
+    staff: str = ""
+    first: bool = False
+    seconds: int | None = None
+    on_time: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskPaused(DomainEvent):
+    """An item's clock paused (`resumed` False) or resumed."""
+
+    NAME = "servicedesk.paused"
+    item: str
+    item_id: int
+    state: str
+    resumed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskEscalated(DomainEvent):
+    """A warning, a breach (level 1 督办, level 2 chief), an urge (催办) or a manual escalation."""
+
+    NAME = "servicedesk.escalated"
+    item: str
+    item_id: int
+    kind: str
+    level: int
+    to_staff: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskClosed(DomainEvent):
+    """A chat closed or a work order resolved; `staff` its owner."""
+
+    NAME = "servicedesk.closed"
+    item: str
+    item_id: int
+    staff: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeskRated(DomainEvent):
+    """The enterprise rated a closed item on the five official levels."""
+
+    NAME = "servicedesk.rated"
+    item: str
+    item_id: int
+    level: str
+    staff: str = ""
+    closure: int = 1
+
+
 _FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
 
 
@@ -177,6 +261,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.NAME: cls for cls in (
         CaseSubmitted, CaseDecided, CaseClosed, LicenceIssued, LicenceRevoked, EnterpriseRegistered,
         EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked, EmployeesEnrolled,
+        DeskAssigned, DeskHandedOver, DeskReplied, DeskPaused, DeskEscalated, DeskClosed, DeskRated,
     )
 }
 

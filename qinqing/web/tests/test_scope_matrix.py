@@ -45,6 +45,8 @@ from qinqing.catalog.models import Matter
 from qinqing.datahub.models import DataRecord
 from qinqing.notifications.models import Notification
 from qinqing.rules.engine import APPROVE
+from qinqing.servicedesk.services import chat as desk_chat_services
+from qinqing.servicedesk.services import orders as desk_order_services
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +68,9 @@ READ_DATA = frozenset({"ent_a", "agent", "reviewer_x", "admin"})  # STHJ reads t
 DATA_OF_A = frozenset({"ent_a", "reviewer_x", "reviewer_y", "agent", "street_a", "district", "admin"})
 # Of B (enterprise 0, in 长河街道): nobody authorised an agent, and A's street is another one.
 DATA_OF_B = frozenset({"ent_b", "reviewer_x", "reviewer_y", "street_b", "district", "admin"})
+
+# A's chats and work orders: A, the street and district staff of its region (read-only: not D小二), the admin.
+READ_DESK = frozenset({"ent_a", "street_a", "district", "admin"})
 
 
 # ----------------------------------------------------------------------------- expected answers
@@ -183,6 +188,31 @@ PAGES = [
     Row("GET my/authorisations/", "/my/authorisations/", page(ENTERPRISES)),
     Row("POST my/authorisations/<int:pk>/revoke/", "/my/authorisations/{authorisation}/revoke/",
         page(frozenset({"ent_a"}), ok=302), writers=frozenset({"ent_a"})),
+    # The service desk (亲清D小二). No user of this matrix is a D小二: staff actions are refused to all
+    # (the desk's own tests cover seats in and out of scope).
+    Row("GET service/", "/service/", page(ENTERPRISES, others=403), marker="desk_order", shows=frozenset({"ent_a"})),
+    Row("POST service/workorders/", "/service/workorders/", page(ENTERPRISES, others=403, ok=302),
+        data=lambda w: {"kind": "appeal", "title": "诉求", "body": "内容"}, writers=ENTERPRISES),
+    Row("GET service/workorders/<int:pk>/", "/service/workorders/{desk_order_id}/", page(READ_DESK)),
+    Row("POST service/workorders/<int:pk>/action/", "/service/workorders/{desk_order_id}/action/",
+        page(READ_DESK, ok=403), data=lambda w: {"action": "take"}),
+    Row("POST service/chat/", "/service/chat/", page(ENTERPRISES, others=422, ok=201), writers=ENTERPRISES),
+    Row("GET service/conversations/<int:pk>/", "/service/conversations/{desk_chat}/", page(READ_DESK)),
+    Row("GET service/conversations/<int:pk>/messages/", "/service/conversations/{desk_chat}/messages/",
+        page(READ_DESK)),
+    Row("POST service/conversations/<int:pk>/messages/", "/service/conversations/{desk_chat}/messages/",
+        override(page(READ_DESK, ok=403), ent_a=201), data=lambda w: {"text": "你好"}, writers=frozenset({"ent_a"})),
+    Row("POST service/conversations/<int:pk>/action/", "/service/conversations/{desk_chat}/action/",
+        override(page(READ_DESK, ok=403), ent_a=302), data=lambda w: {"action": "close"},
+        writers=frozenset({"ent_a"})),
+    Row("POST service/handovers/<int:pk>/", "/service/handovers/1/", page(frozenset())),
+    Row("POST service/rate/", "/service/rate/", override(page(READ_DESK, ok=403), ent_a=302),
+        data=lambda w: {"item": "conversation", "id": w["desk_chat"], "level": "satisfied"}),
+    Row("GET service/console/", "/service/console/", page(frozenset(), others=403)),
+    Row("POST service/console/availability/", "/service/console/availability/", page(frozenset(), others=403),
+        data=lambda w: {"available": "1"}),
+    Row("GET service/supervise/", "/service/supervise/", page(frozenset(), others=403)),
+    Row("GET service/supervise/report.xlsx", "/service/supervise/report.xlsx", page(frozenset(), others=403)),
     Row("GET inbox/", "/inbox/", page(LOGGED_IN), marker="note_title", shows=frozenset({"ent_a"})),
     Row("POST inbox/<int:pk>/read/", "/inbox/{note}/read/", page(frozenset({"ent_a"}), ok=302),
         writers=frozenset({"ent_a"})),
@@ -258,7 +288,41 @@ API = [
         writers=frozenset({"ent_a", "agent"}), web=False),
 ]
 
-MATRIX = PAGES + API
+DESK_API = [
+    Row("POST api/v1/conversations", f"{A}/conversations", api(ENTERPRISES, others=422, ok=201), json=True,
+        data=lambda w: {}, writers=ENTERPRISES, web=False),
+    Row("GET api/v1/conversations/<conversation_id>", f"{A}/conversations/{{desk_chat}}", api(READ_DESK), web=False),
+    Row("POST api/v1/conversations/<conversation_id>/messages", f"{A}/conversations/{{desk_chat}}/messages",
+        override(api(READ_DESK, ok=403), ent_a=201), json=True, data=lambda w: {"text": "你好"},
+        writers=frozenset({"ent_a"}), web=False),
+    Row("POST api/v1/conversations/<conversation_id>/human", f"{A}/conversations/{{desk_chat}}/human",
+        override(api(READ_DESK, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
+    Row("POST api/v1/conversations/<conversation_id>/take", f"{A}/conversations/{{desk_chat}}/take",
+        api(READ_DESK, ok=403), web=False),
+    Row("POST api/v1/conversations/<conversation_id>/close", f"{A}/conversations/{{desk_chat}}/close",
+        override(api(READ_DESK, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
+    Row("POST api/v1/workorders", f"{A}/workorders", api(ENTERPRISES, others=422, ok=201), json=True,
+        data=lambda w: {"kind": "appeal", "title": "诉求", "body": "内容"}, writers=ENTERPRISES, web=False),
+    Row("GET api/v1/workorders/<order_id>", f"{A}/workorders/{{desk_order_id}}", api(READ_DESK),
+        marker="desk_order", shows=READ_DESK, web=False),
+    Row("POST api/v1/workorders/<order_id>/take", f"{A}/workorders/{{desk_order_id}}/take", api(READ_DESK, ok=403),
+        web=False),
+    Row("POST api/v1/workorders/<order_id>/handover", f"{A}/workorders/{{desk_order_id}}/handover",
+        api(READ_DESK, ok=403), json=True, data=lambda w: {"to": "puyan_dxe", "reason": "转"}, web=False),
+    Row("POST api/v1/workorders/<order_id>/reply", f"{A}/workorders/{{desk_order_id}}/reply", api(READ_DESK, ok=403),
+        json=True, data=lambda w: {"text": "答复"}, web=False),
+    Row("POST api/v1/workorders/<order_id>/resolve", f"{A}/workorders/{{desk_order_id}}/resolve",
+        api(READ_DESK, ok=403), json=True, data=lambda w: {"resolution": "办结"}, web=False),
+    Row("POST api/v1/workorders/<order_id>/escalate", f"{A}/workorders/{{desk_order_id}}/escalate",
+        api(READ_DESK, ok=403), json=True, data=lambda w: {"note": "督办"}, web=False),
+    Row("POST api/v1/handovers/<handover_id>", f"{A}/handovers/1", api(frozenset()), json=True,
+        data=lambda w: {"accept": True}, web=False),
+    # Staff cannot rate (403); A cannot rate an open chat (409); nobody else sees it (404).
+    Row("POST api/v1/evaluations", f"{A}/evaluations", override(api(READ_DESK, ok=403), ent_a=409), json=True,
+        data=lambda w: {"conversation": w["desk_chat"], "level": "satisfied"}, web=False),
+]
+
+MATRIX = PAGES + API + DESK_API
 
 
 # ----------------------------------------------------------------------------- the routes of the URL conf
@@ -374,6 +438,8 @@ def build_world() -> dict[str, Any]:
     land_b = DataRecord.objects.filter(uscc=enterprise(0).enterprise.uscc, source__code="land_contracts").first()  # type: ignore[union-attr]
     assert land_b is not None
     authorisation = Authorisation.objects.get(agent__username="fgw_agent", enterprise=owner.enterprise)
+    desk_chat = desk_chat_services.open_conversation(user=owner)
+    desk_order = desk_order_services.file_work_order(user=owner, kind="appeal", title="scope-matrix-appeal", body="诉求")
     users = {
         "ent_a": owner, "ent_b": enterprise(0),
         "reviewer_x": User.objects.get(department_id=department_id, username__endswith="_reviewer"),
@@ -396,6 +462,7 @@ def build_world() -> dict[str, Any]:
         "enterprise_name": owner.enterprise.name, "note": note.pk, "note_title": note.title,  # type: ignore[union-attr]
         "land_key": land.key, "authorisation": authorisation.pk,
         "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
+        "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
     }
 
 
@@ -455,3 +522,31 @@ def test_scope_matrix(row: Row, world: dict[str, Any], db: Any) -> None:
             if shown != (who in row.shows):
                 failures.append(f"{who}: {row.marker} {'shown' if shown else 'not shown'}")
     assert not failures, f"{row.key} {row.path}:\n" + "\n".join(failures)
+
+
+# ----------------------------------------------------------------------------- the chat WebSocket
+
+
+def test_the_chat_websocket_admits_exactly_the_readers_of_the_conversation(world: dict[str, Any], db: Any) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings as django_settings
+
+    from qinqing.asgi import application
+
+    async def connects(headers: list[tuple[bytes, bytes]]) -> bool:
+        communicator = WebsocketCommunicator(application, f"/ws/conversations/{world['desk_chat']}/", headers=headers)
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return bool(connected)
+
+    admitted = set()
+    for who in USERS:
+        headers = [(b"origin", b"http://testserver")]
+        if who != "anonymous":
+            client = session_client(world["users"][who])
+            cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+            headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        if async_to_sync(connects)(headers):
+            admitted.add(who)
+    assert admitted == set(READ_DESK)

@@ -1,0 +1,290 @@
+"""Service-desk endpoints: chats, work orders and their staff actions, hand-overs, evaluations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from qinqing.accounts.http import request_user
+from qinqing.core.api import ErrorOut
+from qinqing.servicedesk.errors import DeskInvalid
+from qinqing.servicedesk.models import Conversation, Handover, WorkOrder
+from qinqing.servicedesk.queries import conversation_payload, work_order_payload
+from qinqing.servicedesk.services import chat, handovers, orders, ratings, sla
+
+router = Router(tags=["service desk"])
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+class CitationOut(Schema):
+    kind: str
+    key: str
+    title: str
+    url: str
+
+
+class MessageOut(Schema):
+    seq: int
+    author_kind: str
+    author: str
+    text: str
+    citations: list[CitationOut]
+    client_id: str
+    created_at: str
+
+
+class ConversationOut(Schema):
+    id: int
+    status: str
+    enterprise: str
+    owner: str
+    assignee: str
+    context_kind: str
+    context_key: str
+    due_at: dt.datetime | None
+    last_seq: int
+    in_service_hours: bool
+    can_rate: bool
+    messages: list[MessageOut]
+
+
+class OpenIn(Schema):
+    context_kind: Literal["", "matter", "case", "policy", "bundle"] = ""
+    context_key: str = Field("", max_length=64)
+    text: str = Field("", max_length=2000)
+
+
+class TextIn(Schema):
+    text: str = Field(..., max_length=4000)
+    client_id: str = Field("", max_length=64)
+
+
+class StepOut(Schema):
+    action: str
+    note: str
+    actor: str
+    at: dt.datetime
+
+
+class WorkOrderOut(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    stage: str
+    title: str
+    body: str
+    owner: str
+    assignee: str
+    due_at: dt.datetime | None
+    escalation: int
+    resolution: str
+    can_rate: bool
+    steps: list[StepOut]
+
+
+class WorkOrderIn(Schema):
+    kind: Literal["message", "appeal", "case"]
+    title: str = Field(..., max_length=400)
+    body: str = Field(..., max_length=4000)
+    case_number: str = Field("", max_length=32)
+    conversation: int | None = None
+
+
+class HandoverIn(Schema):
+    to: str = Field(..., max_length=150, description="Username of the receiving D小二.")
+    reason: str = Field(..., max_length=500)
+
+
+class HandoverOut(Schema):
+    id: int
+    status: str
+    from_user: str
+    to_user: str
+
+
+class DecisionIn(Schema):
+    accept: bool
+
+
+class ResolveIn(Schema):
+    resolution: str = Field(..., max_length=4000)
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=500)
+
+
+class EvaluationIn(Schema):
+    conversation: int | None = None
+    work_order: int | None = None
+    level: Literal["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"]
+    indicators: dict[str, int] = {}
+    comment: str = Field("", max_length=1000)
+
+
+class EvaluationOut(Schema):
+    id: int
+    level: str
+    closure: int
+    rectification: str | None
+
+
+def _conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+    conversation: Conversation = get_object_or_404(Conversation.objects.visible_to(request_user(request)),
+                                                   pk=conversation_id)
+    return conversation
+
+
+def _order(request: HttpRequest, order_id: int) -> WorkOrder:
+    order: WorkOrder = get_object_or_404(WorkOrder.objects.visible_to(request_user(request)), pk=order_id)
+    return order
+
+
+def _receiver(username: str) -> Any:
+    from qinqing.accounts.models import User
+
+    user = User.objects.filter(username=username, desk__isnull=False).first()
+    if user is None:
+        raise DeskInvalid(_("Choose another D小二."), errors={"to": [_("Not a D小二.")]})
+    return user
+
+
+@router.post("/conversations", response={201: ConversationOut, **ERRORS})
+def open_conversation(request: HttpRequest, payload: OpenIn) -> Status[Any]:
+    """Open a chat (the assistant answers first); an enterprise only."""
+    user = request_user(request)
+    conversation = chat.open_conversation(user=user, context_kind=payload.context_kind, context_key=payload.context_key)
+    if payload.text.strip():
+        chat.post_message(conversation=conversation, user=user, text=payload.text)
+    return Status(201, conversation_payload(conversation, user))
+
+
+@router.get("/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS})
+def get_conversation(request: HttpRequest, conversation_id: int, after: int = 0) -> dict[str, Any]:
+    """A chat and its messages after sequence `after` (0: all), for catching up after a reconnect."""
+    conversation = _conversation(request, conversation_id)
+    return conversation_payload(conversation, request_user(request), after=after)
+
+
+@router.post("/conversations/{conversation_id}/messages", response={201: ConversationOut, **ERRORS})
+def post_message(request: HttpRequest, conversation_id: int, payload: TextIn, after: int = 0) -> Status[Any]:
+    """Write into a chat: the enterprise (the assistant may answer at once) or the D小二 holding it."""
+    user = request_user(request)
+    conversation = _conversation(request, conversation_id)
+    if user.is_enterprise:
+        chat.post_message(conversation=conversation, user=user, text=payload.text, client_id=payload.client_id)
+    else:
+        chat.staff_reply(conversation=conversation, staff=user, text=payload.text, client_id=payload.client_id)
+    return Status(201, conversation_payload(conversation, user, after=after))
+
+
+@router.post("/conversations/{conversation_id}/human", response={200: ConversationOut, **ERRORS})
+def ask_for_human(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """转人工: hand the chat to a D小二 (outside service hours the answer says so)."""
+    user = request_user(request)
+    conversation = chat.ask_for_human(conversation=_conversation(request, conversation_id), user=user)
+    return conversation_payload(conversation, user)
+
+
+@router.post("/conversations/{conversation_id}/take", response={200: ConversationOut, **ERRORS})
+def take_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """A D小二 takes a waiting chat and owns it (首问责任)."""
+    user = request_user(request)
+    conversation = chat.take_conversation(conversation=_conversation(request, conversation_id), staff=user)
+    return conversation_payload(conversation, user)
+
+
+@router.post("/conversations/{conversation_id}/close", response={200: ConversationOut, **ERRORS})
+def close_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    user = request_user(request)
+    conversation = chat.close_conversation(conversation=_conversation(request, conversation_id), user=user)
+    return conversation_payload(conversation, user)
+
+
+@router.post("/workorders", response={201: WorkOrderOut, **ERRORS})
+def file_work_order(request: HttpRequest, payload: WorkOrderIn) -> Status[Any]:
+    """Leave a message (留言), file an appeal (诉求) or a question about a case; answered within 24 hours."""
+    user = request_user(request)
+    conversation = _conversation(request, payload.conversation) if payload.conversation else None
+    order = orders.file_work_order(user=user, kind=payload.kind, title=payload.title, body=payload.body,
+                                   case_number=payload.case_number, conversation=conversation)
+    return Status(201, work_order_payload(order, user))
+
+
+@router.get("/workorders/{order_id}", response={200: WorkOrderOut, **ERRORS})
+def get_work_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    return work_order_payload(_order(request, order_id), request_user(request))
+
+
+@router.post("/workorders/{order_id}/take", response={200: WorkOrderOut, **ERRORS})
+def take_work_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    user = request_user(request)
+    return work_order_payload(orders.take_work_order(order=_order(request, order_id), staff=user), user)
+
+
+@router.post("/workorders/{order_id}/handover", response={201: HandoverOut, **ERRORS})
+def hand_over_work_order(request: HttpRequest, order_id: int, payload: HandoverIn) -> Status[Any]:
+    """Ask another D小二 (or level) to take it; the owner stays accountable until they accept."""
+    user = request_user(request)
+    order = _order(request, order_id)
+    handover = handovers.hand_over(item=order, by=user, to=_receiver(payload.to), reason=payload.reason)
+    return Status(201, _handover_out(handover))
+
+
+@router.post("/workorders/{order_id}/reply", response={200: WorkOrderOut, **ERRORS})
+def reply_work_order(request: HttpRequest, order_id: int, payload: TextIn) -> dict[str, Any]:
+    user = request_user(request)
+    order = orders.reply_work_order(order=_order(request, order_id), staff=user, text=payload.text)
+    return work_order_payload(order, user)
+
+
+@router.post("/workorders/{order_id}/resolve", response={200: WorkOrderOut, **ERRORS})
+def resolve_work_order(request: HttpRequest, order_id: int, payload: ResolveIn) -> dict[str, Any]:
+    user = request_user(request)
+    order = orders.resolve_work_order(order=_order(request, order_id), staff=user, resolution=payload.resolution)
+    return work_order_payload(order, user)
+
+
+@router.post("/workorders/{order_id}/escalate", response={200: WorkOrderOut, **ERRORS})
+def escalate_work_order(request: HttpRequest, order_id: int, payload: NoteIn) -> dict[str, Any]:
+    """Ask supervision (督办) for help now."""
+    user = request_user(request)
+    order = sla.escalate(item=_order(request, order_id), by=user, note=payload.note)
+    assert isinstance(order, WorkOrder)
+    return work_order_payload(order, user)
+
+
+@router.post("/handovers/{handover_id}", response={200: HandoverOut, **ERRORS})
+def decide_handover(request: HttpRequest, handover_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """The receiver accepts (and owns the item from then on) or declines."""
+    user = request_user(request)
+    handover = get_object_or_404(Handover.objects.filter(to_user=user), pk=handover_id)
+    return _handover_out(handovers.decide_handover(handover=handover, by=user, accept=payload.accept))
+
+
+@router.post("/evaluations", response={201: EvaluationOut, **ERRORS})
+def evaluate(request: HttpRequest, payload: EvaluationIn) -> Status[Any]:
+    """Rate a closed chat or work order on the five official levels; once per closure, the enterprise only."""
+    user = request_user(request)
+    if (payload.conversation is None) == (payload.work_order is None):
+        raise DeskInvalid(_("Rate either a conversation or a work order."),
+                          errors={"conversation": [_("Give exactly one of conversation and work_order.")]})
+    item: Conversation | WorkOrder = (_conversation(request, payload.conversation) if payload.conversation
+                                      else _order(request, payload.work_order or 0))
+    evaluation = ratings.rate(item=item, user=user, level=payload.level, indicators=payload.indicators,
+                              comment=payload.comment)
+    rectification = ratings.rectification_of(evaluation)
+    return Status(201, {"id": evaluation.pk, "level": evaluation.level, "closure": evaluation.closure,
+                        "rectification": rectification.number if rectification else None})
+
+
+def _handover_out(handover: Handover) -> dict[str, Any]:
+    return {"id": handover.pk, "status": handover.status, "from_user": handover.from_user.username,
+            "to_user": handover.to_user.username}

@@ -1,0 +1,216 @@
+"""Shaped reads of the desk: API bodies, the seat console, the supervisor's lists and report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from qinqing.accounts.models import User
+from qinqing.core.events.types import DeskClosed, DeskEscalated, DeskRated, DeskReplied
+from qinqing.core.models import OutboxEvent
+from qinqing.servicedesk.models import (
+    Conversation,
+    Dedication,
+    DeskProfile,
+    Evaluation,
+    Handover,
+    Rating,
+    Step,
+    WorkOrder,
+)
+from qinqing.servicedesk.services import ratings, routing, sla
+from qinqing.servicedesk.services.chat import message_payload, messages_after
+from qinqing.servicedesk.workflow import HUMAN_CHAT, OPEN_ORDER, ChatStatus
+
+
+def _name(user: User | None) -> str:
+    return (user.display_name or user.username) if user is not None else ""
+
+
+def conversation_payload(conversation: Conversation, user: User, *, after: int = 0) -> dict[str, Any]:
+    conversation.refresh_from_db()
+    return {
+        "id": conversation.pk, "status": conversation.status, "enterprise": conversation.enterprise.name,
+        "owner": _name(conversation.owner), "assignee": _name(conversation.assignee),
+        "context_kind": conversation.context_kind, "context_key": conversation.context_key,
+        "due_at": conversation.due_at, "last_seq": conversation.last_seq,
+        "in_service_hours": sla.in_service_hours(),
+        "can_rate": user.is_enterprise and ratings.can_rate(conversation),
+        "messages": [message_payload(m) for m in messages_after(conversation, after)],
+    }
+
+
+def steps_of(order: WorkOrder) -> list[Step]:
+    return list(Step.objects.filter(work_order=order).select_related("actor").order_by("at", "pk"))
+
+
+def work_order_payload(order: WorkOrder, user: User) -> dict[str, Any]:
+    order.refresh_from_db()
+    return {
+        "id": order.pk, "number": order.number, "kind": order.kind, "status": order.status, "stage": order.stage,
+        "title": order.title, "body": order.body, "owner": _name(order.owner), "assignee": _name(order.assignee),
+        "due_at": order.due_at, "escalation": order.escalation, "resolution": order.resolution,
+        "can_rate": user.is_enterprise and ratings.can_rate(order),
+        "steps": [{"action": s.action, "note": s.note, "actor": _name(s.actor), "at": s.at} for s in steps_of(order)],
+    }
+
+
+# ---- enterprise -----------------------------------------------------------------------------------
+
+
+@dataclass
+class EnterpriseDesk:
+    dedicated: User | None
+    working_hours: str
+    conversations: list[Conversation]
+    orders: list[WorkOrder]
+    ratable: set[str] = field(default_factory=set)
+
+
+def enterprise_desk(user: User) -> EnterpriseDesk:
+    """The enterprise's 服务台: its dedicated D小二, its chats and work orders (rectifications with their steps)."""
+    dedication = Dedication.objects.select_related("staff").filter(enterprise_id=user.enterprise_id or 0).first()
+    hours = ""
+    if dedication is not None:
+        desk = DeskProfile.objects.filter(user=dedication.staff).first()
+        hours = desk.working_hours if desk else ""
+    conversations = list(Conversation.objects.visible_to(user).select_related("owner").order_by("-created_at")[:20])
+    order_rows = list(WorkOrder.objects.visible_to(user).select_related("owner").order_by("-created_at")[:50])
+    ratable = {f"c{c.pk}" for c in conversations if ratings.can_rate(c)} | {f"w{o.pk}" for o in order_rows
+                                                                              if ratings.can_rate(o)}
+    return EnterpriseDesk(dedication.staff if dedication else None, hours, conversations, order_rows, ratable)
+
+
+# ---- seat console ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Console:
+    desk: DeskProfile
+    waiting: list[Conversation]
+    active: list[Conversation]
+    orders: list[WorkOrder]
+    queue: list[WorkOrder]
+    handovers: list[Handover]
+    now: dt.datetime
+
+
+def console(user: User) -> Console:
+    """What a seat works on now: chats offered or waiting in its region, its own, work orders, hand-overs to it."""
+    desk = DeskProfile.objects.select_related("region").get(user=user)
+    chats = Conversation.objects.visible_to(user).select_related("enterprise")
+    waiting = list(chats.filter(routing.waiting_for(user), status=ChatStatus.WAITING).order_by("due_at")[:50])
+    active = list(chats.filter(assignee=user, status=ChatStatus.ACTIVE).order_by("due_at")[:50])
+    order_rows = WorkOrder.objects.visible_to(user).select_related("enterprise")
+    mine = list(order_rows.filter(assignee=user, status__in=OPEN_ORDER).order_by("due_at")[:50])
+    queue = list(order_rows.filter(assignee__isnull=True, status__in=OPEN_ORDER,
+                                   region__path__startswith=desk.region.path).order_by("due_at")[:50])
+    pending = list(Handover.objects.filter(to_user=user, status=Handover.Status.PENDING)
+                   .select_related("from_user", "conversation", "work_order"))
+    return Console(desk, waiting, active, mine, queue, pending, timezone.now())
+
+
+def enterprise_context(conversation: Conversation, user: User) -> dict[str, Any]:
+    """The enterprise beside a chat: its cases and licences (as the seat may read them), earlier chats."""
+    from qinqing.cases.models import Case, Licence
+
+    enterprise = conversation.enterprise
+    cases = list(Case.objects.visible_to(user).filter(enterprise=enterprise).order_by("-pk")[:10])
+    licences = list(Licence.objects.visible_to(user).filter(enterprise=enterprise).order_by("-pk")[:10])
+    earlier = list(Conversation.objects.visible_to(user).filter(enterprise=enterprise).exclude(pk=conversation.pk)
+                   .order_by("-created_at")[:10])
+    return {"enterprise": enterprise, "cases": cases, "licences": licences, "earlier": earlier}
+
+
+def staff_in_scope(user: User) -> list[DeskProfile]:
+    """D小二 a hand-over or reassignment may go to: those whose region overlaps the caller's."""
+    desk = DeskProfile.objects.select_related("region").filter(user=user).first()
+    if desk is None:
+        return []
+    rows = DeskProfile.objects.select_related("user", "region").exclude(user=user).order_by("level", "user__username")
+    return [d for d in rows if d.region.path.startswith(desk.region.path) or desk.region.path.startswith(d.region.path)]
+
+
+# ---- supervision ----------------------------------------------------------------------------------
+
+
+def overdue_and_near(user: User, *, within: dt.timedelta = dt.timedelta(hours=2)) -> dict[str, list[Any]]:
+    """Open items in scope past due or due soon, most urgent first."""
+    horizon = timezone.now() + within
+    chats = (Conversation.objects.visible_to(user).filter(status__in=HUMAN_CHAT, due_at__lte=horizon)
+             .select_related("enterprise", "assignee").order_by("due_at")[:100])
+    order_rows = (WorkOrder.objects.visible_to(user).filter(status__in=OPEN_ORDER)
+                  .filter(Q(due_at__lte=horizon) | Q(escalation__gt=0))
+                  .select_related("enterprise", "assignee").order_by("due_at")[:100])
+    return {"chats": list(chats), "orders": list(order_rows)}
+
+
+RATING_ORDER = [r.value for r in Rating]
+
+
+def _events(names: list[str], since: dt.datetime, desk: DeskProfile | None) -> QuerySet[OutboxEvent]:
+    from qinqing.regions.models import Region
+
+    rows = OutboxEvent.objects.filter(name__in=names, occurred_at__gte=since)
+    if desk is None:
+        return rows
+    return rows.filter(region__in=Region.objects.filter(path__startswith=desk.region.path).values("code"))
+
+
+def report(user: User, *, days: int = 30) -> dict[str, Any]:
+    """Volumes, first-response times, SLA attainment and ratings by level, role, person and region, from events."""
+    desk = DeskProfile.objects.select_related("region").filter(user=user).first()
+    since = timezone.now() - dt.timedelta(days=days)
+    profiles = {d.user.username: d for d in DeskProfile.objects.select_related("user", "region")}
+    rows: dict[str, dict[str, Any]] = defaultdict(lambda: {"closed": 0, "first": 0, "first_seconds": 0,
+                                                           "on_time": 0, "breaches": 0,
+                                                           "ratings": dict.fromkeys(RATING_ORDER, 0)})
+    for event in _events([DeskReplied.NAME, DeskClosed.NAME, DeskEscalated.NAME, DeskRated.NAME], since, desk):
+        payload = event.payload
+        person = payload.get("staff") or payload.get("to_staff") or ""
+        if event.name == DeskReplied.NAME and payload.get("first") and person:
+            row = rows[person]
+            row["first"] += 1
+            row["first_seconds"] += int(payload.get("seconds") or 0)
+            row["on_time"] += 1 if payload.get("on_time") else 0
+        elif event.name == DeskClosed.NAME and person:
+            rows[person]["closed"] += 1
+        elif event.name == DeskEscalated.NAME and payload.get("kind") == "breach" and payload.get("level") == 1:
+            rows[person or "-"]["breaches"] += 1
+        elif event.name == DeskRated.NAME and person and payload.get("level") in RATING_ORDER:
+            rows[person]["ratings"][payload["level"]] += 1
+    out = []
+    for person, row in sorted(rows.items()):
+        profile = profiles.get(person)
+        out.append({
+            "person": _name(profile.user) if profile else person, "username": person,
+            "level": profile.get_level_display() if profile else "", "roles": ", ".join(profile.roles) if profile else "",
+            "region": profile.region.name if profile else "", **row,
+            "avg_first_seconds": round(row["first_seconds"] / row["first"]) if row["first"] else None,
+            "attainment": round(100 * row["on_time"] / row["first"]) if row["first"] else None,
+        })
+    rectifications = WorkOrder.objects.visible_to(user).filter(kind=WorkOrder.Kind.RECTIFICATION).count()
+    bad = Evaluation.objects.filter(created_at__gte=since, level__in=["dissatisfied", "very_dissatisfied"]).count()
+    return {"rows": out, "rectifications": rectifications, "bad_ratings": bad, "days": days,
+            "rating_levels": [(r.value, r.label) for r in Rating]}
+
+
+def group_report(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Sum the person rows by `level`, `roles` or `region`."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = row[key] or "-"
+        group = groups.setdefault(name, {key: name, "closed": 0, "first": 0, "first_seconds": 0, "on_time": 0,
+                                         "breaches": 0, "ratings": dict.fromkeys(RATING_ORDER, 0)})
+        for field_name in ("closed", "first", "first_seconds", "on_time", "breaches"):
+            group[field_name] += row[field_name]
+        for level, count in row["ratings"].items():
+            group["ratings"][level] += count
+    for group in groups.values():
+        group["attainment"] = round(100 * group["on_time"] / group["first"]) if group["first"] else None
+    return list(groups.values())

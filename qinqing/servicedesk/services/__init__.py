@@ -1,0 +1,1 @@
+"""Write services of the service desk, one per state change, each inside `core.events.atomic()`."""

@@ -1,0 +1,251 @@
+"""Chats: the assistant answers first, 转人工 hands over to a D小二, who owns it once taken (首问责任)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qinqing.accounts.models import User
+from qinqing.audit.services import record_event
+from qinqing.core import events
+from qinqing.core.events.types import DeskAssigned, DeskClosed, DeskReplied
+from qinqing.servicedesk.errors import DeskInvalid, TooManyMessages, WrongState
+from qinqing.servicedesk.models import Conversation, DeskProfile, Message
+from qinqing.servicedesk.services import routing, sla
+from qinqing.servicedesk.services._common import (
+    broadcast,
+    clean_text,
+    locked,
+    require_enterprise_of,
+    require_staff_on,
+    snapshot,
+    step,
+    subject,
+)
+from qinqing.servicedesk.workflow import ChatStatus, can_chat
+
+HUMAN_WORDS = ("转人工", "人工客服", "人工服务", "找人工", "human", "agent")
+CONFIDENCE_THRESHOLD = 0.35
+# A flood from one client: at most this many messages per window.
+FLOOD_LIMIT, FLOOD_WINDOW = 8, dt.timedelta(seconds=10)
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    """The shape a message has everywhere: API, WebSocket, polling."""
+    author = message.author
+    return {
+        "seq": message.seq, "author_kind": message.author_kind, "text": message.text,
+        "author": (author.display_name or author.username) if author is not None and message.author_kind == "staff" else "",
+        "citations": message.citations or [], "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def _append(conversation: Conversation, *, kind: str, text: str, author: User | None = None,
+            citations: list[dict[str, str]] | None = None, client_id: str = "") -> Message:
+    """Persist a message with the next sequence number (the conversation row is locked), then push it."""
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=F("last_seq") + 1)
+    conversation.refresh_from_db(fields=["last_seq"])
+    message = Message.objects.create(conversation=conversation, seq=conversation.last_seq, author_kind=kind,
+                                     author=author, text=text, citations=citations or [], client_id=client_id)
+    broadcast(conversation.pk, {"type": "message", "message": message_payload(message),
+                                "status": conversation.status})
+    return message
+
+
+def open_conversation(*, user: User, context_kind: str = "", context_key: str = "", context_title: str = "",
+                      topic: str = "") -> Conversation:
+    """An enterprise opens the chat panel (optionally about a matter, case or policy)."""
+    if not user.is_enterprise or user.enterprise is None:
+        raise DeskInvalid(_("Only an enterprise can open a consultation."))
+    if context_kind not in ("", "matter", "case", "policy", "bundle"):
+        raise DeskInvalid(_("Unknown context."), errors={"context_kind": [_("Not one of the allowed values.")]})
+    with events.atomic():
+        conversation = Conversation.objects.create(
+            enterprise=user.enterprise, region=user.enterprise.region, opened_by=user, context_kind=context_kind,
+            context_key=context_key[:64], context_title=context_title[:200], topic=topic[:32])
+        _append(conversation, kind=Message.Author.ASSISTANT,
+                text=_("您好，我是亲清智能客服。请描述您的问题；需要人工时请输入“转人工”。"))
+        record_event(actor=user, action="servicedesk.conversation_opened", obj=conversation,
+                     after=snapshot(conversation))
+    return conversation
+
+
+def _flooding(conversation: Conversation, user: User) -> bool:
+    since = timezone.now() - FLOOD_WINDOW
+    return Message.objects.filter(conversation=conversation, author=user, created_at__gte=since).count() >= FLOOD_LIMIT
+
+
+def post_message(*, conversation: Conversation, user: User, text: object, client_id: str = "") -> Message:
+    """The enterprise writes. Persisted before it is acknowledged; a retried `client_id` returns the first."""
+    require_enterprise_of(user, conversation)
+    value = clean_text(text)
+    client_id = (client_id or "")[:64]
+    if client_id:
+        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    with events.atomic():
+        conversation = locked(conversation)
+        if conversation.status == ChatStatus.CLOSED:
+            raise WrongState(_("This consultation is closed; open a new one."))
+        if _flooding(conversation, user):
+            raise TooManyMessages(_("Too many messages at once; wait a few seconds."))
+        message = _append(conversation, kind=Message.Author.ENTERPRISE, text=value, author=user, client_id=client_id)
+        events.emit(DeskReplied(**subject(conversation), item="conversation", item_id=conversation.pk,
+                                author="enterprise"))
+        if conversation.status == ChatStatus.ASSISTANT:
+            _assistant_turn(conversation, value, user)
+        elif conversation.status == ChatStatus.ACTIVE and conversation.due_at is None:
+            # The seat owes the next reply within the policy's limit.
+            policy = sla.policy_of(conversation)
+            sla.set_due(conversation, sla.due(policy, timezone.now(), policy.reply))
+            conversation.save(update_fields=["due_at", "warned_at"])
+    return message
+
+
+def _assistant_turn(conversation: Conversation, text: str, user: User) -> None:
+    if any(word in text.lower() for word in HUMAN_WORDS):
+        _hand_to_human(conversation, user, reason="asked")
+        return
+    from qinqing.servicedesk.assistant import answer
+
+    context = {"kind": conversation.context_kind, "key": conversation.context_key} if conversation.context_kind else None
+    reply = answer(text, context=context)
+    citations = [{"kind": c.kind, "key": c.key, "title": c.title, "url": c.url} for c in reply.citations]
+    _append(conversation, kind=Message.Author.ASSISTANT, text=reply.text, citations=citations)
+    events.emit(DeskReplied(**subject(conversation), item="conversation", item_id=conversation.pk, author="assistant"))
+    if reply.handover or reply.confidence < CONFIDENCE_THRESHOLD:
+        _hand_to_human(conversation, user, reason="low_confidence")
+
+
+def ask_for_human(*, conversation: Conversation, user: User) -> Conversation:
+    """转人工: the whole conversation goes to a D小二; outside service hours the panel offers a message instead."""
+    require_enterprise_of(user, conversation)
+    with events.atomic():
+        conversation = locked(conversation)
+        if conversation.status != ChatStatus.ASSISTANT:
+            return conversation
+        _hand_to_human(conversation, user, reason="asked")
+    return conversation
+
+
+def _hand_to_human(conversation: Conversation, user: User, *, reason: str) -> None:
+    if not sla.in_service_hours():
+        _append(conversation, kind=Message.Author.SYSTEM,
+                text=_("现在是非服务时间（服务时间 09:00–21:00）。请留言，我们将转为工单，24小时内答复。"))
+        return
+    before = snapshot(conversation)
+    now = timezone.now()
+    policy = sla.policy_of(conversation)
+    conversation.status = ChatStatus.WAITING
+    conversation.handed_over_at = now
+    sla.set_due(conversation, sla.due(policy, now, policy.first_response))
+    offered = routing.pick(conversation)
+    conversation.assignee = offered
+    conversation.save()
+    if offered is not None:
+        DeskProfile.objects.filter(user=offered).update(last_assigned_at=now)
+        events.emit(DeskAssigned(**subject(conversation), item="conversation", item_id=conversation.pk,
+                                 staff=offered.username))
+    _append(conversation, kind=Message.Author.SYSTEM, text=_("正在为您转接人工服务（D小二），请稍候。"))
+    step(conversation, "handed_to_human", actor=user, note=reason)
+    record_event(actor=user, action="servicedesk.handed_to_human", obj=conversation, before=before,
+                 after=snapshot(conversation))
+
+
+def take_conversation(*, conversation: Conversation, staff: User) -> Conversation:
+    """A seat takes a waiting chat; the first to take it owns it (首问责任)."""
+    with events.atomic():
+        conversation = locked(conversation)
+        require_staff_on(staff, conversation)
+        if conversation.status == ChatStatus.ACTIVE and conversation.assignee_id == staff.pk:
+            return conversation
+        if not can_chat(conversation.status, ChatStatus.ACTIVE):
+            raise WrongState(_("This consultation is not waiting for a D小二."))
+        if conversation.assignee_id not in (None, staff.pk):
+            raise WrongState(_("This consultation is offered to someone else; ask for a hand-over."))
+        before = snapshot(conversation)
+        conversation.status = ChatStatus.ACTIVE
+        conversation.assignee = staff
+        if conversation.owner_id is None:
+            conversation.owner = staff
+        conversation.save()
+        step(conversation, "taken", actor=staff)
+        events.emit(DeskAssigned(**subject(conversation), item="conversation", item_id=conversation.pk,
+                                 staff=staff.username, taken=True))
+        record_event(actor=staff, action="servicedesk.conversation_taken", obj=conversation, before=before,
+                     after=snapshot(conversation))
+    return conversation
+
+
+def staff_reply(*, conversation: Conversation, staff: User, text: object, client_id: str = "") -> Message:
+    """A D小二 answers; a reply to a waiting chat takes it first. Stops the response clock."""
+    value = clean_text(text)
+    if conversation.status == ChatStatus.WAITING:
+        conversation = take_conversation(conversation=conversation, staff=staff)
+    with events.atomic():
+        conversation = locked(conversation)
+        require_staff_on(staff, conversation)
+        if conversation.status != ChatStatus.ACTIVE or conversation.assignee_id != staff.pk:
+            raise WrongState(_("Take the consultation before answering it."))
+        client_id = (client_id or "")[:64]
+        if client_id:
+            existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+            if existing is not None:
+                return existing
+        now = timezone.now()
+        first = conversation.first_response_at is None
+        started = conversation.handed_over_at if first else _last_enterprise_at(conversation)
+        policy = sla.policy_of(conversation)
+        seconds = sla.counted_seconds(policy, started, now) if started else None
+        on_time = conversation.due_at is None or now <= conversation.due_at
+        if first:
+            conversation.first_response_at = now
+        sla.set_due(conversation, None)
+        conversation.save()
+        message = _append(conversation, kind=Message.Author.STAFF, text=value, author=staff, client_id=client_id)
+        events.emit(DeskReplied(**subject(conversation), item="conversation", item_id=conversation.pk,
+                                author="staff", staff=staff.username, first=first, seconds=seconds, on_time=on_time))
+        record_event(actor=staff, action="servicedesk.replied", obj=conversation,
+                     after={"seq": message.seq, "first": first, "on_time": on_time})
+    return message
+
+
+def _last_enterprise_at(conversation: Conversation) -> dt.datetime | None:
+    last = conversation.messages.filter(author_kind=Message.Author.ENTERPRISE).order_by("-seq").first()
+    return last.created_at if last is not None else None
+
+
+def close_conversation(*, conversation: Conversation, user: User) -> Conversation:
+    """The enterprise or the seat ends the chat; it can then be rated once."""
+    with events.atomic():
+        conversation = locked(conversation)
+        if user.is_enterprise:
+            require_enterprise_of(user, conversation)
+        else:
+            require_staff_on(user, conversation)
+        if conversation.status == ChatStatus.CLOSED:
+            return conversation
+        before = snapshot(conversation)
+        conversation.status = ChatStatus.CLOSED
+        conversation.closed_at = timezone.now()
+        conversation.closures += 1
+        sla.set_due(conversation, None)
+        conversation.escalate_at = None
+        conversation.save()
+        _append(conversation, kind=Message.Author.SYSTEM, text=_("本次咨询已结束，请为我们的服务评价。"))
+        events.emit(DeskClosed(**subject(conversation), item="conversation", item_id=conversation.pk,
+                               staff=conversation.owner.username if conversation.owner else ""))
+        record_event(actor=user, action="servicedesk.conversation_closed", obj=conversation, before=before,
+                     after=snapshot(conversation))
+    return conversation
+
+
+def messages_after(conversation: Conversation, after: int, *, limit: int = 500) -> list[Message]:
+    """Messages with a sequence above `after`, in order: what a reconnecting client is missing."""
+    return list(conversation.messages.select_related("author").filter(seq__gt=max(after, 0)).order_by("seq")[:limit])

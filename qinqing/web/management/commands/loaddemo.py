@@ -23,4 +23,6 @@ class Command(BaseCommand):
         self.stdout.write("  数据 importer    data_importer → POST /api/v1/datahub/<source>/records, qinqing importdata")
         self.stdout.write("  街道 street      changhe_staff, xixing_staff, puyan_staff; 区 district binjiang_staff"
                           " (read-only: their region's enterprises, cases, licences) → /cases/")
+        self.stdout.write("  政策 officer     kjj_officer, rsj_officer, jxj_officer (policy officers of 科技局, 人社局, 经信局)"
+                          " → /policies/manage/")
         self.stdout.write("  管理 admin       admin  → /admin/")

@@ -23,6 +23,7 @@ from qinqing.cases.roster.api import router as rosters_router
 from qinqing.catalog.api import router as catalog_router
 from qinqing.core.errors import DomainError
 from qinqing.datahub.api import router as datahub_router
+from qinqing.policies.api import router as policies_router
 
 api = NinjaAPI(
     title="亲清在线 Qinqing API",
@@ -40,6 +41,7 @@ api.add_router("/", cases_router)
 api.add_router("/", datahub_router)
 api.add_router("/", bundles_router)
 api.add_router("/", rosters_router)
+api.add_router("/", policies_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("qinqing.cases.urls")),
     path("", include("qinqing.datahub.urls")),
     path("", include("qinqing.bundles.urls")),
+    path("", include("qinqing.policies.urls")),
     path("", include("qinqing.web.urls")),
 ]
 

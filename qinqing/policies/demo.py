@@ -1,4 +1,8 @@
-"""Demo policies: the indicators source, bank accounts, policy officers, eight policies published at start."""
+"""Demo policies: bank accounts, policy officers, eight policies published at start.
+
+The facts they read (R&D spend, 高新技术, 专精特新, 规上, graduates hired…) are the datahub's
+`enterprise_indicators` source, loaded with the other demo records.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ from django.utils import timezone
 from qinqing.accounts.models import Enterprise, Role, User
 from qinqing.accounts.services import create_staff
 from qinqing.core import events
-from qinqing.datahub.models import Source
-from qinqing.datahub.services import load_demo_records, load_sources
 from qinqing.policies.models import BankAccount, Policy
 from qinqing.policies.services import create_policy, process_due_payouts, publish_policy
 from qinqing.policies.services.rematch import CONSUMER
@@ -30,22 +32,12 @@ BANKS = ("中国工商银行杭州高新支行", "中国建设银行杭州滨江
 NO_ACCOUNT = {5, 6}  # the newly founded enterprise has not given one yet; the revoked one never will
 
 
-def load_indicators(*, uscc_for: Callable[[int], str]) -> None:
-    """The enterprise indicators source (its definition and the demo enterprises' records)."""
-    last = Source.objects.order_by("-order").values_list("order", flat=True).first() or 0
-    if not Source.objects.filter(code="enterprise_indicators").exists():
-        load_sources(DATA_DIR / "indicators_source.json")
-        Source.objects.filter(code="enterprise_indicators").update(order=last + 1)
-        load_demo_records(uscc_for=uscc_for, path=DATA_DIR / "indicators_records.json")
-
-
 def _account_number(index: int) -> str:
     return f"62220212020{index:02d}{(index * 7919) % 100000:05d}"
 
 
 def load_demo_policies(*, uscc_for: Callable[[int], str], enterprises: int, password: str) -> dict[str, int]:
     """Officers, bank accounts, eight policies; publish them and pay what 免申即享 owes. Safe to run twice."""
-    load_indicators(uscc_for=uscc_for)
     for username, department, name in OFFICERS:
         if not User.objects.filter(username=username).exists():
             create_staff(username=username, password=password, department=department,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,19 @@ ZERO = Decimal("0.00")
 ENTITLEMENT_OWNER = Owner(enterprise="enterprise_id", regional=True)
 PAYOUT_OWNER = Owner(enterprise="entitlement__enterprise_id", regional=True)
 ACCOUNT_OWNER = Owner(enterprise="enterprise_id")
+
+
+def money_q(user: object, owner: Owner, department_path: str) -> Q:
+    """Who reads entitlements, payouts and accounts: the ladder without the agent's rung, plus officers.
+
+    An agent acts for an enterprise on applications; its authorisation never covers the enterprise's money.
+    """
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return Q()
+    without_agent = dataclasses.replace(scope, agent_grants=())
+    q = without_agent.q(owner)
+    return q | officer_q(scope, department_path) if department_path else q
 
 
 def officer_q(user: object, department_path: str) -> Q:
@@ -150,7 +164,7 @@ class FundPool(models.Model):
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
     def visible_to(self, user: object) -> EntitlementQuerySet:
         """The enterprise's own; an officer's department's policies; street staff their region's."""
-        return self.filter(scope_of(user).q(ENTITLEMENT_OWNER) | officer_q(user, "policy__department_id"))
+        return self.filter(money_q(user, ENTITLEMENT_OWNER, "policy__department_id"))
 
 
 class Entitlement(models.Model):
@@ -184,7 +198,7 @@ class Entitlement(models.Model):
 
 class BankAccountQuerySet(models.QuerySet["BankAccount"]):
     def visible_to(self, user: object) -> BankAccountQuerySet:
-        return self.filter(scope_of(user).q(ACCOUNT_OWNER))
+        return self.filter(money_q(user, ACCOUNT_OWNER, ""))
 
 
 class BankAccount(models.Model):
@@ -218,7 +232,7 @@ def mask(number: str) -> str:
 
 class PayoutQuerySet(models.QuerySet["Payout"]):
     def visible_to(self, user: object) -> PayoutQuerySet:
-        return self.filter(scope_of(user).q(PAYOUT_OWNER) | officer_q(user, "entitlement__policy__department_id"))
+        return self.filter(money_q(user, PAYOUT_OWNER, "entitlement__policy__department_id"))
 
 
 class Payout(models.Model):

@@ -208,7 +208,8 @@ def revise_policy(*, policy: Policy, officer: User, data: Mapping[str, Any]) -> 
 def _transition(policy: Policy, officer: User, target: str, action: str) -> Policy:
     _may_manage(officer, policy)
     with events.atomic():
-        policy = Policy.objects.select_for_update().select_related("department", "current_version").get(pk=policy.pk)
+        policy = (Policy.objects.select_for_update(of=("self",)).select_related("department", "current_version")
+                  .get(pk=policy.pk))
         if not can_transition(POLICY_TRANSITIONS, policy.status, target):
             raise WrongPolicyStatus(_("A policy that is %(status)s cannot be %(target)s.")
                                     % {"status": policy.get_status_display(), "target": PolicyStatus(target).label})
@@ -317,6 +318,18 @@ def simulate_policy(*, policy: Policy, officer: User) -> Simulation:
         events.emit(events.PolicySimulated(region=policy.region.code, policy_id=policy.pk, version_id=version.pk,
                                            qualifying=result.qualifying, total=str(result.total)))
     return result
+
+
+def qualifying_count(*, eligibility: Any, region: Region) -> int | None:
+    """How many enterprises of a region meet (unsaved) conditions: the builder's live count; None if invalid."""
+    try:
+        check_eligibility(eligibility, all_fact_names())
+    except ConditionsInvalid:
+        return None
+    policy = Policy(region=region)
+    draft = PolicyVersion(policy=policy, number=0, eligibility=eligibility, amount={"expr": "1", "cap": "1"})
+    enterprises = Enterprise.objects.select_related("region").filter(region__path__startswith=region.path)
+    return sum(1 for m in match_all(draft, enterprises.iterator(chunk_size=2000)) if m.eligible)
 
 
 def count_qualifying(*, policy: Policy, officer: User, eligibility: Any) -> int | None:

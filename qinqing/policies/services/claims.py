@@ -13,6 +13,7 @@ from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.errors import Forbidden
+from qinqing.core.idempotency import once
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
 from qinqing.policies.errors import ClaimNotAllowed, FundExhausted, NoBankAccount, NotEligible, PolicyInvalid
@@ -48,14 +49,21 @@ def grant(*, policy: Policy, compiled: Compiled, match: Match, enterprise: Enter
     pool that cannot means (matching stops; a claim is refused).
     """
     version = compiled.version
-    existing = Entitlement.objects.filter(policy=policy, enterprise=enterprise, period=period).first()
-    if existing is not None:
-        return existing, False
     assert match.amount is not None
-    entitlement = Entitlement.objects.create(
-        key=f"{policy.pk}:{version.pk}:{enterprise.pk}:{period}", policy=policy, version=version,
-        enterprise=enterprise, period=period, amount=match.amount, status=status, claimed=claimed,
-        reasons=list(match.reasons), decided_at=timezone.now() if status == EntitlementStatus.GRANTED else None)
+    amount = match.amount
+
+    def create() -> Entitlement:
+        return Entitlement.objects.create(
+            key=f"{policy.pk}:{version.pk}:{enterprise.pk}:{period}", policy=policy, version=version,
+            enterprise=enterprise, period=period, amount=amount, status=status, claimed=claimed,
+            reasons=list(match.reasons), decided_at=timezone.now() if status == EntitlementStatus.GRANTED else None)
+
+    # A concurrent run that inserted the same (policy, enterprise, period) first wins; this one replays it.
+    entitlement, created = once(
+        lookup=lambda: Entitlement.objects.filter(policy=policy, enterprise=enterprise, period=period).first(),
+        create=create, replay=lambda row: row)
+    if not created:
+        return entitlement, False
     record_event(actor=actor or "system", action="entitlement.created", obj=entitlement,
                  after={"key": entitlement.key, "amount": str(entitlement.amount), "status": status},
                  rule_set_version=f"{policy.code}@v{version.number}")
@@ -124,7 +132,7 @@ def review_claim(*, entitlement: Entitlement, officer: User, approve: bool, note
     _may_manage(officer, entitlement.policy)
     payout = None
     with events.atomic():
-        entitlement = Entitlement.objects.select_for_update().select_related("policy", "enterprise__region").get(
+        entitlement = Entitlement.objects.select_for_update(of=("self",)).select_related("policy", "enterprise__region").get(
             pk=entitlement.pk)
         target = EntitlementStatus.GRANTED if approve else EntitlementStatus.REJECTED
         if not can_transition(ENTITLEMENT_TRANSITIONS, entitlement.status, target):

@@ -23,6 +23,7 @@ from qinqing.cases.roster.api import router as rosters_router
 from qinqing.catalog.api import router as catalog_router
 from qinqing.core.errors import DomainError
 from qinqing.datahub.api import router as datahub_router
+from qinqing.policies.api import router as policies_router
 from qinqing.servicedesk.api import router as servicedesk_router
 
 api = NinjaAPI(
@@ -42,6 +43,8 @@ api.add_router("/", datahub_router)
 api.add_router("/", bundles_router)
 api.add_router("/", rosters_router)
 api.add_router("/", servicedesk_router)
+
+api.add_router("/", policies_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None,

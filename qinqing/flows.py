@@ -16,6 +16,7 @@ from qinqing.bundles.services import on_case_closed
 from qinqing.cases.services import tallies
 from qinqing.core.events import CaseClosed, Consumer, Flows, LicenceIssued, LicenceRevoked
 from qinqing.datahub.services import on_licence_issued, on_licence_revoked
+from qinqing.policies.services import rematch
 
 FLOWS = Flows(
     subscribers={
@@ -29,5 +30,8 @@ FLOWS = Flows(
     consumers=(
         # The home page's headline counters (cases handled, service uses, enterprises served).
         Consumer(name=tallies.CONSUMER, handles=tallies.SERVICE_EVENTS, apply=tallies.count_events),
+        # Policies find the enterprise: a publish matches the registry, changed facts re-match one
+        # enterprise; 免申即享 entitlements and payouts are committed here, sent to the bank after.
+        Consumer(name=rematch.CONSUMER, handles=rematch.HANDLES, apply=rematch.apply_events, batch_size=50),
     ),
 )

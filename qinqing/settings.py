@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "qinqing.cases",
     "qinqing.bundles",
     "qinqing.servicedesk",
+
+    "qinqing.policies",
     "qinqing.web",
 ]
 
@@ -240,6 +242,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Outside world: notification channels behind an interface; the default backend only logs.
+# The bank gateway payouts go through; the sandbox keeps its transfers in a local SQLite file (one per
+# test process, so that parallel test runs never share a bank).
+QINQING_BANK_GATEWAY = os.environ.get("QINQING_BANK_GATEWAY", "qinqing.policies.gateway.SandboxGateway")
+QINQING_BANK_SANDBOX = os.environ.get("QINQING_BANK_SANDBOX") or str(
+    Path(tempfile.gettempdir()) / f"qinqing-bank-{os.getpid()}.sqlite3" if TESTING else DATA_DIR / "bank-sandbox.sqlite3")
 QINQING_SMS_BACKEND = os.environ.get("QINQING_SMS_BACKEND", "qinqing.notifications.backends.LogBackend")
 QINQING_EMAIL_BACKEND = os.environ.get("QINQING_EMAIL_BACKEND", "qinqing.notifications.backends.LogBackend")
 

@@ -57,6 +57,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     STREET_STAFF = "street_staff", _("Street staff")
     DISTRICT_STAFF = "district_staff", _("District staff")
+    POLICY_OFFICER = "policy_officer", _("Policy officer")
 
 
 class User(AbstractUser):
@@ -101,6 +102,10 @@ class User(AbstractUser):
     @property
     def is_agent(self) -> bool:
         return self.has_role(Role.AGENT)
+
+    @property
+    def is_policy_officer(self) -> bool:
+        return self.has_role(Role.POLICY_OFFICER) and self.department_id is not None
 
     @property
     def is_regional_staff(self) -> bool:

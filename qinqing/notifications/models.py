@@ -33,6 +33,8 @@ class Notification(models.Model):
         SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
         LICENCE_ISSUED = "licence_issued", _("Licence issued")
         CASE_ASSIGNED = "case_assigned", _("New case in queue")
+        POLICY = "policy", _("Policy for you")
+        PAYOUT = "payout", _("Payout")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

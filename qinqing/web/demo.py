@@ -18,6 +18,7 @@ from qinqing.core.calendar import seed_from_chinese_calendar
 from qinqing.core.ids import generate_uscc
 from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.services import load_demo_records, load_sources
+from qinqing.policies.demo import load_demo_policies
 from qinqing.regions.services import load_regions
 from qinqing.servicedesk.demo import load_desk_demo
 
@@ -98,12 +99,14 @@ def load_demo() -> dict[str, int]:
     _load_agents()
     _load_regional_staff()
     desk = load_desk_demo(DEMO_PASSWORD)
+    policies = load_demo_policies(uscc_for=demo_uscc, enterprises=len(ENTERPRISES), password=DEMO_PASSWORD)
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
         admin.set_password(DEMO_PASSWORD)
         admin.save()
-    return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles, "desk_staff": desk}
+    return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles, "desk_staff": desk,
+            **policies}
 
 
 AGENTS = (

@@ -38,8 +38,13 @@ from qinqing.core.events.types import (
     EmployeesEnrolled,
     EnterpriseFactsChanged,
     EnterpriseRegistered,
+    EntitlementGranted,
     LicenceIssued,
     LicenceRevoked,
+    PayoutReversed,
+    PayoutStatusChanged,
+    PolicyPublished,
+    PolicySimulated,
     Subject,
 )
 from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service
@@ -47,7 +52,7 @@ from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service
 __all__ = [
     "EVENT_TYPES", "AuthorisationGranted", "AuthorisationRevoked", "CaseClosed", "CaseDecided", "CaseSubmitted",
     "Consumer", "ConsumerApply", "CrashForTest", "DomainEvent", "EmployeesEnrolled", "EnterpriseFactsChanged",
-    "EnterpriseRegistered", "Flows", "LicenceIssued", "LicenceRevoked", "Stored", "Subject", "atomic", "buffer",
+    "EnterpriseRegistered", "EntitlementGranted", "Flows", "LicenceIssued", "LicenceRevoked", "PayoutReversed", "PayoutStatusChanged", "PolicyPublished", "PolicySimulated", "Stored", "Subject", "atomic", "buffer",
     "consume", "consume_all", "emit", "emit_many", "flows", "flows_replaced", "in_service", "lag", "read_after",
     "start_at_head",
 ]

@@ -246,6 +246,66 @@ class DeskRated(DomainEvent):
     closure: int = 1
 
 
+@dataclass(frozen=True, kw_only=True)
+class PolicyPublished(DomainEvent):
+    """A policy (version) was published: matching runs over the registry, 免申即享 pays."""
+
+    NAME = "policy.published"
+    policy_id: int
+    version_id: int
+    code: str
+    mode: str
+    department: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicySimulated(DomainEvent):
+    """An officer simulated a policy over the registry: how many qualify, at what cost."""
+
+    NAME = "policy.simulated"
+    policy_id: int
+    version_id: int
+    qualifying: int
+    total: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntitlementGranted(DomainEvent):
+    """An enterprise is owed money under a policy version for a period."""
+
+    NAME = "entitlement.granted"
+    entitlement_id: int
+    policy_id: int
+    version_id: int
+    period: str
+    amount: str
+    mode: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutStatusChanged(DomainEvent):
+    """A payout moved: pending, sent to the bank, paid or failed."""
+
+    NAME = "payout.status_changed"
+    payout_id: int
+    policy_id: int
+    reference: str
+    amount: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutReversed(DomainEvent):
+    """A paid payout was reversed by a new ledger entry (the money returns to the fund pool)."""
+
+    NAME = "payout.reversed"
+    payout_id: int
+    policy_id: int
+    reference: str
+    amount: str
+    reason: str
+
+
 _FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
 
 
@@ -262,6 +322,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CaseSubmitted, CaseDecided, CaseClosed, LicenceIssued, LicenceRevoked, EnterpriseRegistered,
         EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked, EmployeesEnrolled,
         DeskAssigned, DeskHandedOver, DeskReplied, DeskPaused, DeskEscalated, DeskClosed, DeskRated,
+        PolicyPublished, PolicySimulated, EntitlementGranted, PayoutStatusChanged, PayoutReversed,
     )
 }
 

@@ -72,6 +72,9 @@ DATA_OF_B = frozenset({"ent_b", "reviewer_x", "reviewer_y", "street_b", "distric
 # A's chats and work orders: A, the street and district staff of its region (read-only: not D小二), the admin.
 READ_DESK = frozenset({"ent_a", "street_a", "district", "admin"})
 
+READ_PAYOUT = frozenset({"ent_a", "street_a", "district", "admin"})  # policy officers: tested in policies/tests
+ADMIN = frozenset({"admin"})
+
 
 # ----------------------------------------------------------------------------- expected answers
 
@@ -216,6 +219,25 @@ PAGES = [
     Row("GET inbox/", "/inbox/", page(LOGGED_IN), marker="note_title", shows=frozenset({"ent_a"})),
     Row("POST inbox/<int:pk>/read/", "/inbox/{note}/read/", page(frozenset({"ent_a"}), ok=302),
         writers=frozenset({"ent_a"})),
+    # Policies: public pages; an enterprise's own recommendations, payouts and account; the officer's desk
+    # (no user of this matrix is a policy officer: their department scope is tested in policies/tests).
+    Row("GET policies/", "/policies/", public()),
+    Row("GET policies/<slug:code>/", "/policies/{policy}/", public()),
+    Row("POST policies/<slug:code>/claim/", "/policies/{policy}/claim/", public(302)),
+    Row("GET policies/for-me/", "/policies/for-me/", page(ENTERPRISES, others=403)),
+    Row("GET policies/payouts/", "/policies/payouts/", page(LOGGED_IN), marker="payout_ref", shows=READ_PAYOUT),
+    Row("GET policies/payouts/<int:pk>/receipt.pdf", "/policies/payouts/{payout}/receipt.pdf", page(READ_PAYOUT)),
+    Row("GET policies/account/", "/policies/account/", page(ENTERPRISES, others=403)),
+    Row("GET policies/manage/", "/policies/manage/", page(ADMIN, others=403)),
+    Row("GET policies/manage/new/", "/policies/manage/new/", page(ADMIN, others=403)),
+    Row("POST policies/manage/count/", "/policies/manage/count/", page(ADMIN, others=403), data=lambda w: {}),
+    Row("GET policies/manage/<slug:code>/", "/policies/manage/{policy}/", page(ADMIN, others=403)),
+    Row("POST policies/manage/<slug:code>/simulate/", "/policies/manage/{policy}/simulate/",
+        page(ADMIN, others=403), writers=ADMIN),
+    Row("POST policies/manage/<slug:code>/<str:action>/", "/policies/manage/{policy}/nothing/",
+        page(ADMIN, others=403, ok=404)),
+    Row("POST policies/manage/claims/<int:pk>/review/", "/policies/manage/claims/{entitlement}/review/",
+        page(ADMIN, others=403, ok=302), data=lambda w: {"outcome": "grant"}),
     # The Django admin, sampled: only superusers; everyone else is sent to the admin's login.
     Row("GET admin/", "/admin/", override(public(302), admin=200)),
     Row("GET admin/", "/admin/cases/case/{case}/change/", override(public(302), admin=200)),
@@ -282,6 +304,18 @@ API = [
         data=lambda w: {"data": {}, "acting_for": w["uscc"]}, web=False),
     Row("POST api/v1/bundles/cases/<case_id>/withdraw", f"{A}/bundles/cases/{{parent}}/withdraw",
         override(api(READ_BUNDLE, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
+    Row("GET api/v1/policies", f"{A}/policies", public(), web=False),
+    Row("GET api/v1/policies/<policy_id>", f"{A}/policies/{{policy_id}}", public(), web=False),
+    Row("GET api/v1/policies/for-me", f"{A}/policies/for-me", api(ENTERPRISES, others=403), web=False),
+    Row("POST api/v1/policies/<policy_id>/claims", f"{A}/policies/{{policy_id}}/claims", api(ENTERPRISES, others=403),
+        headers=IDEMPOTENT, web=False),
+    Row("GET api/v1/payouts", f"{A}/payouts", api(LOGGED_IN), marker="payout_ref", shows=READ_PAYOUT, web=False),
+    Row("POST api/v1/policies", f"{A}/policies", api(LOGGED_IN, ok=422), json=True, data=lambda w: {}, web=False),
+    Row("POST api/v1/policies/<policy_id>/simulate", f"{A}/policies/{{policy_id}}/simulate", api(ADMIN, others=403),
+        writers=ADMIN, web=False),
+    Row("POST api/v1/policies/<policy_id>/publish", f"{A}/policies/{{policy_id}}/publish",
+        api(ADMIN, others=403, ok=409), web=False),
+    Row("GET api/v1/policies/<policy_id>/fund", f"{A}/policies/{{policy_id}}/fund", api(ADMIN, others=403), web=False),
     Row("POST api/v1/bundles/steps/<case_id>/submit", f"{A}/bundles/steps/{{step}}/submit",
         override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True,
         data=lambda w: {"data": w["step_commitments"]},
@@ -463,7 +497,18 @@ def build_world() -> dict[str, Any]:
         "land_key": land.key, "authorisation": authorisation.pk,
         "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
         "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
+        **_policy_world(owner),
     }
+
+
+def _policy_world(owner: User) -> dict[str, Any]:
+    """A's 免申即享 payout under the demo's 稳岗返还 policy (paid when the demo loaded)."""
+    from qinqing.policies.models import Payout, Policy
+
+    policy = Policy.objects.get(code="rsj-wengang-2026")
+    payout = Payout.objects.get(entitlement__policy=policy, entitlement__enterprise=owner.enterprise)
+    return {"policy": policy.code, "policy_id": policy.pk, "payout": payout.pk, "payout_ref": payout.reference,
+            "entitlement": payout.entitlement_id}
 
 
 def fingerprint() -> tuple[Any, ...]:

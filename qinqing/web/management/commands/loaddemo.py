@@ -27,4 +27,7 @@ class Command(BaseCommand):
                           " bj_answer, bj_business, bj_supervisor, bj_chief, bj_tech (滨江区); hz_chief, hz_business,"
                           " hz_supervisor, hz_tech (杭州); changhe_chief, xixing_chief, puyan_supervisor, puyan_chief"
                           " → /service/console/")
+
+        self.stdout.write("  政策 officer     kjj_officer, rsj_officer, jxj_officer (policy officers of 科技局, 人社局, 经信局)"
+                          " → /policies/manage/")
         self.stdout.write("  管理 admin       admin  → /admin/")

@@ -100,10 +100,13 @@ def snapshot_sql(facts: Iterable[str] | None = None, *, partitions: int = 1, par
         if pg:
             latest = (f"SELECT DISTINCT ON (uscc) uscc, data FROM {table} WHERE source_id = {int(source_id)} "  # noqa: S608
                       f"ORDER BY uscc, as_of DESC, id DESC")
+            joins.append(f"LEFT JOIN ({latest}) {alias} ON {alias}.uscc = r.uscc")
         else:
-            latest = (f"SELECT uscc, data FROM (SELECT uscc, data, ROW_NUMBER() OVER (PARTITION BY uscc "  # noqa: S608
-                      f"ORDER BY as_of DESC, id DESC) AS rn FROM {table} WHERE source_id = {int(source_id)}) WHERE rn = 1")
-        joins.append(f"LEFT JOIN ({latest}) {alias} ON {alias}.uscc = r.uscc")
+            # SQLite cannot index a derived table: look the newest record up by the uscc index (the unary
+            # plus keeps the planner off the source_id index, which would scan a whole source per enterprise).
+            latest = (f"SELECT d.id FROM {table} d WHERE d.uscc = r.uscc AND +d.source_id = {int(source_id)} "  # noqa: S608
+                      f"ORDER BY d.as_of DESC, d.id DESC LIMIT 1")
+            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.id = ({latest})")
     where = f" WHERE r.id % {int(partitions)} = {int(part)}" if partitions > 1 else ""
     sql = (f"SELECT {', '.join(selects)} FROM {_q(RegistryRecord._meta.db_table)} r {' '.join(joins)}"  # noqa: S608
            f"{where} ORDER BY r.uscc")

@@ -40,6 +40,8 @@ class Enterprise(models.Model):
     name = models.CharField(_("name"), max_length=200, validators=[VisibleTextValidator()])
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # A generated enterprise of the synthetic city (`gencity`), never a real or demo one.
+    synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True)
 
     class Meta:
         ordering = ["uscc"]

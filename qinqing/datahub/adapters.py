@@ -156,7 +156,8 @@ class RegistryAdapter:
         columns = self.COLUMNS
 
         # Every column the model has: the source's fields may be edited, the table may not.
-        base = {name: None for name in columns} | {"id": None, "source_id": source.pk, "as_of": as_of}
+        base = {name: None for name in columns} | {"id": None, "source_id": source.pk, "as_of": as_of,
+                                                  "synthetic": False}
 
         def write() -> None:
             for chunk in _chunks(rows):
@@ -205,7 +206,7 @@ class TableAdapter:
         return Record(source.code, source.name, row.key, row.category, row.title, row.data, row.as_of, row.uscc)
 
     def import_rows(self, source: Source, rows: Sequence[CleanRow], *, as_of: dt.datetime) -> ImportResult:
-        base = {"id": None, "source_id": source.pk, "as_of": as_of, "imported_at": timezone.now()}
+        base = {"id": None, "source_id": source.pk, "as_of": as_of, "imported_at": timezone.now(), "synthetic": False}
 
         def write() -> None:
             for chunk in _chunks(rows):

@@ -176,6 +176,7 @@ class RegistryRecord(models.Model):
         OPERATING = "在业", _("Operating")
         REVOKED = "吊销", _("Licence revoked")
         CANCELLED = "注销", _("Deregistered")
+        MOVED_OUT = "迁出", _("Moved out")
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="registry_records")
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
@@ -190,6 +191,8 @@ class RegistryRecord(models.Model):
     established_on = models.DateField(_("established on"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     as_of = models.DateTimeField(_("as of"))
+    # Written by `gencity` for demos and benchmarks; `gencity --clear` removes exactly these rows.
+    synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True)
 
     objects = RegistryRecordQuerySet.as_manager()
 
@@ -219,6 +222,7 @@ class DataRecord(models.Model):
     data = models.JSONField(_("data"), default=dict)
     as_of = models.DateTimeField(_("as of"))
     imported_at = models.DateTimeField(_("imported at"))
+    synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True)
 
     objects = DataRecordQuerySet.as_manager()
 

@@ -40,6 +40,7 @@ class Condition:
     requirement: str = ""  # the threshold in words, when the expression alone would not say it well
     requirement_en: str = ""
     measure: Measure | None = None
+    run: Any = None  # `expr` as evaluated: divisions guarded (see guard_division)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Measure:
 
     def value(self, data: Mapping[str, Any]) -> str:
         try:
-            result = datalogic_py.apply(self.expr, data)
+            result = datalogic_py.apply(guard_division(self.expr), data)
         except Exception:
             return ""
         if isinstance(result, bool) or not isinstance(result, int | float):
@@ -134,6 +135,28 @@ def _check_operators(expr: Any, where: str) -> None:
         raise RuleError(f"{where}: unsupported value {expr!r}")
 
 
+def guard_division(expr: Any) -> Any:
+    """Make every division and remainder by zero fail, whatever the dividend.
+
+    datalogic raises for 1 / 0 but answers ±1.8e308 for 0.5 / 0; a condition must never pass on
+    such a number. The guard keeps JSONLogic's laziness: a division in a branch not taken (the
+    layoff rate behind "the number did not fall") is not evaluated.
+    """
+    if isinstance(expr, list):
+        return [guard_division(item) for item in expr]
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return expr
+    (op, args), = expr.items()
+    if op == "var":
+        return expr
+    args = guard_division(args)
+    if op in {"/", "%"}:
+        items = args if isinstance(args, list) else [args]
+        first = 0 if len(items) == 1 else 1
+        return {op: [*items[:first], *({"if": [{"==": [x, 0]}, {"throw": "NaN"}, x]} for x in items[first:])]}
+    return {op: args}
+
+
 def _threshold(expr: Any) -> str:
     """Describe the constant side of a comparison, for the explanation."""
     if isinstance(expr, dict):
@@ -179,6 +202,7 @@ def parse_rule_set(raw: Mapping[str, Any] | list[Any], allowed_facts: Iterable[s
             label_en=str(item.get("label_en", "")), failure_en=str(item.get("failure_en", "")),
             threshold=_threshold(item["expr"]), requirement=str(item.get("requirement", "")),
             requirement_en=str(item.get("requirement_en", "")), measure=_measure(item.get("measure"), facts, where),
+            run=guard_division(item["expr"]),
         ))
     return RuleSetSpec(conditions=tuple(conditions))
 
@@ -229,7 +253,7 @@ def evaluate(spec: RuleSetSpec, facts: Mapping[str, Any]) -> Verdict:
             ))
             continue
         try:
-            result = datalogic_py.apply(cond.expr, data)
+            result = datalogic_py.apply(cond.expr if cond.run is None else cond.run, data)
         except Exception:
             trace.append(ConditionOutcome(
                 cond.key, cond.label, UNKNOWN, f"{cond.label}：无法核验", actual, cond.threshold,

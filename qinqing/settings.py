@@ -191,6 +191,10 @@ QINQING_TOKEN_TTL_HOURS = 12
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
+# The licence PDF's X.509 material (issuing CA + signing certificate), created on first use, and the
+# public keys and certificates of rotated-out keys, which still verify what they signed (docs/security/sec-licence.md).
+QINQING_PDF_SIGNING_DIR = Path(os.environ.get("QINQING_PDF_SIGNING_DIR", DATA_DIR / "licence-pdf-signing"))
+QINQING_RETIRED_KEYS_DIR = Path(os.environ.get("QINQING_RETIRED_KEYS_DIR", DATA_DIR / "licence-keys-retired"))
 
 # Background work: Huey on SQLite in the data directory; Redis when REDIS_URL is set.
 _redis_url = os.environ.get("REDIS_URL", "")

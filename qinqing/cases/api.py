@@ -24,10 +24,10 @@ from qinqing.cases.queries import (
     platform_stats,
     prefill_for,
     review_queue,
-    verify_licence,
 )
-from qinqing.cases.signing import public_key_pem
+from qinqing.cases.signing import current_key_id, public_key_pem
 from qinqing.cases.uploads import check_upload
+from qinqing.cases.verification import normalise_licence_number, verify_licence
 from qinqing.catalog.queries import base_matters
 from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
@@ -209,8 +209,19 @@ class LicenceFieldOut(Schema):
 
 
 class VerifyOut(Schema):
+    """Valid only when every check passes; the facts are those of the signed payload, absent if it fails.
+
+    `problems`: `signature` (the payload does not verify), `qr` (the QR code's signature `s` is not this
+    licence's), `record_altered` (the row differs from what was signed, see `discrepancies`), `revoked`,
+    `expired` (past the signed `valid_until`).
+    """
+
     number: str
-    status: Literal["valid", "revoked", "expired", "unknown"]
+    status: Literal["valid", "invalid", "revoked", "expired", "unknown"]
+    valid: bool = False
+    problems: list[Literal["signature", "qr", "record_altered", "revoked", "expired"]] = []
+    qr_valid: bool | None = None
+    discrepancies: list[str] = []
     holder: str | None = None
     uscc: str | None = None
     title: str | None = None
@@ -229,6 +240,8 @@ class VerifyOut(Schema):
 class PublicKeyOut(Schema):
     algorithm: str
     public_key_pem: str
+    key_id: str
+    keys_url: str
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
@@ -252,15 +265,16 @@ def stats(request: HttpRequest) -> dict[str, int]:
 
 
 @public.get("/licences/{number}/verify", response={200: VerifyOut, **ERRORS}, auth=None)
-def verify(request: HttpRequest, number: str) -> dict[str, Any]:
-    """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
-    return verify_licence(number)
+def verify(request: HttpRequest, number: str, s: str | None = None) -> dict[str, Any]:
+    """Verify a licence by number (and `s`, the signature a QR code carries): status, problems, signed facts."""
+    return verify_licence(number, qr_signature=s)
 
 
 @public.get("/licences/public-key", response={200: PublicKeyOut, **ERRORS}, auth=None)
 def public_key(request: HttpRequest) -> dict[str, str]:
-    """The Ed25519 public key that verifies every licence signature offline."""
-    return {"algorithm": "Ed25519", "public_key_pem": public_key_pem()}
+    """The Ed25519 public key that verifies every licence signature offline (all keys: `keys_url`)."""
+    return {"algorithm": "Ed25519", "public_key_pem": public_key_pem(), "key_id": current_key_id(),
+            "keys_url": request.build_absolute_uri("/licences/keys/")}
 
 
 @router.get("/matters/{code}/prefill", response={200: PrefillOut, **ERRORS})
@@ -364,5 +378,5 @@ def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, An
 def download_licence(request: HttpRequest, number: str) -> HttpResponse:
     """The e-licence as a PDF (Chinese text, QR code to the public verification page)."""
     licences = Licence.objects.visible_to(request_user(request)).select_related("matter", "enterprise")
-    licence = get_object_or_404(licences, number=number)
+    licence = get_object_or_404(licences, number=normalise_licence_number(number))
     return licence_pdf_response(licence, request)

@@ -34,7 +34,7 @@ def test_a_valid_licence_shows_the_seal_and_a_forged_qr_shows_not_valid_without_
     expect(result.locator("svg.seal")).to_have_count(0)
     shot(page, f"verify_forged_qr_{width}")
 
-    page.locator("#verify-result a[href='/licences/keys/']").click()
+    page.locator("main a[href='/licences/keys/']").click()
     assert "licence_signature" in page.content()
 
 

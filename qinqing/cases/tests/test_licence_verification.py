@@ -194,7 +194,7 @@ def test_published_keys_verify_a_licence_and_are_served_as_pem_files(licence):
         served = Client().get(url)
         assert served.status_code == 200 and served.content.startswith(b"-----BEGIN ")
     assert Client().get("/licences/keys/nothing.pem").status_code == 404
-    assert "/licences/keys/" in _page(f"/verify/{licence.number}/")
+    assert "/licences/keys/" in _page(f"/verify/{licence.number}/") and "/licences/keys/" in _page("/verify/")
     api_key = Client().get("/api/v1/licences/public-key").json()
     assert api_key["public_key_pem"] == pem and api_key["key_id"] == keys["licence_signature"]["key_id"]
 

@@ -1,6 +1,6 @@
-"""Benchmark of the audit trail's chain lock: one global chain (before) against a chain per stream (now).
+"""Benchmark of the audit trail's write path: one global chain against a chain per stream, or keyed against unkeyed.
 
-    .venv/bin/python bench/bench_audit.py [--processes 8] [--n 60] [--rounds 3] [--hold-ms 0]
+    .venv/bin/python bench/bench_audit.py [--compare chains|keying] [--processes 8] [--n 60] [--rounds 3] [--hold-ms 0]
 
 Every state change writes an audit record chained by hash to the one before it in its chain; the
 chain's head is taken under a PostgreSQL advisory lock held until commit. With one chain for the
@@ -18,6 +18,15 @@ Modes, interleaved for `--rounds` rounds so that drift hits both alike:
   exactly the chain of before: one lock for everything);
 * `streams`: the shipped code, a chain per enterprise.
 
+With `--compare keying` the modes are instead (both with a chain per enterprise):
+
+* `unkeyed`: records hashed as before keying (SHA-256 of some columns, no key id), in streams of
+  their own (`unkeyed:<stream>`) so that the keyed chains stay verifiable;
+* `keyed`: the shipped code, HMAC-SHA256 of every column under the key of the data directory.
+
+Either way the run ends with an in-process measurement of the hash alone (µs per record) for
+both ways of hashing.
+
 `--hold-ms` adds that much work inside each transaction after the audit records are chained (a
 stand-in for the slower services to come: payout batches that call a bank sandbox), which is when
 a global lock hurts most. Reported: submissions/s, median and p99 latency, and the share of samples
@@ -30,9 +39,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -41,6 +52,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DB = "qinqing_bench_audit"
 URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
+DATA = Path(tempfile.gettempdir()) / "qinqing_bench_audit"  # its own audit key and checkpoints
+MODES = {"chains": ("single", "streams"), "keying": ("unkeyed", "keyed")}
 
 
 def _setup_database() -> None:
@@ -49,7 +62,9 @@ def _setup_database() -> None:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB}")
-    env = {**os.environ, "DATABASE_URL": URL, "QINQING_HUEY_IMMEDIATE": "1"}
+    shutil.rmtree(DATA, ignore_errors=True)
+    DATA.mkdir(parents=True)
+    env = {**os.environ, "DATABASE_URL": URL, "QINQING_HUEY_IMMEDIATE": "1", "QINQING_DATA_DIR": str(DATA)}
     for command in (["migrate", "-v0"], ["loaddemo"]):
         subprocess.run([sys.executable, "-m", "qinqing.cli", *command], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
@@ -58,6 +73,7 @@ def _setup_database() -> None:
 def _django() -> None:
     os.environ["DATABASE_URL"] = URL
     os.environ["QINQING_HUEY_IMMEDIATE"] = "1"
+    os.environ["QINQING_DATA_DIR"] = str(DATA)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qinqing.settings")
     sys.path.insert(0, str(ROOT))
     import logging
@@ -79,6 +95,16 @@ def _worker(index: int, mode: str, n: int, hold_ms: float, start: Any, out: Any)
 
     if mode == "single":
         audit.stream_of = lambda obj: "bench-single"  # type: ignore[assignment]
+    if mode == "unkeyed":
+        from qinqing.audit.chain import legacy_digest
+
+        stream_of = audit.stream_of
+        audit.stream_of = lambda obj: f"unkeyed:{stream_of(obj)}"  # type: ignore[assignment]
+
+        def unkeyed(record: Any, ring: Any) -> None:
+            record.key_id, record.hash = "", legacy_digest(record)
+
+        audit.seal = unkeyed  # type: ignore[assignment]
     user = enterprise(index)
     matter = matter_approved_for(index)
     data = form_data(matter)
@@ -150,17 +176,43 @@ def run_mode(mode: str, processes: int, n: int, hold_ms: float) -> dict[str, flo
     }
 
 
+def hash_cost(n: int = 20_000) -> dict[str, float]:
+    """Microseconds per record of the hash alone: unkeyed SHA-256 (before) and keyed HMAC of every column (now)."""
+    _django()
+    from django.utils import timezone
+
+    from qinqing.audit.chain import legacy_digest, seal
+    from qinqing.audit.keys import keyring
+    from qinqing.audit.models import AuditRecord
+
+    ring = keyring()
+    records = [AuditRecord(stream=f"enterprise:{i % 50}", seq=i, prev_hash="0" * 64, at=timezone.now(), actor_id=7,
+                           actor_label="913301087XXXXXXXXX", action="cases.approve", object_type="cases.case",
+                           object_id=str(i), before={"status": "submitted"},
+                           after={"status": "approved", "amount": "12000.00", "名称": "杭州某某科技有限公司"})
+               for i in range(n)]
+    costs = {}
+    for name, hasher in (("unkeyed", legacy_digest), ("keyed", lambda r: seal(r, ring))):
+        t0 = time.perf_counter()
+        for record in records:
+            hasher(record)
+        costs[name] = (time.perf_counter() - t0) / n * 1e6
+    return costs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--compare", choices=sorted(MODES), default="chains")
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--n", type=int, default=60, help="submissions per process per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--hold-ms", type=float, default=0.0)
     args = parser.parse_args()
     _setup_database()
-    results: dict[str, list[dict[str, float]]] = {"single": [], "streams": []}
+    before, after = MODES[args.compare]
+    results: dict[str, list[dict[str, float]]] = {before: [], after: []}
     for r in range(args.rounds):
-        for mode in ("single", "streams") if r % 2 == 0 else ("streams", "single"):
+        for mode in (before, after) if r % 2 == 0 else (after, before):
             results[mode].append(run_mode(mode, args.processes, args.n, args.hold_ms))
             print(f"round {r + 1} {mode:8s} " + " ".join(f"{k}={v:.3f}" for k, v in results[mode][-1].items()),
                   flush=True)
@@ -170,13 +222,16 @@ def main() -> int:
     for mode, s in summary.items():
         print(f"  {mode:8s} {s['rate']:7.1f} submissions/s  median {s['median_ms']:6.1f} ms  "
               f"p99 {s['p99_ms']:6.1f} ms  waiting on the chain lock in {s['lock_wait_share']:.0%} of samples")
-    print(f"  streams/single throughput ratio {summary['streams']['rate'] / summary['single']['rate']:.2f}, "
-          f"median ratio {summary['streams']['median_ms'] / summary['single']['median_ms']:.2f}")
-    _django()
+    print(f"  {after}/{before} throughput ratio {summary[after]['rate'] / summary[before]['rate']:.2f}, "
+          f"median ratio {summary[after]['median_ms'] / summary[before]['median_ms']:.2f}")
+    costs = hash_cost()
+    print(f"  hash alone: unkeyed {costs['unkeyed']:.1f} µs/record, keyed {costs['keyed']:.1f} µs/record "
+          f"(ratio {costs['keyed'] / costs['unkeyed']:.2f})")
     from qinqing.audit.services import verify_chain
 
     report = verify_chain()
-    print(f"  verifyaudit: {'intact' if report.ok else 'BROKEN'}, {report.checked} records in {report.streams} streams")
+    print(f"  verifyaudit: {'intact' if report.ok else 'BROKEN ' + report.reason}, {report.checked} records in "
+          f"{report.streams} streams ({report.unsealed} unkeyed)")
     return 0 if report.ok else 1
 
 

@@ -257,6 +257,8 @@ def server_env(db: str, data_dir: Path, huey: str, connections: str = "product")
     })
     if db == "postgres":
         env["DATABASE_URL"] = PG_URL
+    if db == "sqlite-unqueued":  # the baseline: Django's own SQLite backend, writers polling the busy handler
+        env["QINQING_SQLITE_WRITER_QUEUE"] = "0"
     env["BENCH_DB_CONNECTIONS"] = connections
     if huey == "immediate":
         env["QINQING_HUEY_IMMEDIATE"] = "1"
@@ -284,10 +286,11 @@ def drop_postgres() -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
 
 
-def sqlite_version() -> str:
+def sqlite_version(*, queued: bool = True) -> str:
     import sqlite3
 
-    return f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL, IMMEDIATE transactions)"
+    queue = "writers queued in-process" if queued else "no writer queue: busy-handler polling"
+    return f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL, IMMEDIATE transactions, {queue})"
 
 
 def run_setup(env: dict[str, str], log: Path) -> None:
@@ -584,7 +587,7 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
     """One fresh database; one server per worker count; one timed run per concurrency."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"qinqing-bench-{db}-"))
     print(f"\n== {db}: data directory {data_dir}", flush=True)
-    db_version = fresh_postgres() if db == "postgres" else sqlite_version()
+    db_version = fresh_postgres() if db == "postgres" else sqlite_version(queued=db == "sqlite")
     env = server_env(db, data_dir, args.huey, args.db_connections)
     global CONSUMER_ENV
     CONSUMER_ENV = env if args.huey == "enqueue" else None
@@ -727,7 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=2000, help="timed requests per phase (default 2000)")
     parser.add_argument("--concurrency", type=int_list, default=[16],
                         help="concurrent clients (default 16); a comma list runs each in turn")
-    parser.add_argument("--db", choices=("postgres", "sqlite", "both"), default="both")
+    parser.add_argument("--db", choices=("postgres", "sqlite", "sqlite-unqueued", "sqlite-both", "both"), default="both",
+                        help="sqlite-unqueued: Django's SQLite backend without the in-process writer queue; "
+                             "sqlite-both: both SQLite variants in one run")
     parser.add_argument("--workers", type=int_list, default=[2],
                         help="uvicorn worker processes (default 2); a comma list starts a server for each")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per phase first (default 100)")
@@ -751,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print("environment:", environment())
-    dbs = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    dbs = {"both": ["postgres", "sqlite"], "sqlite-both": ["sqlite-unqueued", "sqlite"]}.get(args.db, [args.db])
     usccs = demo_usccs()
     results: list[Result] = []
     errors = 0

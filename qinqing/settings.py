@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qinqing.core.middleware.ChineseFirstLocaleMiddleware",
+    "qinqing.core.bodylimit.BodyLimitMiddleware",
     "qinqing.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,7 +118,9 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite with writers queued in-process (QINQING_SQLITE_WRITER_QUEUE=0: without, for benchmarks)
+            "ENGINE": "django.db.backends.sqlite3" if os.environ.get("QINQING_SQLITE_WRITER_QUEUE") == "0"
+            else "qinqing.core.sqlite",
             "NAME": str(DATA_DIR / "qinqing.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
@@ -187,10 +190,25 @@ QINQING_MAX_UPLOAD_BYTES = int(os.environ.get("QINQING_MAX_UPLOAD_BYTES", str(10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 QINQING_API_MAX_BODY_BYTES = 1024 * 1024
+# A multipart request (all its files together) over this is refused with 413 before it is read.
+QINQING_MAX_REQUEST_BYTES = int(os.environ.get("QINQING_MAX_REQUEST_BYTES", str(64 * 1024 * 1024)))
+# An uploaded DOCX, XLSX or OFD is opened and refused beyond these (a zip bomb expands to gigabytes).
+QINQING_UPLOAD_MAX_ZIP_ENTRIES = 2000
+QINQING_UPLOAD_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("QINQING_UPLOAD_MAX_UNCOMPRESSED_BYTES",
+                                                           str(100 * 1024 * 1024)))
+QINQING_UPLOAD_MAX_COMPRESSION_RATIO = 200
 QINQING_TOKEN_TTL_HOURS = 12
 # The registry of every event subscriber and outbox consumer (see qinqing/core/events/).
 QINQING_EVENT_FLOWS = "qinqing.flows"
+# Which shared-data sources an authorised agent reads: those its 一件事 read (unset: none).
+QINQING_DATAHUB_BUNDLE_SOURCES = "qinqing.bundles.queries.sources_needed"
 QINQING_SIGNING_KEY_FILE = Path(os.environ.get("QINQING_SIGNING_KEY_FILE", DATA_DIR / "licence-signing.key"))
+# The audit chain's HMAC keys (outside the database): QINQING_AUDIT_KEY (base64url secrets, comma-separated,
+# first current) or a key file created on first use; checkpoints and the export of the chain's heads.
+QINQING_AUDIT_KEY = os.environ.get("QINQING_AUDIT_KEY", "")
+QINQING_AUDIT_KEY_FILE = Path(os.environ.get("QINQING_AUDIT_KEY_FILE", DATA_DIR / "audit-keys.json"))
+QINQING_AUDIT_DIR = Path(os.environ.get("QINQING_AUDIT_DIR", DATA_DIR / "audit"))
+QINQING_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("QINQING_AUDIT_CHECKPOINT_MINUTES", "10"))
 # The licence PDF's X.509 material (issuing CA + signing certificate), created on first use, and the
 # public keys and certificates of rotated-out keys, which still verify what they signed (docs/security/sec-licence.md).
 QINQING_PDF_SIGNING_DIR = Path(os.environ.get("QINQING_PDF_SIGNING_DIR", DATA_DIR / "licence-pdf-signing"))

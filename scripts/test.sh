@@ -19,5 +19,6 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+[ -n "${QINQING_TEST_INSTALL_ONLY:-}" ] && exit 0
 export QINQING_TESTING=1
 .venv/bin/python -m pytest -q "$@"

@@ -11,7 +11,8 @@ immutable. A model says how its rows lead to an enterprise, a department, a bund
    reviewer: the matters of its department;
    agent: the 一件事 of enterprises whose authorisation is active and covers that bundle;
    street or district staff: enterprises registered in its region's subtree (read-only);
-   plus whatever the model adds for every staff member (`staff`, e.g. shared-data source readers).
+   plus whatever the model adds for every staff member (`staff`).
+Shared-data records scope themselves on this object in `qinqing.datahub.models.records_q`.
 """
 
 from __future__ import annotations

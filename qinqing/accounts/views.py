@@ -22,7 +22,7 @@ def landing_url(user: User) -> str:
     """Where a user lands after logging in: their own desk.
 
     An administrator on the admin, a reviewer on the review workbench, an agent on the agent
-    workbench, an enterprise on 我的办事; anyone else on the home page.
+    workbench, an enterprise on 我的办事, street and district staff on their area's cases; anyone else on the home page.
     """
     if user.is_superuser or (user.is_staff and not user.is_reviewer and not user.is_agent):
         return reverse("admin:index")
@@ -32,6 +32,8 @@ def landing_url(user: User) -> str:
         return reverse("bundles:workbench")
     if user.is_enterprise:
         return reverse("web:desk")
+    if user.is_regional_staff:
+        return reverse("cases:my_cases")
     return reverse("web:home")
 
 

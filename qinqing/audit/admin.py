@@ -9,7 +9,7 @@ from qinqing.audit.models import AuditRecord
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin[AuditRecord]):
-    list_display = ["id", "stream", "seq", "at", "actor_label", "acting_for", "action_words", "object_type", "object_id"]
+    list_display = ["id", "stream", "seq", "at", "actor_label", "acting_for", "action_words", "object_type", "object_id", "key_id"]
     list_filter = ["action", "object_type"]
     ordering = ["-id"]
     search_fields = ["object_id", "actor_label", "acting_for"]

@@ -18,11 +18,13 @@ class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
 
 
 class AuditRecord(models.Model):
-    """One state change: who, acting for whom, what, before and after; chained by hash within its stream.
+    """One state change: who, acting for whom, what, before and after; chained by keyed hash within its stream.
 
     Records form one hash chain per stream (an enterprise's records, or an app's), so unrelated
     work never queues on a single chain head. `seq` is the position in the stream; `id` the order
-    of writing. Records written before streams existed form the stream "".
+    of writing. Records written before streams existed form the stream "". Each hash is an
+    HMAC-SHA256 of every column under the key `key_id` names, kept outside the database
+    (`qinqing.audit.keys`); records written before keying have an empty `key_id`.
     """
 
     stream = models.CharField(_("stream"), max_length=64, blank=True, default="")
@@ -40,6 +42,7 @@ class AuditRecord(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     rule_set_version = models.CharField(_("rule set version"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16, blank=True, default="")  # "": unkeyed, before keying
     hash = models.CharField(max_length=64)
 
     objects = AuditRecordQuerySet.as_manager()

@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from qinqing.audit.chain import GENESIS, seal
+from qinqing.audit.keys import keyring
 from qinqing.audit.models import AuditRecord
+from qinqing.audit.verify import ChainReport, verify_chain
 from qinqing.core import events
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "ChainReport", "record_event", "stream_of", "verify_chain"]
 _LOCK_CLASS = 7_310_001  # PostgreSQL advisory lock class; the object id is the stream's hash
 _BUFFER = "audit"
 
 
 def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True))
-
-
-def _digest(record: AuditRecord) -> str:
-    payload = {
-        "seq": record.seq,
-        "at": record.at.isoformat(),
-        "actor": record.actor_label,
-        "acting_for": record.acting_for,
-        "action": record.action,
-        "object_type": record.object_type,
-        "object_id": record.object_id,
-        "before": record.before,
-        "after": record.after,
-        "rule_set_version": record.rule_set_version,
-        "prev_hash": record.prev_hash,
-    }
-    if record.stream:  # records of the single chain before streams hash as they always did
-        payload["stream"] = record.stream
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def stream_of(obj: Any) -> str:
@@ -108,8 +89,9 @@ def _chain(records: list[AuditRecord]) -> None:
     """Give records their places at the heads of their streams, holding each stream's lock until commit.
 
     Streams are locked in name order, so two transactions touching the same two streams never
-    deadlock.
+    deadlock. Each record is sealed with the current key (HMAC-SHA256 of all its columns).
     """
+    ring = keyring()
     by_stream: dict[str, list[AuditRecord]] = defaultdict(list)
     for record in records:
         by_stream[record.stream].append(record)
@@ -119,41 +101,6 @@ def _chain(records: list[AuditRecord]) -> None:
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
         for record in by_stream[stream]:
             record.seq, record.prev_hash = seq, prev_hash
-            record.hash = _digest(record)
+            seal(record, ring)
             seq, prev_hash = seq + 1, record.hash
     AuditRecord.objects.bulk_create(records)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int
-    broken_at: int | None  # the id of the first record that does not fit its chain
-    reason: str = ""
-    stream: str = ""
-    streams: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_at is None
-
-
-def verify_chain() -> ChainReport:
-    """Recompute every hash of every stream in order; report the first record that does not match."""
-    checked = 0
-    streams = 0
-    current: str | None = None
-    prev, expected_seq = GENESIS, 1
-    for record in AuditRecord.objects.order_by("stream", "seq").iterator(chunk_size=2000):
-        if record.stream != current:
-            current, prev, expected_seq = record.stream, GENESIS, 1
-            streams += 1
-        if record.seq != expected_seq:
-            return ChainReport(checked, record.pk, "gap in sequence", record.stream, streams)
-        if record.prev_hash != prev:
-            return ChainReport(checked, record.pk, "previous hash does not match", record.stream, streams)
-        if _digest(record) != record.hash:
-            return ChainReport(checked, record.pk, "content does not match its hash", record.stream, streams)
-        prev = record.hash
-        expected_seq += 1
-        checked += 1
-    return ChainReport(checked, None, streams=streams)

@@ -9,13 +9,14 @@ from django.db.models import QuerySet
 
 from qinqing.accounts.models import Department, User
 from qinqing.bundles.definitions import MergedField, MergedForm, reduction, step_levels
-from qinqing.bundles.models import Bundle, BundleCase
+from qinqing.bundles.models import Bundle, BundleCase, BundleStep
 from qinqing.bundles.services import merged_form, validate_bundle_data
 from qinqing.cases.formdata import Prefill, build_prefill
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.workflow import Status
-from qinqing.catalog.models import FormField
+from qinqing.catalog.models import SATISFIED_BY_FORM, FormField, MaterialRequirement
 from qinqing.core.i18n import english
+from qinqing.datahub.models import Source
 from qinqing.datahub.queries import facts_for
 
 
@@ -153,3 +154,21 @@ def agent_queue(user: User) -> QuerySet[Case]:
     """Steps waiting for this agent to prepare, oldest first (only enterprises that authorised it)."""
     return (Case.objects.visible_to(user).filter(status=Status.PREPARING)
             .select_related("matter", "matter__department", "enterprise", "parent").order_by("submitted_at", "id"))
+
+
+def sources_needed(bundle_codes: frozenset[str]) -> frozenset[str]:
+    """The shared-data sources the 一件事 read (empty codes: every online one): prefilled fields, materials.
+
+    An agent authorised for these 一件事 reads these sources of the authorising enterprise and no
+    other (`QINQING_DATAHUB_BUNDLE_SOURCES` names this function).
+    """
+    bundles = Bundle.objects.online()
+    if bundle_codes:
+        bundles = bundles.filter(code__in=sorted(bundle_codes))
+    matters = BundleStep.objects.filter(bundle__in=bundles, enabled=True).values("matter_id")
+    prefixes = {p.split(".", 1)[0] for p in FormField.objects.filter(matter_id__in=matters).exclude(prefill="")
+                .values_list("prefill", flat=True)}
+    codes = {code for prefix, code in Source.objects.values_list("fact_prefix", "code") if prefix in prefixes}
+    codes |= {value.partition(":")[0].strip() for value in MaterialRequirement.objects.filter(matter_id__in=matters)
+              .exclude(satisfied_by__in=["", SATISFIED_BY_FORM]).values_list("satisfied_by", flat=True)}
+    return frozenset(codes)

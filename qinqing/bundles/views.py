@@ -36,6 +36,7 @@ from qinqing.cases.errors import DuplicateApplication, IdempotencyMismatch
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, CaseEvent
 from qinqing.cases.queries import case_detail, kept_by_material, parent_progress, progress_message
+from qinqing.cases.replay import first_submission
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.services import existing_application
 from qinqing.cases.services.duplicates import duplicate_refusal
@@ -96,10 +97,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                                               uscc=enterprise.uscc)
         except IdempotencyMismatch:
             # This rendering of the form was submitted before (Back, then changed): show what it created.
-            first = Case.objects.filter(applicant=user, idempotency_key=key)
-            messages.info(request, _("This form was already submitted; here is the application it created. "
-                                     "To apply again, open the form anew."))
-            return redirect("bundles:progress", pk=first.values_list("pk", flat=True).get())
+            return redirect("bundles:progress", pk=first_submission(request, user, key))
         except DuplicateApplication as exc:
             parent, summary, existing, status = None, str(exc.message), exc.existing, 409
         if parent is not None:

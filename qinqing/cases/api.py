@@ -25,12 +25,14 @@ from qinqing.cases.queries import (
     prefill_for,
     review_queue,
 )
+from qinqing.cases.search import DEADLINE_FIRST, page_of, parse_filter
 from qinqing.cases.signing import current_key_id, public_key_pem
-from qinqing.cases.uploads import check_upload
+from qinqing.cases.uploads import check_upload, material_download
 from qinqing.cases.verification import normalise_licence_number, verify_licence
 from qinqing.catalog.queries import base_matters
 from qinqing.core.api import ErrorOut, IdempotencyKey
 from qinqing.core.errors import Forbidden
+from qinqing.core.paging import DEFAULT_LIMIT
 
 router = Router(tags=["cases"])
 public = Router(tags=["public"])
@@ -305,12 +307,33 @@ def submit(
 
 
 @router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS})
-def list_cases(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
-    """The caller's cases (an enterprise's own, a reviewer's department's), newest first."""
-    cases = cases_for(request_user(request))
-    if status:
-        cases = cases.filter(status=status)
-    return [case_summary(c) for c in cases[:500]]
+def list_cases(
+    request: HttpRequest, response: HttpResponse, status: str = "", matter: str = "", department: str = "",
+    submitted_from: str = "", submitted_to: str = "", number: str = "", q: str = "", cursor: str = "",
+    limit: int = DEFAULT_LIMIT,
+) -> list[dict[str, Any]]:
+    """The caller's cases (an enterprise's own, a reviewer's department's, a street's), newest first, a page
+    at a time.
+
+    Filters: `status`, `matter` (code), `department` (code), `submitted_from` / `submitted_to` (dates,
+    inclusive, Asia/Shanghai), `number` (case-number prefix), `q` (a USCC, a case-number prefix or part of
+    the enterprise's name). At most `limit` (≤ 200) cases; when there are more, the `Link` header carries
+    the `rel="next"` page (and `X-Next-Cursor` its cursor), stable while new cases arrive.
+    """
+    params = {"status": status, "matter": matter, "department": department, "submitted_from": submitted_from,
+              "submitted_to": submitted_to, "number": number, "q": q}
+    page = page_of(cases_for(request_user(request)), parse_filter(params), cursor=cursor, limit=limit)
+    _link_next(request, response, page.next_cursor)
+    return [case_summary(c) for c in page.items]
+
+
+def _link_next(request: HttpRequest, response: HttpResponse, cursor: str | None) -> None:
+    if cursor is None:
+        return
+    query = request.GET.copy()
+    query["cursor"] = cursor
+    response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+    response["X-Next-Cursor"] = cursor
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS})
@@ -337,8 +360,7 @@ def download_material(request: HttpRequest, case_id: int, material_id: int) -> F
     material = get_object_or_404(Material, pk=material_id, case=case)
     if not material.file:
         raise Http404  # a record held in shared data, not a file
-    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name,
-                        content_type=material.content_type)
+    return material_download(material)
 
 
 @router.post("/cases/{case_id}/withdraw", response={200: CaseOut, **ERRORS})
@@ -350,12 +372,20 @@ def withdraw(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.get("/review/queue", response={200: list[CaseSummaryOut], **ERRORS})
-def queue(request: HttpRequest) -> list[dict[str, Any]]:
-    """A reviewer's department queue, earliest deadline first."""
+def queue(
+    request: HttpRequest, response: HttpResponse, matter: str = "", submitted_from: str = "",
+    submitted_to: str = "", number: str = "", q: str = "", cursor: str = "", limit: int = DEFAULT_LIMIT,
+) -> list[dict[str, Any]]:
+    """A reviewer's department queue, earliest deadline first, a page at a time (filters and `Link` as for
+    `GET /cases`)."""
     user = request_user(request)
     if not user.is_reviewer:
         raise Forbidden(_("Only reviewers have a queue."), code="reviewer_only")
-    return [case_summary(c) for c in review_queue(user)[:500]]
+    params = {"matter": matter, "submitted_from": submitted_from, "submitted_to": submitted_to,
+              "number": number, "q": q}
+    page = page_of(review_queue(user), parse_filter(params), ordering=DEADLINE_FIRST, cursor=cursor, limit=limit)
+    _link_next(request, response, page.next_cursor)
+    return [case_summary(c) for c in page.items]
 
 
 @router.post("/cases/{case_id}/decision", response={200: CaseOut, **ERRORS})

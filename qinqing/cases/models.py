@@ -69,8 +69,10 @@ class Case(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["enterprise", "-submitted_at"]),
-            models.Index(fields=["status", "due_at"]),
+            # Keyset pages (qinqing.cases.search): newest first per enterprise and overall, queue by deadline.
+            models.Index(fields=["enterprise", "-submitted_at", "-id"], name="case_enterprise_newest"),
+            models.Index(fields=["-submitted_at", "-id"], name="case_newest"),
+            models.Index(fields=["status", "due_at", "id"], name="case_status_deadline"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -178,6 +180,11 @@ class LicenceQuerySet(models.QuerySet["Licence"]):
     def visible_to(self, user: object) -> LicenceQuerySet:
         """Scope to what a user (or its `Scope`) may read, by the one ladder in `qinqing.accounts.scope`."""
         return self.filter(scope_of(user).q(LICENCE_OWNER))
+
+    def in_force(self) -> LicenceQuerySet:
+        """Not revoked and not past its validity: what verification calls "valid"."""
+        return self.filter(status=Licence.Status.VALID).filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=timezone.localdate()))
 
 
 class Licence(models.Model):

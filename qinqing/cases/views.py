@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -34,16 +35,20 @@ from qinqing.cases.queries import (
     prefill_for,
     review_queue,
 )
+from qinqing.cases.replay import first_submission
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.roster.queries import enrolled_count
 from qinqing.cases.seal import seal_svg
+from qinqing.cases.search import DEADLINE_FIRST, NEWEST_FIRST, CaseFilter, page_of, parse_filter
 from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.services.enrolment import takes_roster
-from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_key
+from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_download, material_key
 from qinqing.cases.verification import normalise_licence_number, verify_licence
+from qinqing.cases.workflow import Status
 from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
 from qinqing.core.errors import DomainError
+from qinqing.core.paging import BadCursor
 from qinqing.core.web import domain_error_messages
 
 
@@ -71,10 +76,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                                             codes=[r.code for r in requirements])
         except IdempotencyMismatch:
             # This rendering of the form was submitted before (Back, then changed): show what it created.
-            first = Case.objects.filter(applicant=user, idempotency_key=key)
-            messages.info(request, _("This form was already submitted; here is the application it created. "
-                                     "To apply again, open the form anew."))
-            return redirect("cases:detail", pk=first.values_list("pk", flat=True).get())
+            return redirect("cases:detail", pk=first_submission(request, user, key))
         except DuplicateApplication as exc:
             case, summary, existing, status = None, str(exc.message), exc.existing, 409
         if case is not None:
@@ -126,9 +128,32 @@ def _new_key(request: HttpRequest) -> str:
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
+    """我的办件 (an enterprise) or 辖区办件 (street and district staff): filtered, a page at a time."""
     # Steps of a 一件事 are listed on the bundle's own progress page.
-    cases = cases_for(request_user(request)).filter(parent__isnull=True)[:300]
-    return render(request, "cases/my_cases.html", {"cases": cases})
+    cases = cases_for(request_user(request)).filter(parent__isnull=True)
+    listing = _listing(request, cases, NEWEST_FIRST)
+    return render(request, "cases/my_cases.html", {**listing, "cases": listing["page"].items,
+                                                   "statuses": Status.choices})
+
+
+def _listing(request: HttpRequest, cases: QuerySet[Case], ordering: tuple[str, str]) -> dict[str, Any]:
+    """A filtered page of `cases` for a list page; a bad filter or cursor is reported, not a 500."""
+    errors: dict[str, list[str]] = {}
+    try:
+        wanted = parse_filter(request.GET)
+    except CaseInvalid as exc:
+        wanted, errors = CaseFilter(), {k: [str(m) for m in v] for k, v in exc.errors.items()}
+    cursor = request.GET.get("cursor", "")
+    try:
+        page = page_of(cases, wanted, ordering=ordering, cursor=cursor)
+    except BadCursor as exc:
+        errors["cursor"] = [str(exc.message)]
+        cursor = ""
+        page = page_of(cases, wanted, ordering=ordering)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return {"page": page, "filter": wanted, "filter_errors": errors, "query": query.urlencode(),
+            "paged": bool(cursor), "params": request.GET}
 
 
 @login_required
@@ -208,8 +233,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def material(request: HttpRequest, pk: int, material_id: int) -> FileResponse:
     case = get_object_or_404(cases_for(request_user(request)), pk=pk)
     item = get_object_or_404(Material, pk=material_id, case=case)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                        content_type=item.content_type)
+    if not item.file:
+        raise Http404  # a record held in shared data, not a file
+    return material_download(item)
 
 
 @login_required
@@ -261,7 +287,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not user.is_reviewer:
         raise Http404
-    queue = [(c, due_marks(c)) for c in review_queue(user)[:300]]
+    listing = _listing(request, review_queue(user), DEADLINE_FIRST)
+    queue = [(c, due_marks(c)) for c in listing["page"].items]
     recent = cases_for(user).exclude(status__in=["submitted", "under_review"])[:20]
-    return render(request, "cases/workbench.html", {"queue": queue, "recent": recent})
+    return render(request, "cases/workbench.html", {**listing, "queue": queue, "recent": recent,
+                                                    "queue_total": review_queue(user).count()})
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from qinqing.datahub.models import DataRecord, RegistryRecord, Source
+from qinqing.datahub.models import PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import CleanRow, field_specs, json_value
 
 # SQLite caps a statement at 999 parameters (Django's figure), so its batches are small anyway;
@@ -252,9 +253,18 @@ DEFAULT_ADAPTERS: dict[str, type[SourceAdapter]] = {
 
 
 def adapter_for(source: Source) -> SourceAdapter:
-    """The adapter serving a source: the setting's override for its code, else by `Source.adapter`."""
+    """The adapter serving a source: the setting's override for its code, else by `Source.adapter`.
+
+    The platform's own sources (the e-licences) are never served by an override: no department's
+    system may write or shadow what the licence service signs.
+    """
     overrides: dict[str, str] = getattr(settings, "QINQING_DATAHUB_ADAPTERS", {}) or {}
     path = overrides.get(source.code)
+    if source.code in PLATFORM_SOURCES:
+        if path:
+            raise ImproperlyConfigured(
+                f"QINQING_DATAHUB_ADAPTERS may not name the platform's own source {source.code!r}")
+        return TableAdapter()
     if path:
         adapter: SourceAdapter = import_string(path)()
         return adapter

@@ -16,8 +16,14 @@ from qinqing.accounts.models import Role
 from qinqing.core.api import ErrorOut
 from qinqing.core.ids import normalise_uscc
 from qinqing.datahub.adapters import ImportResult, Record
-from qinqing.datahub.errors import BodyTooLarge, ImportForbidden, UnknownSource, UnsupportedMediaType
-from qinqing.datahub.models import Source
+from qinqing.datahub.errors import (
+    BodyTooLarge,
+    ImportForbidden,
+    PlatformSource,
+    UnknownSource,
+    UnsupportedMediaType,
+)
+from qinqing.datahub.models import PLATFORM_SOURCES, Source
 from qinqing.datahub.queries import Holding, department_names, holdings_for, source_summaries
 from qinqing.datahub.rows import FieldSpec, parse
 from qinqing.datahub.services import import_records
@@ -181,6 +187,8 @@ def import_batch(request: HttpRequest, source: str) -> ImportResult:
     user = request_user(request)
     if not (user.is_superuser or user.has_role(Role.DATA_IMPORTER)):
         raise ImportForbidden(_("Only data importers may import records."))
+    if source in PLATFORM_SOURCES:  # refused before the body is read; import_records refuses it too
+        raise PlatformSource(_("本平台签发的电子证照只由证照服务写入，不能导入。"))
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type not in ("application/json", "text/csv"):
         raise UnsupportedMediaType(_("Send application/json or text/csv."))

@@ -59,6 +59,12 @@ class ImportForbidden(Forbidden):
     code = "data_importer_only"
 
 
+class PlatformSource(ImportForbidden):
+    """The source is written only by the platform's own service (the e-licences): never imported."""
+
+    code = "platform_source"
+
+
 class BodyTooLarge(DomainError):
     status_code = 413
     code = "too_large"

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.accounts.scope import Owner, scope_of
+from qinqing.accounts.models import Enterprise
+from qinqing.accounts.scope import NOTHING, Owner, Scope, scope_of
 from qinqing.datahub.rows import SourceDefinitionError, field_specs
 
 EVERY_STAFF = "*"
+LICENCES = "licences"
+# Sources only the platform's own services write (the licence service issues and revokes licences):
+# no import, no command and no adapter override may write them, and no record of theirs stands in
+# for a material; the rows of their owner (cases.Licence) are the one truth.
+PLATFORM_SOURCES = frozenset({LICENCES})
 
 
 class Source(models.Model):
@@ -75,49 +84,87 @@ class Source(models.Model):
     def display_name(self, english: bool = False) -> str:
         return (self.name_en if english else "") or self.name
 
-    def readable_by_staff(self, user: Any) -> bool:
-        """Tell whether a government staff member (a user or its scope) may read this source for any enterprise."""
-        scope = scope_of(user)
-        if not scope.is_staff_member:
-            return False
+    def read_by_department(self, department_code: str) -> bool:
+        """Tell whether a department's reviewers read this source (for any enterprise)."""
         readers = self.readers or []
-        return EVERY_STAFF in readers or bool(scope.department_code and scope.department_code in readers)
+        return EVERY_STAFF in readers or bool(department_code and department_code in readers)
 
 
-def may_read_all_sources_of(user: Any, uscc: str) -> bool:
-    """Tell whether a user sees every source of one enterprise: itself, its authorised agent, a superuser."""
+def sources_needed_by(bundle_codes: frozenset[str]) -> frozenset[str]:
+    """The source codes the given 一件事 read (empty: every online one), by the function the setting names.
+
+    The bundles sit above the data hub, so the data hub asks them through
+    `QINQING_DATAHUB_BUNDLE_SOURCES` (a dotted path); unset, an agent reads nothing (fail closed).
+    """
+    path = getattr(settings, "QINQING_DATAHUB_BUNDLE_SOURCES", "")
+    if not path:
+        return frozenset()
+    resolve: Callable[[frozenset[str]], Iterable[str]] = import_string(path)
+    return frozenset(resolve(bundle_codes))
+
+
+def _regional_usccs(scope: Scope) -> QuerySet[Enterprise, str]:
+    return Enterprise.objects.filter(region__path__startswith=scope.region_path).values_list("uscc", flat=True)
+
+
+def readable_sources(user: object, uscc: str) -> list[Source]:
+    """The sources of one enterprise a user may read, by the one scope.
+
+    An enterprise reads its own; a superuser everything; a reviewer the sources its department is a
+    reader of (or all staff read); street and district staff the same, for enterprises of their
+    region only; an agent, only under an active (not revoked, not expired) authorisation of that
+    enterprise, only the sources the authorised 一件事 read. Importers, supervisors and other staff
+    read nothing here.
+    """
     scope = scope_of(user)
     if not scope.is_authenticated:
-        return False
+        return []
+    sources = list(Source.objects.all())
     if scope.is_superuser:
-        return True
+        return sources
     if scope.is_enterprise:
-        return scope.enterprise_uscc == uscc
+        return sources if scope.enterprise_uscc == uscc else []
+    if not scope.is_staff_member:
+        return []
+    allowed: set[str] = set()
+    if scope.is_reviewer or (scope.is_regional and _regional_usccs(scope).filter(uscc=uscc).exists()):
+        allowed |= {s.code for s in sources if s.read_by_department(scope.department_code)}
     if scope.is_agent:
-        return any(grant.uscc == uscc for grant in scope.active_grants())
-    return False
+        for grant in scope.active_grants():
+            if grant.uscc == uscc:
+                allowed |= sources_needed_by(grant.bundle_codes)
+    return [s for s in sources if s.code in allowed]
 
 
-def record_owner(user: object) -> Owner:
-    """How shared-data records lead to the scope ladder: by USCC; staff also read their sources' records.
-
-    Street and district staff read shared data as any staff member does, by the sources' readers.
-    """
-    readable = [s.pk for s in Source.objects.all() if s.readable_by_staff(user)]
-    return Owner(enterprise="uscc", by_uscc=True, staff=Q(source_id__in=readable))
+def records_q(user: object) -> Q:
+    """Which shared-data records (DataRecord or RegistryRecord) a user may read: `readable_sources` as a Q."""
+    scope = scope_of(user)
+    if not scope.is_staff_member or scope.is_superuser:
+        return scope.q(Owner(enterprise="uscc", by_uscc=True))
+    sources = list(Source.objects.all())
+    by_department = [s.pk for s in sources if s.read_by_department(scope.department_code)]
+    q = NOTHING
+    if scope.is_reviewer:
+        q |= Q(source_id__in=by_department)
+    if scope.is_regional:
+        q |= Q(source_id__in=by_department, uscc__in=_regional_usccs(scope))
+    if scope.is_agent:
+        for grant in scope.active_grants():
+            needed = sources_needed_by(grant.bundle_codes)
+            q |= Q(uscc=grant.uscc, source_id__in=[s.pk for s in sources if s.code in needed])
+    return q
 
 
 _Records = TypeVar("_Records", bound=models.QuerySet[Any])
 
 
 def _visible(queryset: _Records, user: object) -> _Records:
-    scope = scope_of(user)
-    return queryset.filter(scope.q(record_owner(scope)))
+    return queryset.filter(records_q(user))
 
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
     def visible_to(self, user: object) -> RegistryRecordQuerySet:
-        """Scope like DataRecord: own enterprise, reader departments, authorised agents, superusers."""
+        """Scope like DataRecord (`records_q`)."""
         return _visible(self, user)
 
 
@@ -157,7 +204,7 @@ class RegistryRecord(models.Model):
 
 class DataRecordQuerySet(models.QuerySet["DataRecord"]):
     def visible_to(self, user: object) -> DataRecordQuerySet:
-        """Scope to an enterprise's own records, its department's sources for staff, and an agent's mandates."""
+        """Scope by `records_q`: own records, reviewers' sources, a region's enterprises, an agent's mandates."""
         return _visible(self, user)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from django.db.models import Count
@@ -14,7 +14,13 @@ from qinqing.accounts.models import Department, Enterprise, User
 from qinqing.core.errors import NotFound
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.datahub.adapters import Record, TableAdapter, adapter_for
-from qinqing.datahub.models import DataRecord, RegistryRecord, Source, may_read_all_sources_of
+from qinqing.datahub.models import (
+    PLATFORM_SOURCES,
+    DataRecord,
+    RegistryRecord,
+    Source,
+    readable_sources,
+)
 from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, typed_value
 
 REGISTRY = "market_registry"
@@ -197,14 +203,26 @@ def _in_force(specs: list[FieldSpec], record: Record, today: dt.date) -> bool:
     return True
 
 
+def _as_shown(specs: list[FieldSpec], record: Record, today: dt.date) -> Record:
+    """A record whose status still says valid after its validity ended, shown as expired (as verification says)."""
+    status = next((s for s in specs if s.name == "status" and "expired" in s.choices), None)
+    if status is None or record.data.get("status") != "valid" or _in_force(specs, record, today):
+        return record
+    return replace(record, data={**record.data, "status": "expired"})
+
+
 def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
     """The newest record in force that stands in for a material: "<source>" or "<source>:<category>".
 
-    "form" (the application form itself is the material) and unknown sources give None.
+    "form" (the application form itself is the material), unknown sources and the platform's own
+    sources give None: an e-licence stands in for a material only as its owner's valid row
+    (`cases.services.submission`), never as a record anyone could have written here.
     """
     if not satisfied_by or satisfied_by == FORM:
         return None
     code, _sep, category = satisfied_by.partition(":")
+    if code.strip() in PLATFORM_SOURCES:
+        return None
     source = Source.objects.filter(code=code.strip()).first()
     if source is None:
         return None
@@ -221,20 +239,24 @@ def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
 def holdings_for(user: User, uscc: str) -> list[Holding]:
     """What government holds on an enterprise that this user may read, per source with records.
 
-    An enterprise reads its own; staff read the sources their department is a reader of (or
-    that all staff read); an agent with an active authorisation and a superuser read every source.
-    Raise NotFound for an enterprise the user may not read at all.
+    Which sources: `readable_sources` (the enterprise itself, reviewers by their department,
+    street and district staff in their region, an agent under an active authorisation only the
+    sources its 一件事 read). Raise NotFound for an enterprise the user may not read at all.
     """
     try:
         code = validate_uscc(uscc)
     except InvalidUSCC:
         raise NotFound(_("Not found.")) from None
-    everything = may_read_all_sources_of(user, code)
-    sources = [s for s in Source.objects.all() if everything or s.readable_by_staff(user)]
+    sources = readable_sources(user, code)
     if not sources:
         raise NotFound(_("Not found."))
     records = _records_by_source(sources, code)
-    holdings = [Holding(s, _specs(s), records[s.code]) for s in sources if records[s.code]]
+    today = timezone.localdate()
+    holdings = []
+    for source in sources:
+        if records[source.code]:
+            specs = _specs(source)
+            holdings.append(Holding(source, specs, [_as_shown(specs, r, today) for r in records[source.code]]))
     if not holdings and not Enterprise.objects.filter(uscc=code).exists():
         raise NotFound(_("Not found."))
     return holdings

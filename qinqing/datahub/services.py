@@ -21,12 +21,11 @@ from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRe
 from qinqing.core.ids import PROJECT_TYPE_FILING, format_project_code
 from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, adapter_for
 from qinqing.datahub.bulk import cyclic_gc_paused
-from qinqing.datahub.errors import UnknownSource
-from qinqing.datahub.models import DataRecord, RegistryRecord, Source
+from qinqing.datahub.errors import PlatformSource, UnknownSource
+from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-LICENCES = "licences"
 _SOURCE_DEFAULTS: dict[str, Any] = {
     "name": "", "name_en": "", "department_code": "", "department_name": "", "description": "",
     "fact_prefix": "", "provides_facts": True, "fields": [], "key_field": "", "category_field": "",
@@ -91,7 +90,10 @@ def import_records(
 
     A bad row raises ImportRejected (a ValidationFailed) listing every (line, field, reason), and
     nothing is written. `as_of` is when the supplying system's data was true (default: now).
+    The platform's own sources (the e-licences) are refused: only the licence service writes them.
     """
+    if source_code.strip() in PLATFORM_SOURCES:
+        raise PlatformSource(_("本平台签发的电子证照只由证照服务写入，不能导入。"))
     started = time.perf_counter()
     source = _source(source_code)
     stamp = _aware(as_of)

@@ -39,6 +39,9 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # The same title and body stored without their language (`texts.Text.as_json()`), rendered per reader.
+    title_text = models.JSONField(default=dict, blank=True)
+    body_text = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -52,6 +55,19 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (the stored Chinese text when it was stored without a msgid)."""
+        from qinqing.notifications.texts import render
+
+        return render(self.title_text) if self.title_text else self.title
+
+    @property
+    def display_body(self) -> str:
+        from qinqing.notifications.texts import render
+
+        return render(self.body_text) if self.body_text else self.body
 
 
 class Delivery(models.Model):

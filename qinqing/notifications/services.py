@@ -8,11 +8,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from qinqing.notifications.models import Delivery, Notification
+from qinqing.notifications.texts import Text
 
 
-def notify(*, recipient: Any, kind: str, title: str, body: str = "", link: str = "") -> Notification:
-    """Put a message in the recipient's inbox and queue its SMS/e-mail copies."""
-    note = Notification.objects.create(recipient=recipient, kind=kind, title=title, body=body, link=link)
+def notify(*, recipient: Any, kind: str, title: str | Text, body: str | Text = "", link: str = "") -> Notification:
+    """Put a message in the recipient's inbox and queue its SMS/e-mail copies.
+
+    Give `title` and `body` as `Text` (msgid and values) so each reader sees them in their own language;
+    the Chinese rendering is stored beside them and is what the SMS and e-mail copies say.
+    """
+    note = Notification.objects.create(
+        recipient=recipient, kind=kind, link=link,
+        title=title.in_chinese() if isinstance(title, Text) else title,
+        body=body.in_chinese() if isinstance(body, Text) else body,
+        title_text=title.as_json() if isinstance(title, Text) else {},
+        body_text=body.as_json() if isinstance(body, Text) else {},
+    )
     deliveries = []
     phone = getattr(recipient, "phone", "")
     email = getattr(recipient, "email", "")

@@ -1,9 +1,10 @@
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from qinqing.audit.models import AuditRecord
 from qinqing.audit.services import record_event, verify_chain
+from qinqing.audit.tests.support import as_table_owner
 from qinqing.regions.models import Region
 
 
@@ -37,7 +38,7 @@ def test_tampering_in_the_database_is_detected_by_the_command():
     with transaction.atomic():
         record = record_event(actor=None, action="test.one", obj=region, after={"amount": "100.00"})
         record_event(actor=None, action="test.two", obj=region)
-    with connection.cursor() as cursor:
+    with as_table_owner() as cursor:
         cursor.execute("UPDATE audit_auditrecord SET action = %s WHERE id = %s", ["test.forged", record.pk])
     report = verify_chain()
     assert not report.ok

@@ -15,6 +15,7 @@ from qinqing.cases.formdata import clean_form_data
 from qinqing.cases.models import Case
 from qinqing.cases.services import Upload, attach_upload, start_case
 from qinqing.cases.workflow import Status
+from qinqing.catalog.models import FormField
 from qinqing.core import events
 from qinqing.datahub.queries import facts_for
 
@@ -46,7 +47,9 @@ def submit_prepared_step(*, case: Case, user: User, data: Mapping[str, Any], upl
             raise StepRefused(_("This step is not waiting to be prepared."))
         assert case.matter is not None
         fields = list(case.matter.fields.all())
-        merged = {**case.data, **{k: v for k, v in data.items()}}
+        # A commitment (a required yes/no) is the submitter's own: never carried over from the merged form.
+        commitments = {f.key for f in fields if f.type == FormField.Type.BOOLEAN and f.required}
+        merged = {**{k: v for k, v in case.data.items() if k not in commitments}, **data}
         cleaned, sources, errors = clean_form_data(fields, merged, facts_for(case.enterprise.uscc),
                                                    fill_booleans=fill_booleans)
         requirements = {r.code: r for r in case.matter.materials.all()}

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qinqing.accounts.models import User
 from qinqing.bundles.errors import AgentNotAuthorised, StepRefused
-from qinqing.bundles.models import BundleCase, BundleStep
+from qinqing.bundles.models import Bundle, BundleCase, BundleStep
 from qinqing.cases.formdata import clean_form_data
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.services import move_case, start_case
@@ -28,6 +29,7 @@ from qinqing.core.events import CaseClosed
 from qinqing.datahub.queries import Fact, facts_for
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Named, Text, named
 
 FAILED = (Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED)
 
@@ -69,8 +71,8 @@ def _close(parent: Case, children: Mapping[str, Case]) -> None:
     approved = all(c.status == Status.APPROVED for c in children.values())
     move_case(parent, Status.COMPLETED if approved else Status.CLOSED, actor=None,
               action="completed" if approved else "closed")
-    _notify_enterprise(parent, _("一件事 finished: %(title)s") % {"title": parent.title},
-                       _("Every step of %(number)s has been decided.") % {"number": parent.number})
+    _notify_enterprise(parent, Text(gettext_noop("一件事 finished: %(title)s"), {"title": bundle_title(parent)}),
+                       Text(gettext_noop("Every step of %(number)s has been decided."), {"number": parent.number}))
 
 
 def _upstream_values(step: BundleStep, children: Mapping[str, Case]) -> dict[str, Any]:
@@ -108,16 +110,22 @@ def _start_step(parent: Case, bundle_case: BundleCase, child: Case, step: Bundle
         move_case(child, Status.PREPARING, actor=None, action="handed_to_agent", note=note)
         if bundle_case.agent is not None:
             notify(recipient=bundle_case.agent, kind=Notification.Kind.CASE_RECEIVED,
-                   title=_("To prepare: %(matter)s") % {"matter": child.matter.name},
-                   body=_("%(enterprise)s · %(bundle)s: this step is ready for you to prepare and submit.")
-                   % {"enterprise": child.enterprise.name, "bundle": parent.title},
+                   title=Text(gettext_noop("To prepare: %(matter)s"), {"matter": named(child.matter)}),
+                   body=Text(gettext_noop("%(enterprise)s · %(bundle)s: this step is ready for you to prepare and submit."),
+                             {"enterprise": child.enterprise.name, "bundle": bundle_title(parent)}),
                    link=f"/agent/cases/{child.pk}/")
         return
     start_case(child, actor=None, action="started", data=cleaned, sources=sources, acting_for=parent.acting_for,
                note=_("Earlier steps approved") if step.requires else "", facts=facts)
 
 
-def _notify_enterprise(parent: Case, title: str, body: str) -> None:
+def bundle_title(parent: Case) -> Named:
+    """The 一件事's title in both languages (the parent case stores the Chinese one)."""
+    en = Bundle.objects.filter(code=parent.bundle_code).values_list("name_en", flat=True).first() or ""
+    return Named(parent.title, en)
+
+
+def _notify_enterprise(parent: Case, title: Text, body: Text) -> None:
     for user in parent.enterprise.users.filter(is_active=True):
         notify(recipient=user, kind=Notification.Kind.DECISION, title=title, body=body,
                link=f"/bundles/cases/{parent.pk}/")

@@ -137,3 +137,12 @@ def diamond_bundle(code: str = "test-diamond") -> Bundle:
             BundleStep.objects.create(bundle=created, key="c", matter=c, order=2, requires=["a", "b"])
             return created
     raise AssertionError("the catalog has no two reviewed matters of different departments that merge")
+
+
+def submit_step(*, case: Any, user: Any, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The agent submits a prepared step, ticking the step's commitments itself (they are never carried over)."""
+    from qinqing.bundles import services
+    from qinqing.catalog.models import FormField
+
+    ticked = {f.key: True for f in case.matter.fields.all() if f.type == FormField.Type.BOOLEAN and f.required}
+    return services.submit_prepared_step(case=case, user=user, data={**ticked, **(data or {})}, **kwargs)

@@ -7,8 +7,14 @@ import re
 
 import pytest
 
-from qinqing.bundles import services
-from qinqing.bundles.tests.support import MANUFACTURER, agent, child, decide_filing, submit_industrial
+from qinqing.bundles.tests.support import (
+    MANUFACTURER,
+    agent,
+    child,
+    decide_filing,
+    submit_industrial,
+    submit_step,
+)
 from qinqing.cases.models import Case
 from qinqing.cases.tests.support import enterprise, session_client
 from qinqing.cases.workflow import Status
@@ -25,7 +31,7 @@ def _prepared_step() -> Case:
 
 
 def test_the_case_page_shows_the_agent_under_acting_agent_not_the_enterprise():
-    step = services.submit_prepared_step(case=_prepared_step(), user=agent(), data={})
+    step = submit_step(case=_prepared_step(), user=agent(), data={})
     text = html.unescape(session_client(enterprise(MANUFACTURER)).get(f"/cases/{step.pk}/").content.decode())
     shown = re.search(r'<dd id="acting-agent">(.*?)</dd>', text)
     assert shown, "the case page names who acted for the enterprise"

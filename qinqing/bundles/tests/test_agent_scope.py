@@ -62,7 +62,13 @@ def test_agent_submits_a_prepared_step_through_the_api():
     refused = client_for(enterprise(0)).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": {}},
                                               content_type="application/json")
     assert refused.status_code == 404
-    response = client_for(agent()).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": {}},
+    commitments = {f.key: True for f in step.matter.fields.all() if f.type == "boolean" and f.required}
+    assert commitments, "the step asks its submitter for a commitment"
+    unticked = client_for(agent()).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": {}},
+                                        content_type="application/json")
+    assert unticked.status_code == 422, "the enterprise's tick on the merged form is not the agent's commitment"
+    assert set(commitments) <= set(unticked.json()["errors"])
+    response = client_for(agent()).post(f"/api/v1/bundles/steps/{step.pk}/submit", {"data": commitments},
                                         content_type="application/json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] in ("submitted", "under_review", "approved")

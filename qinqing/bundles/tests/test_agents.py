@@ -7,7 +7,6 @@ import pytest
 from qinqing.accounts.models import Authorisation
 from qinqing.accounts.services import revoke_authorisation
 from qinqing.audit.models import AuditRecord
-from qinqing.bundles import services
 from qinqing.bundles.errors import AgentNotAuthorised, BundleInvalid, StepRefused
 from qinqing.bundles.models import BundleCase
 from qinqing.bundles.queries import agent_queue
@@ -26,6 +25,7 @@ from qinqing.bundles.tests.support import (
     merged_data,
     submit_bundle,
     submit_industrial,
+    submit_step,
     unauthorised_agent,
 )
 from qinqing.cases.models import Case
@@ -54,7 +54,7 @@ def _post(user, body, code: str = INDUSTRIAL):
 
 def test_authorised_agent_submits_a_prepared_step_for_the_enterprise():
     step = _prepared_step()
-    submitted = services.submit_prepared_step(case=step, user=agent(), data={})
+    submitted = submit_step(case=step, user=agent(), data={})
     assert submitted.status == Status.SUBMITTED, "a reviewed matter waits for its department"
     event = submitted.events.get(action="prepared")
     assert event.actor == agent()
@@ -67,7 +67,7 @@ def test_authorised_agent_submits_a_prepared_step_for_the_enterprise():
 
 
 def test_enterprise_sees_who_acted_on_its_behalf():
-    step = services.submit_prepared_step(case=_prepared_step(), user=agent(), data={})
+    step = submit_step(case=_prepared_step(), user=agent(), data={})
     response = client_for(enterprise(MANUFACTURER)).get(f"/api/v1/cases/{step.pk}")
     assert response.status_code == 200
     prepared = [e for e in response.json()["events"] if e["action"] == "prepared"]
@@ -79,7 +79,7 @@ def test_enterprise_sees_who_acted_on_its_behalf():
 
 def test_agent_completes_a_field_while_preparing_and_the_value_is_kept():
     step = _prepared_step()
-    submitted = services.submit_prepared_step(case=step, user=agent(), data={"contact_name": "代办员核对后的联系人"})
+    submitted = submit_step(case=step, user=agent(), data={"contact_name": "代办员核对后的联系人"})
     assert submitted.data["contact_name"] == "代办员核对后的联系人"
     assert submitted.data["project_code"] == step.data["project_code"], "the filing's result is kept"
 
@@ -87,7 +87,7 @@ def test_agent_completes_a_field_while_preparing_and_the_value_is_kept():
 def test_bad_value_while_preparing_is_refused_and_writes_nothing():
     step = _prepared_step()
     with nothing_written(), pytest.raises(BundleInvalid) as refused:
-        services.submit_prepared_step(case=step, user=agent(), data={"building_count": "many"})
+        submit_step(case=step, user=agent(), data={"building_count": "many"})
     assert list(refused.value.errors) == ["building_count"]
     assert Case.objects.get(pk=step.pk).status == Status.PREPARING
 
@@ -97,14 +97,14 @@ def test_a_waiting_step_cannot_be_prepared_yet():
     decide_filing(parent)
     waiting = child(parent, "construction")
     with nothing_written(), pytest.raises(StepRefused) as refused:
-        services.submit_prepared_step(case=waiting, user=agent(), data={})
+        submit_step(case=waiting, user=agent(), data={})
     assert refused.value.status_code == 409
 
 
 def test_agent_without_authorisation_is_refused_and_nothing_is_written():
     step = _prepared_step()
     with nothing_written(), pytest.raises(AgentNotAuthorised) as refused:
-        services.submit_prepared_step(case=step, user=unauthorised_agent(), data={})
+        submit_step(case=step, user=unauthorised_agent(), data={})
     assert refused.value.status_code == 403
     assert Case.objects.get(pk=step.pk).status == Status.PREPARING
 
@@ -114,7 +114,7 @@ def test_authorised_agent_is_refused_for_an_enterprise_that_did_not_authorise_it
     parent = submit_bundle(INDUSTRIAL, outsider, uploads=[(LAND_CONTRACT, land_contract())])
     step = _prepared_step(parent)
     with nothing_written(), pytest.raises(AgentNotAuthorised):
-        services.submit_prepared_step(case=step, user=agent(), data={})
+        submit_step(case=step, user=agent(), data={})
     assert client_for(agent()).get(f"/api/v1/cases/{step.pk}").status_code == 404
 
 
@@ -174,7 +174,7 @@ def test_enterprise_naming_an_agent_authorises_it_for_this_bundle_and_the_agent_
     step = _prepared_step(parent)
     assert Notification.objects.filter(recipient=chosen, link=f"/agent/cases/{step.pk}/").exists()
     assert step in agent_queue(chosen)
-    assert services.submit_prepared_step(case=step, user=chosen, data={}).status == Status.SUBMITTED
+    assert submit_step(case=step, user=chosen, data={}).status == Status.SUBMITTED
 
 
 def test_naming_a_user_who_is_not_an_agent_is_a_422():
@@ -196,7 +196,7 @@ def test_after_revocation_the_agent_is_refused_and_no_longer_sees_the_cases():
     for authorisation in Authorisation.objects.active().filter(agent=agent(), enterprise=manufacturer.enterprise):
         revoke_authorisation(authorisation=authorisation, user=manufacturer)
     with nothing_written(), pytest.raises(AgentNotAuthorised):
-        services.submit_prepared_step(case=step, user=agent(), data={})
+        submit_step(case=step, user=agent(), data={})
     api = client_for(agent())
     assert api.get(f"/api/v1/cases/{step.pk}").status_code == 404
     assert api.get(f"/api/v1/cases/{step.parent_id}").status_code == 404
@@ -207,6 +207,6 @@ def test_after_revocation_the_agent_is_refused_and_no_longer_sees_the_cases():
 
 def test_the_enterprise_itself_may_submit_a_step_prepared_for_the_agent():
     step = _prepared_step()
-    submitted = services.submit_prepared_step(case=step, user=enterprise(MANUFACTURER), data={})
+    submitted = submit_step(case=step, user=enterprise(MANUFACTURER), data={})
     assert submitted.status == Status.SUBMITTED
     assert submitted.events.get(action="prepared").acting_for == ""

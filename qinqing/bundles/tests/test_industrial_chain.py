@@ -7,7 +7,6 @@ import re
 import pytest
 from django.utils import timezone
 
-from qinqing.bundles import services
 from qinqing.bundles.tests.support import (
     INDUSTRIAL_AGENT_STEPS,
     LAND_CONTRACT,
@@ -19,6 +18,7 @@ from qinqing.bundles.tests.support import (
     decide_filing,
     statuses,
     submit_industrial,
+    submit_step,
 )
 from qinqing.cases.models import Licence, Material
 from qinqing.cases.tests.support import client_for, enterprise
@@ -80,7 +80,7 @@ def test_steps_waiting_for_unapproved_steps_stay_waiting_and_hold_no_upstream_va
 def test_approving_one_agent_step_unlocks_only_the_step_waiting_for_it_alone():
     parent = submit_industrial()
     decide_filing(parent)
-    land_planning = services.submit_prepared_step(case=child(parent, "land_planning"), user=agent(), data={})
+    land_planning = submit_step(case=child(parent, "land_planning"), user=agent(), data={})
     approve(land_planning)
     now = statuses(parent)
     assert now["land_planning"] == Status.APPROVED

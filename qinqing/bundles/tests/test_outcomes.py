@@ -21,6 +21,7 @@ from qinqing.bundles.tests.support import (
     statuses,
     submit_bundle,
     submit_industrial,
+    submit_step,
 )
 from qinqing.cases import services as case_services
 from qinqing.cases.models import Case
@@ -112,7 +113,7 @@ def _bundle_in_every_state() -> Case:
     """Filing approved, land planning submitted by the agent, EIA being prepared, the rest waiting."""
     parent = submit_industrial()
     decide_filing(parent)
-    services.submit_prepared_step(case=child(parent, "land_planning"), user=agent(), data={})
+    submit_step(case=child(parent, "land_planning"), user=agent(), data={})
     assert statuses(parent) == {
         "filing": Status.APPROVED, "land_planning": Status.SUBMITTED, "eia": Status.PREPARING,
         "land_title": Status.WAITING, "engineering_planning": Status.WAITING, "fire_design": Status.WAITING,

@@ -22,6 +22,7 @@ from qinqing.bundles.tests.support import (
     merged_data,
     submit_bundle,
     submit_industrial,
+    submit_step,
     unauthorised_agent,
 )
 from qinqing.cases.models import Case
@@ -209,9 +210,8 @@ def test_enterprise_grants_and_revokes_an_agents_authorisation():
 
 
 def test_authorisations_page_shows_what_the_agent_did_for_the_enterprise():
-    from qinqing.bundles import services
 
-    step = services.submit_prepared_step(case=_prepared(), user=agent(), data={})
+    step = submit_step(case=_prepared(), user=agent(), data={})
     response = session_client(enterprise(MANUFACTURER)).get("/my/authorisations/")
     assert step.number in _text(response)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from qinqing.cases.archives import ArchiveRefused, inspect_archive
 
 # More columns than any roster needs are ignored; a sheet cannot make the reader allocate without end.
 MAX_COLUMNS = 16
@@ -39,10 +40,10 @@ def sniff(content: bytes) -> str:
         raise SheetProblem("empty")
     if content.startswith(b"PK\x03\x04"):
         try:
-            names = zipfile.ZipFile(io.BytesIO(content)).namelist()
-        except zipfile.BadZipFile:
+            _mime, kind = inspect_archive(content)  # content types, no executable, no zip bomb
+        except ArchiveRefused:
             raise SheetProblem("file_type") from None
-        if "xl/workbook.xml" in names:
+        if kind == "xlsx":
             return "xlsx"
         raise SheetProblem("file_type")
     if content.startswith(b"\xd0\xcf\x11\xe0"):

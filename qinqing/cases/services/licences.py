@@ -9,13 +9,14 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from qinqing.accounts.models import User
+from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
 from qinqing.cases.errors import CaseInvalid
 from qinqing.cases.models import Case, CaseEvent, Licence
 from qinqing.cases.services._common import about, link, matter_of
-from qinqing.cases.signing import sign
+from qinqing.cases.signing import sign, verify
 from qinqing.catalog.models import FormField, Matter
 from qinqing.core import events
 from qinqing.core.events import LicenceIssued, LicenceRevoked
@@ -24,6 +25,7 @@ from qinqing.core.values import unit_label
 from qinqing.datahub.services import assign_project_code
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Named, Text, named
 
 _INDUSTRY = re.compile(r"[A-T]\s*(\d{2})")
 
@@ -83,6 +85,23 @@ def _project_code(case: Case, matter: Matter, issued: dt.datetime) -> str:
     )
 
 
+def licence_in_force(*, enterprise: Enterprise, matter_code: str) -> Licence | None:
+    """The enterprise's newest licence for a matter that verification calls valid, or None.
+
+    Valid means: a row the licence service wrote, not revoked, not expired, its signature good
+    and its signed holder and matter the ones asked for. This, never a shared-data record, is what
+    satisfies a `licences:<MATTER-CODE>` material.
+    """
+    found = (Licence.objects.in_force().filter(enterprise=enterprise, matter__code=matter_code)
+             .order_by("-issued_at", "-pk"))
+    for licence in found:
+        signed = licence.payload if isinstance(licence.payload, dict) else {}
+        if (signed.get("number") == licence.number and signed.get("uscc") == enterprise.uscc
+                and signed.get("matter") == matter_code and verify(signed, licence.signature)):
+            return licence
+    return None
+
+
 def issue_licence(case: Case) -> Licence:
     """Sign and store the licence of an approved case; runs inside the approving service's transaction."""
     matter = matter_of(case)
@@ -113,9 +132,10 @@ def issue_licence(case: Case) -> Licence:
         **about(case.enterprise),
     ))
     notify(recipient=case.applicant, kind=Notification.Kind.LICENCE_ISSUED,
-           title=_("Approved, licence issued: %(title)s") % {"title": matter.licence_name},
-           body=_("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download.")
-           % {"case": case.number, "matter": matter.name, "number": number}, link=link(case))
+           title=Text(gettext_noop("Approved, licence issued: %(title)s"),
+                      {"title": Named(matter.licence_name, matter.licence_name_en)}),
+           body=Text(gettext_noop("Case %(case)s for %(matter)s was approved; licence %(number)s is ready to download."),
+                     {"case": case.number, "matter": named(matter), "number": number}), link=link(case))
     return licence
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qinqing.accounts.models import User
 from qinqing.audit.services import record_event
@@ -16,6 +17,7 @@ from qinqing.core import events
 from qinqing.core.events import CaseDecided
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Text, named
 
 
 def _require_reviewer(case: Case, reviewer: User) -> None:
@@ -61,8 +63,9 @@ def reject_case(*, case: Case, reviewer: User, note: str) -> Case:
         record_event(actor=reviewer, action="case.rejected", obj=case, before=before, after=snapshot(case))
         emit_closed(case)
         notify(recipient=case.applicant, kind=Notification.Kind.DECISION,
-               title=_("Not approved: %(matter)s") % {"matter": matter_of(case).name},
-               body=_("Case %(number)s was not approved: %(note)s") % {"number": case.number, "note": note},
+               title=Text(gettext_noop("Not approved: %(matter)s"), {"matter": named(matter_of(case))}),
+               body=Text(gettext_noop("Case %(number)s was not approved: %(note)s"),
+                         {"number": case.number, "note": note}),
                link=link(case))
     return case
 
@@ -82,6 +85,6 @@ def request_supplement(*, case: Case, reviewer: User, note: str) -> Case:
         record_event(actor=reviewer, action="case.supplement_requested", obj=case, before=before,
                      after=snapshot(case))
         notify(recipient=case.applicant, kind=Notification.Kind.SUPPLEMENT_REQUESTED,
-               title=_("Supplement requested: %(matter)s") % {"matter": matter_of(case).name},
+               title=Text(gettext_noop("Supplement requested: %(matter)s"), {"matter": named(matter_of(case))}),
                body=note, link=link(case))
     return case

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
@@ -29,17 +30,20 @@ from qinqing.cases.services._common import (
     transition,
 )
 from qinqing.cases.services.duplicates import lock_enterprise, refuse_duplicate
-from qinqing.cases.services.licences import issue_licence
+from qinqing.cases.services.licences import issue_licence, licence_in_force
 from qinqing.cases.uploads import CheckedUpload
 from qinqing.cases.workflow import Status
-from qinqing.catalog.models import DuplicatePolicy, MaterialRequirement, Matter
+from qinqing.catalog.models import SATISFIED_BY_LICENCE, DuplicatePolicy, MaterialRequirement, Matter
 from qinqing.core import clock, events
 from qinqing.core.calendar import add_limit
 from qinqing.core.events import CaseDecided, CaseSubmitted
 from qinqing.core.idempotency import once
+from qinqing.datahub.adapters import Record
+from qinqing.datahub.models import LICENCES, Source
 from qinqing.datahub.queries import Fact, fact_values, facts_for, find_material_record
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.notifications.texts import Text, named
 from qinqing.rules.engine import APPROVE, Verdict, evaluate
 from qinqing.rules.services import parsed_version
 
@@ -208,7 +212,7 @@ def _attach_data_materials(case: Case, requirements: Iterable[MaterialRequiremen
     for requirement in requirements:
         if not requirement.satisfied_by or requirement.satisfied_by == FORM or requirement.pk in have:
             continue
-        record = find_material_record(case.enterprise.uscc, requirement.satisfied_by)
+        record = _material_record(case.enterprise, requirement.satisfied_by)
         if record is None:
             continue
         added.append(Material.objects.create(
@@ -223,6 +227,21 @@ def _attach_data_materials(case: Case, requirements: Iterable[MaterialRequiremen
                           for m in added),
         )
     return added
+
+
+def _material_record(enterprise: Enterprise, satisfied_by: str) -> Record | None:
+    """What stands in for a material: a valid licence the platform issued, or a shared-data record."""
+    if not satisfied_by.startswith(SATISFIED_BY_LICENCE):
+        return find_material_record(enterprise.uscc, satisfied_by)
+    licence = licence_in_force(enterprise=enterprise, matter_code=satisfied_by[len(SATISFIED_BY_LICENCE):].strip())
+    if licence is None:
+        return None
+    source = Source.objects.filter(code=LICENCES).first()
+    return Record(
+        source=LICENCES, source_name=source.name if source is not None else str(_("亲清在线电子证照")),
+        key=licence.number, category=licence.matter.code, title=licence.title, data={}, as_of=licence.issued_at,
+        uscc=enterprise.uscc,
+    )
 
 
 def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str, Any],
@@ -317,7 +336,7 @@ def _notify_submission(case: Case) -> None:
     if case.status == Status.APPROVED:
         return  # the licence notice says it all: approved in seconds, licence ready
     notify(recipient=case.applicant, kind=Notification.Kind.CASE_RECEIVED,
-           title=_("Received: %(matter)s") % {"matter": matter_of(case).name},
-           body=_("Case %(number)s was received; promised decision by %(due)s.")
-           % {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")},
+           title=Text(gettext_noop("Received: %(matter)s"), {"matter": named(matter_of(case))}),
+           body=Text(gettext_noop("Case %(number)s was received; promised decision by %(due)s."),
+                     {"number": case.number, "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d")}),
            link=link(case))

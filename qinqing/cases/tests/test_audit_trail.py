@@ -152,12 +152,12 @@ def test_audit_chain_verifies_after_a_full_round_of_case_actions():
 
 
 def test_verifyaudit_fails_when_a_case_record_is_tampered_with():
-    from django.db import connection
+    from qinqing.audit.tests.support import as_table_owner
 
     head = audit_head()
     submit(enterprise(0), matter_approved_for(0))
     record = new_audit_records(head)[0]
-    with connection.cursor() as cursor:
+    with as_table_owner() as cursor:
         cursor.execute("UPDATE audit_auditrecord SET actor_label = %s WHERE id = %s", ["someone-else", record.pk])
     with pytest.raises(CommandError):
         call_command("verifyaudit")

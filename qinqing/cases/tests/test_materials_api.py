@@ -88,14 +88,23 @@ def test_upload_with_a_document_name_but_other_content_is_refused(name, content)
     assert "file" in body["errors"]
 
 
+_MAIN_TYPES = {
+    "word/document.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+}
+
+
 def _zip(*names: str) -> bytes:
+    """A minimal Office archive: its parts, and [Content_Types].xml declaring the main one (checked on upload)."""
     import io
     import zipfile
 
+    overrides = "".join(f'<Override PartName="/{n}" ContentType="{_MAIN_TYPES[n]}"/>' for n in names if n in _MAIN_TYPES)
+    types = f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">{overrides}</Types>'
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
-            archive.writestr(name, "<x/>")
+            archive.writestr(name, types if name == "[Content_Types].xml" else "<x/>")
     return buffer.getvalue()
 
 

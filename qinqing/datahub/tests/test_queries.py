@@ -99,16 +99,14 @@ def test_a_material_is_found_by_source_or_by_source_and_category():
     assert find_material_record(uscc, "no_such_source") is None
 
 
-def test_only_a_valid_licence_stands_in_for_a_material():
+def test_a_licences_record_never_stands_in_for_a_material_here():
+    """Only the licence service's own valid rows do (cases.services.licences.licence_in_force)."""
     uscc = demo_uscc(7)
     record_licence(uscc=uscc, number="T-LIC-1", matter_code="RSJ-009", title="人力资源服务许可证",
                    issued_at=timezone.now(), valid_until=dt.date(2031, 1, 1), status="valid")
-    found = find_material_record(uscc, "licences:RSJ-009")
-    assert found is not None and found.key == "T-LIC-1" and found.source_name == "亲清在线电子证照"
-    assert find_material_record(uscc, "licences:JW-001") is None
-    record_licence(uscc=uscc, number="T-LIC-1", matter_code="RSJ-009", title="人力资源服务许可证",
-                   issued_at=timezone.now(), valid_until=dt.date(2031, 1, 1), status="revoked")
+    assert [r.key for r in records_for(uscc, "licences", "RSJ-009")] == ["T-LIC-1"]
     assert find_material_record(uscc, "licences:RSJ-009") is None
+    assert find_material_record(uscc, " licences :RSJ-009") is None
 
 
 def test_an_expired_certificate_does_not_stand_in_for_a_material():

@@ -156,3 +156,29 @@ def test_supplement_upload_by_the_enterprise_sends_no_message_to_itself(django_c
         client_for(enterprise(0)).post(f"/api/v1/cases/{case.pk}/materials",
                                        {"file": SimpleUploadedFile("a.pdf", PDF_BYTES)})
     assert _kinds_since(enterprise(0), start) == []
+
+
+def test_the_inbox_speaks_the_reader_s_language_whatever_language_wrote_the_message():
+    from django.utils import translation
+
+    from qinqing.cases.services import request_supplement
+
+    case = open_case(0)
+    assert case.matter is not None and case.matter.name_en
+    with translation.override("en"):  # the reviewer works in English
+        request_supplement(case=case, reviewer=reviewer_of(case.matter), note="请补充加盖公章的申请书")
+    note = Notification.objects.filter(recipient=enterprise(0), kind=K.SUPPLEMENT_REQUESTED).latest("pk")
+    assert note.title == f"请补正材料：{case.matter.name}", "stored (and sent by SMS) in Chinese"
+    client = session_client(enterprise(0))
+    chinese = client.get("/inbox/").content.decode()
+    assert case.matter.name in chinese and "Supplement requested" not in chinese
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get("/inbox/").content.decode()
+    assert f"Supplement requested: {case.matter.name_en}" in english
+    assert "请补充加盖公章的申请书" in english, "what a person wrote stays as written"
+
+
+def test_a_message_stored_as_plain_text_is_still_shown():
+    user = enterprise(0)
+    Notification.objects.create(recipient=user, kind=K.DECISION, title="旧消息：已受理")
+    assert "旧消息：已受理" in session_client(user).get("/inbox/").content.decode()

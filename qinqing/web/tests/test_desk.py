@@ -23,6 +23,8 @@ PASSWORD = "Qinqing@2026"
     ("rsj_reviewer", "/review/"),
     ("fgw_agent", "/agent/"),
     ("admin", "/admin/"),
+    ("puyan_staff", "/cases/"),
+    ("binjiang_staff", "/cases/"),
 ])
 def test_after_login_everyone_lands_on_their_own_desk(username, desk):
     response = Client().post("/accounts/login/", {"username": username, "password": PASSWORD})
@@ -63,3 +65,17 @@ def test_staff_opening_the_desk_go_to_their_own():
     reviewer = User.objects.get(username="rsj_reviewer")
     response = session_client(reviewer).get("/my/")
     assert response.status_code == 302 and response["Location"] == "/review/"
+
+
+def test_street_staff_see_their_area_s_cases_with_the_enterprise_named():
+    case = open_case(0)
+    staff = User.objects.get(username="binjiang_staff")  # 滨江区: every demo enterprise is registered there
+    text = html.unescape(session_client(staff).get("/cases/").content.decode())
+    assert "辖区办件" in text and "我的办件" not in text.split("<main", 1)[-1]
+    assert case.enterprise.name in text and case.number in text
+    assert "查找事项" not in text.split("<main", 1)[-1], "staff do not apply for matters"
+
+
+def test_a_reviewer_with_nothing_recent_reads_a_sentence_not_a_dash():
+    text = html.unescape(session_client(User.objects.get(username="gjj_reviewer")).get("/review/").content.decode())
+    assert "暂无已办结或等待企业补正的办件。" in text

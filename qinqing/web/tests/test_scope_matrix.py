@@ -61,6 +61,11 @@ READ_CASE = frozenset({"ent_a", "reviewer_x", "street_a", "district", "admin"})
 READ_BUNDLE = frozenset({"ent_a", "agent", "street_a", "district", "admin"})  # a parent has no department
 READ_STEP = READ_BUNDLE | {"reviewer_x"}
 READ_DATA = frozenset({"ent_a", "agent", "reviewer_x", "admin"})  # STHJ reads the land contracts
+# Who reads any of A's shared data: reviewers by their department's sources (all read the registry),
+# its street and district, the agent only under an active authorisation; importers read nothing.
+DATA_OF_A = frozenset({"ent_a", "reviewer_x", "reviewer_y", "agent", "street_a", "district", "admin"})
+# Of B (enterprise 0, in 长河街道): nobody authorised an agent, and A's street is another one.
+DATA_OF_B = frozenset({"ent_b", "reviewer_x", "reviewer_y", "street_b", "district", "admin"})
 
 
 # ----------------------------------------------------------------------------- expected answers
@@ -228,9 +233,10 @@ API = [
     Row("POST api/v1/datahub/<source>/records", f"{A}/datahub/land_contracts/records",
         api(frozenset({"importer", "admin"}), others=403, ok=400), json=True, data=lambda w: [{"uscc": "x"}],
         web=False),
-    Row("GET api/v1/datahub/enterprises/<uscc>", f"{A}/datahub/enterprises/{{uscc}}",
-        override(api(LOGGED_IN), ent_b=404),
+    Row("GET api/v1/datahub/enterprises/<uscc>", f"{A}/datahub/enterprises/{{uscc}}", api(DATA_OF_A),
         marker="land_key", shows=READ_DATA, web=False),
+    Row("GET api/v1/datahub/enterprises/<uscc>", f"{A}/datahub/enterprises/{{uscc_b}}", api(DATA_OF_B),
+        marker="land_key_b", shows=frozenset({"ent_b", "reviewer_x", "admin"}), web=False),
     Row("GET api/v1/bundles", f"{A}/bundles", public(), web=False),
     Row("GET api/v1/bundles/<code>", f"{A}/bundles/{{bundle}}", public(), web=False),
     Row("GET api/v1/bundles/<code>/prefill", f"{A}/bundles/{{bundle}}/prefill?acting_for={{uscc}}",
@@ -241,7 +247,8 @@ API = [
     Row("POST api/v1/bundles/cases/<case_id>/withdraw", f"{A}/bundles/cases/{{parent}}/withdraw",
         override(api(READ_BUNDLE, ok=403), ent_a=200), writers=frozenset({"ent_a"}), web=False),
     Row("POST api/v1/bundles/steps/<case_id>/submit", f"{A}/bundles/steps/{{step}}/submit",
-        override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True, data=lambda w: {"data": {}},
+        override(api(READ_STEP, ok=403), ent_a=200, agent=200), json=True,
+        data=lambda w: {"data": w["step_commitments"]},
         writers=frozenset({"ent_a", "agent"}), web=False),
 ]
 
@@ -358,6 +365,8 @@ def build_world() -> dict[str, Any]:
                                        link=f"/cases/{case.pk}/")
     land = DataRecord.objects.filter(uscc=owner.enterprise.uscc, source__code="land_contracts").first()  # type: ignore[union-attr]
     assert land is not None
+    land_b = DataRecord.objects.filter(uscc=enterprise(0).enterprise.uscc, source__code="land_contracts").first()  # type: ignore[union-attr]
+    assert land_b is not None
     authorisation = Authorisation.objects.get(agent__username="fgw_agent", enterprise=owner.enterprise)
     users = {
         "ent_a": owner, "ent_b": enterprise(0),
@@ -373,9 +382,14 @@ def build_world() -> dict[str, Any]:
     return {
         "users": users, "case": case.pk, "case_number": case.number, "material": material,
         "matter": case.matter.code, "licence": licence.number, "parent": parent.pk,  # type: ignore[union-attr]
-        "bundle_number": parent.number, "bundle": INDUSTRIAL, "step": step.pk, "uscc": owner.enterprise.uscc,  # type: ignore[union-attr]
+        "bundle_number": parent.number, "bundle": INDUSTRIAL, "step": step.pk,
+        # The step's commitments: the submitter ticks them itself (they are never carried over).
+        "step_commitments": {f.key: True for f in step.matter.fields.all()  # type: ignore[union-attr]
+                             if f.type == "boolean" and f.required},
+        "uscc": owner.enterprise.uscc,  # type: ignore[union-attr]
         "enterprise_name": owner.enterprise.name, "note": note.pk, "note_title": note.title,  # type: ignore[union-attr]
         "land_key": land.key, "authorisation": authorisation.pk,
+        "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
     }
 
 

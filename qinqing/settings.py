@@ -215,6 +215,10 @@ QINQING_AUDIT_KEY = os.environ.get("QINQING_AUDIT_KEY", "")
 QINQING_AUDIT_KEY_FILE = Path(os.environ.get("QINQING_AUDIT_KEY_FILE", DATA_DIR / "audit-keys.json"))
 QINQING_AUDIT_DIR = Path(os.environ.get("QINQING_AUDIT_DIR", DATA_DIR / "audit"))
 QINQING_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("QINQING_AUDIT_CHECKPOINT_MINUTES", "10"))
+# The licence PDF's X.509 material (issuing CA + signing certificate), created on first use, and the
+# public keys and certificates of rotated-out keys, which still verify what they signed (docs/security/sec-licence.md).
+QINQING_PDF_SIGNING_DIR = Path(os.environ.get("QINQING_PDF_SIGNING_DIR", DATA_DIR / "licence-pdf-signing"))
+QINQING_RETIRED_KEYS_DIR = Path(os.environ.get("QINQING_RETIRED_KEYS_DIR", DATA_DIR / "licence-keys-retired"))
 
 # Rate-limit counters: per process by default, shared by every process through Redis in production.
 if _redis_url_cache := os.environ.get("REDIS_URL", ""):

@@ -25,11 +25,11 @@ from qinqing.cases.queries import (
     platform_stats,
     prefill_for,
     review_queue,
-    verify_licence,
 )
 from qinqing.cases.search import DEADLINE_FIRST, page_of, parse_filter
-from qinqing.cases.signing import public_key_pem
+from qinqing.cases.signing import current_key_id, public_key_pem
 from qinqing.cases.uploads import check_upload, material_download
+from qinqing.cases.verification import normalise_licence_number, verify_licence
 from qinqing.catalog.queries import base_matters
 from qinqing.core import ratelimit
 from qinqing.core.api import ErrorOut, IdempotencyKey
@@ -213,8 +213,19 @@ class LicenceFieldOut(Schema):
 
 
 class VerifyOut(Schema):
+    """Valid only when every check passes; the facts are those of the signed payload, absent if it fails.
+
+    `problems`: `signature` (the payload does not verify), `qr` (the QR code's signature `s` is not this
+    licence's), `record_altered` (the row differs from what was signed, see `discrepancies`), `revoked`,
+    `expired` (past the signed `valid_until`).
+    """
+
     number: str
-    status: Literal["valid", "revoked", "expired", "unknown"]
+    status: Literal["valid", "invalid", "revoked", "expired", "unknown"]
+    valid: bool = False
+    problems: list[Literal["signature", "qr", "record_altered", "revoked", "expired"]] = []
+    qr_valid: bool | None = None
+    discrepancies: list[str] = []
     holder: str | None = None
     uscc: str | None = None
     title: str | None = None
@@ -233,6 +244,8 @@ class VerifyOut(Schema):
 class PublicKeyOut(Schema):
     algorithm: str
     public_key_pem: str
+    key_id: str
+    keys_url: str
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
@@ -256,16 +269,17 @@ def stats(request: HttpRequest) -> dict[str, int]:
 
 
 @public.get("/licences/{number}/verify", response={200: VerifyOut, 429: ErrorOut, **ERRORS}, auth=None)
-def verify(request: HttpRequest, number: str) -> dict[str, Any]:
-    """Verify a licence by number: valid, revoked, expired or unknown, with its signed facts."""
+def verify(request: HttpRequest, number: str, s: str | None = None) -> dict[str, Any]:
+    """Verify a licence by number (and `s`, the signature a QR code carries): status, problems, signed facts."""
     ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
-    return verify_licence(number)
+    return verify_licence(number, qr_signature=s)
 
 
 @public.get("/licences/public-key", response={200: PublicKeyOut, **ERRORS}, auth=None)
 def public_key(request: HttpRequest) -> dict[str, str]:
-    """The Ed25519 public key that verifies every licence signature offline."""
-    return {"algorithm": "Ed25519", "public_key_pem": public_key_pem()}
+    """The Ed25519 public key that verifies every licence signature offline (all keys: `keys_url`)."""
+    return {"algorithm": "Ed25519", "public_key_pem": public_key_pem(), "key_id": current_key_id(),
+            "keys_url": request.build_absolute_uri("/licences/keys/")}
 
 
 @router.get("/matters/{code}/prefill", response={200: PrefillOut, **ERRORS})
@@ -397,5 +411,5 @@ def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> dict[str, An
 def download_licence(request: HttpRequest, number: str) -> HttpResponse:
     """The e-licence as a PDF (Chinese text, QR code to the public verification page)."""
     licences = Licence.objects.visible_to(request_user(request)).select_related("matter", "enterprise")
-    licence = get_object_or_404(licences, number=number)
+    licence = get_object_or_404(licences, number=normalise_licence_number(number))
     return licence_pdf_response(licence, request)

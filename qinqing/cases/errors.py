@@ -47,3 +47,9 @@ class DuplicateApplication(Conflict):
 
     def as_dict(self) -> dict[str, Any]:
         return {**super().as_dict(), "existing": self.existing}
+
+
+class LicenceNotVerifiable(Conflict):
+    """The licence's stored payload no longer verifies: the platform will not print or sign it again."""
+
+    code = "licence_not_verifiable"

@@ -1,4 +1,4 @@
-"""Render an e-licence as a PDF: Chinese text (STSong-Light CID font), QR code, signature."""
+"""Render an e-licence as a PDF from its signed payload: Chinese text (STSong-Light CID font), QR code, seal."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ import qrcode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from qinqing.cases.errors import LicenceNotVerifiable
 from qinqing.cases.models import Licence
-
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+from qinqing.cases.pdfsign import FONT, SEAL_X, SEAL_Y, sign_licence_pdf
+from qinqing.cases.signing import verify
+from qinqing.cases.verification import signed_facts
 
 
 def verify_url(licence: Licence, request: HttpRequest | None = None) -> str:
@@ -57,33 +57,58 @@ def _frame(pdf: canvas.Canvas) -> None:
     pdf.rect(18 * mm, 18 * mm, width - 36 * mm, height - 36 * mm)
 
 
+def _bottom(pdf: canvas.Canvas, licence: Licence, facts: dict[str, Any], request: HttpRequest | None) -> None:
+    """The QR code, the Ed25519 signature in words, and the issuer and date the seal is stamped over."""
+    pdf.drawImage(_qr(verify_url(licence, request)), 30 * mm, 38 * mm, 40 * mm, 40 * mm)
+    pdf.setFillColor(HexColor("#222222"))
+    pdf.setFont(FONT, 9)
+    pdf.drawCentredString(50 * mm, 33 * mm, "扫码核验")
+    pdf.drawString(76 * mm, 74 * mm, "扫描二维码或在“证照核验”页面输入编号核验真伪。")
+    pdf.drawString(76 * mm, 68 * mm, "电子签名（Ed25519）：")
+    signature = licence.signature
+    for i in range(0, len(signature), 30):
+        pdf.drawString(76 * mm, (63 - (i // 30) * 4.5) * mm, signature[i : i + 30])
+    pdf.drawString(76 * mm, 44 * mm, "本文件另有PDF数字签名，")
+    pdf.drawString(76 * mm, 39.5 * mm, "可用PDF阅读器离线核验。")
+    pdf.drawString(30 * mm, 25 * mm, "亲清在线——线上行政服务中心")
+    pdf.setFont(FONT, 11)
+    pdf.drawCentredString(SEAL_X, SEAL_Y + 2 * mm, str(facts["issuer"]))
+    pdf.drawCentredString(SEAL_X, SEAL_Y - 5 * mm, timezone.localtime(facts["issued_at"]).strftime("%Y年%m月%d日"))
+
+
 def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
-    """Return the PDF bytes of one licence."""
+    """Return the PDF bytes of one licence: only what is signed, sealed and signed by the platform."""
+    if not verify(licence.payload, licence.signature):
+        raise LicenceNotVerifiable(_("该证照的记录与其签名不一致，平台不再打印；请联系发证机关。"))
+    try:
+        facts = signed_facts(licence.payload)
+    except ValueError:
+        raise LicenceNotVerifiable(_("该证照的记录与其签名不一致，平台不再打印；请联系发证机关。")) from None
     buffer = BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
-    pdf.setTitle(f"{licence.title} {licence.number}")
-    pdf.setAuthor(str(licence.payload.get("issuer", "")))
+    pdf.setTitle(f"{facts['title']} {facts['number']}")
+    pdf.setAuthor(str(facts["issuer"]))
     width, height = A4
     red = HexColor("#b4241b")
     _frame(pdf)
     pdf.setFillColor(red)
     pdf.setFont(FONT, 28)
-    pdf.drawCentredString(width / 2, height - 50 * mm, licence.title)
+    pdf.drawCentredString(width / 2, height - 50 * mm, facts["title"])
     pdf.setFillColor(HexColor("#222222"))
     pdf.setFont(FONT, 11)
-    pdf.drawCentredString(width / 2, height - 60 * mm, f"电子证照编号：{licence.number}")
+    pdf.drawCentredString(width / 2, height - 60 * mm, f"电子证照编号：{facts['number']}")
     rows = [
-        ("持证主体", licence.holder_name),
-        ("统一社会信用代码", licence.enterprise.uscc),
-        ("办理事项", licence.matter.name),
-        ("发证机关", str(licence.payload.get("issuer", ""))),
-        ("发证日期", timezone.localtime(licence.issued_at).strftime("%Y年%m月%d日")),
-        ("有效期至", licence.valid_until.strftime("%Y年%m月%d日") if licence.valid_until else "长期"),
-        ("办件编号", str(licence.payload.get("case", ""))),
+        ("持证主体", facts["holder"]),
+        ("统一社会信用代码", facts["uscc"]),
+        ("办理事项", facts["matter_name"]),
+        ("发证机关", facts["issuer"]),
+        ("发证日期", timezone.localtime(facts["issued_at"]).strftime("%Y年%m月%d日")),
+        ("有效期至", facts["valid_until"].strftime("%Y年%m月%d日") if facts["valid_until"] else "长期"),
+        ("办件编号", facts["case"]),
     ]
-    rows += [(str(f.get("label", "")), str(f.get("value", ""))) for f in licence_field_rows(licence)]
+    rows += [(f["label"], f["value"]) for f in facts["fields"]]
     y = height - 78 * mm
-    bottom = 86 * mm  # the QR code and the signature sit below, on the last page
+    bottom = 86 * mm  # the QR code, the signature and the seal sit below, on the last page
     for label, value in rows:
         lines = _wrap(value, 30) or [""]
         if y - (len(lines) - 1) * 5.5 * mm < bottom:
@@ -91,7 +116,7 @@ def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
             _frame(pdf)
             pdf.setFillColor(HexColor("#222222"))
             pdf.setFont(FONT, 11)
-            pdf.drawString(30 * mm, height - 30 * mm, f"{licence.title}（续页）  {licence.number}")
+            pdf.drawString(30 * mm, height - 30 * mm, f"{facts['title']}（续页）  {facts['number']}")
             y = height - 45 * mm
         pdf.setFont(FONT, 11)
         pdf.drawString(30 * mm, y, f"{label}：")
@@ -99,17 +124,12 @@ def licence_pdf(licence: Licence, request: HttpRequest | None = None) -> bytes:
             pdf.drawString(82 * mm, y, line)
             y -= 5.5 * mm
         y -= 2.5 * mm
-    pdf.drawImage(_qr(verify_url(licence, request)), width - 75 * mm, 35 * mm, 45 * mm, 45 * mm)
-    pdf.setFont(FONT, 9)
-    pdf.drawString(30 * mm, 70 * mm, "扫描二维码或访问本平台“证照核验”页面输入编号核验真伪。")
-    pdf.drawString(30 * mm, 64 * mm, "电子签名（Ed25519）：")
-    signature = licence.signature
-    for i in range(0, len(signature), 44):
-        pdf.drawString(30 * mm, (58 - (i // 44) * 5) * mm, signature[i : i + 44])
-    pdf.drawString(30 * mm, 40 * mm, "亲清在线——线上行政服务中心")
+    _bottom(pdf, licence, facts, request)
+    last_page = pdf.getPageNumber() - 1
     pdf.showPage()
     pdf.save()
-    return buffer.getvalue()
+    return sign_licence_pdf(buffer.getvalue(), page=last_page, issuer=str(facts["issuer"]),
+                            number=str(facts["number"]))
 
 
 def licence_pdf_response(licence: Licence, request: HttpRequest | None = None) -> HttpResponse:

@@ -13,7 +13,6 @@ from qinqing.accounts.models import User
 from qinqing.cases.formdata import Prefill, build_prefill, clean_form_data
 from qinqing.cases.models import Case, Licence, PendingUpload
 from qinqing.cases.services.tallies import CASES, ENTERPRISES, SERVICE_USES, tallies
-from qinqing.cases.signing import verify
 from qinqing.cases.workflow import CLOSED_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, Status, action_label
 from qinqing.catalog.models import Matter
 from qinqing.datahub.queries import facts_for
@@ -229,25 +228,6 @@ def case_detail(case: Case) -> dict[str, Any]:
             for m in case.materials.select_related("requirement")
         ],
         **case_relatives(case),
-    }
-
-
-def verify_licence(number: str) -> dict[str, Any]:
-    """Public verification: valid, revoked, expired or unknown, with the signed facts."""
-    licence = Licence.objects.select_related("matter").filter(number=number.strip()).first()
-    if licence is None:
-        return {"number": number, "status": "unknown"}
-    status = licence.status
-    if status == Licence.Status.VALID and licence.is_expired:
-        status = "expired"
-    return {
-        "number": licence.number, "status": status, "holder": licence.holder_name,
-        "uscc": licence.enterprise.uscc, "title": licence.title, "matter": licence.matter.code,
-        "matter_name": licence.matter.name, "issuer": licence.payload.get("issuer", ""),
-        "issued_at": licence.issued_at, "valid_until": licence.valid_until, "revoked_at": licence.revoked_at,
-        "signature_valid": verify(licence.payload, licence.signature),
-        "fields": [f for f in licence.payload.get("fields") or [] if isinstance(f, dict)],
-        "payload": licence.payload, "signature": licence.signature,
     }
 
 

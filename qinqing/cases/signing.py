@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 
 
-def canonical(payload: dict[str, Any]) -> bytes:
+def canonical(payload: Any) -> bytes:
     """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
@@ -51,18 +53,51 @@ def sign(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(_private_key().sign(canonical(payload))).decode().rstrip("=")
 
 
-def verify(payload: dict[str, Any], signature: str, public_pem: str | None = None) -> bool:
-    """Check a signature against the platform's (or a given) public key."""
+def key_id(public: Ed25519PublicKey) -> str:
+    """A short stable id of a public key: the first 16 hex digits of SHA-256 over its raw 32 bytes."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def current_key_id() -> str:
+    return key_id(_private_key().public_key())
+
+
+def retired_public_keys() -> list[Ed25519PublicKey]:
+    """Ed25519 public keys rotated out (PEM files in the retired folder): what they signed still verifies."""
+    folder = Path(settings.QINQING_RETIRED_KEYS_DIR)
+    out = []
+    for path in sorted(folder.glob("*.pem")) if folder.is_dir() else []:
+        try:
+            loaded = serialization.load_pem_public_key(path.read_bytes())
+        except ValueError:
+            continue  # a retired X.509 certificate, not a bare public key
+        if isinstance(loaded, Ed25519PublicKey):
+            out.append(loaded)
+    return out
+
+
+def verify(payload: Any, signature: str, public_pem: str | None = None) -> bool:
+    """Check a signature against the platform's keys (current, then retired) or a given public key."""
     if public_pem is None:
-        public = _private_key().public_key()
+        keys = [_private_key().public_key(), *retired_public_keys()]
     else:
-        loaded = serialization.load_pem_public_key(public_pem.encode())
+        try:
+            loaded = serialization.load_pem_public_key(public_pem.encode())
+        except ValueError:
+            return False
         if not isinstance(loaded, Ed25519PublicKey):
             return False
-        public = loaded
+        keys = [loaded]
     try:
         raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
-        public.verify(raw, canonical(payload))
-    except (InvalidSignature, ValueError):
+        message = canonical(payload)
+    except (ValueError, TypeError):
         return False
-    return True
+    for public in keys:
+        try:
+            public.verify(raw, message)
+        except InvalidSignature:
+            continue
+        return True
+    return False

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,11 +20,12 @@ from django.views.decorators.http import require_POST
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import User
 from qinqing.cases import services
-from qinqing.cases.errors import CaseInvalid, DuplicateApplication, IdempotencyMismatch
+from qinqing.cases.errors import CaseInvalid, DuplicateApplication, IdempotencyMismatch, LicenceNotVerifiable
 from qinqing.cases.explain import explained_trace
 from qinqing.cases.formdata import posted_form_data
 from qinqing.cases.models import Case, Licence, Material
 from qinqing.cases.pdf import licence_pdf_response
+from qinqing.cases.publickeys import published_keys, published_pem
 from qinqing.cases.queries import (
     application_errors,
     case_detail,
@@ -35,15 +36,16 @@ from qinqing.cases.queries import (
     kept_by_material,
     prefill_for,
     review_queue,
-    verify_licence,
 )
 from qinqing.cases.replay import first_submission
 from qinqing.cases.roster.policy import roster_policy
 from qinqing.cases.roster.queries import enrolled_count
+from qinqing.cases.seal import seal_svg
 from qinqing.cases.search import DEADLINE_FIRST, NEWEST_FIRST, CaseFilter, page_of, parse_filter
 from qinqing.cases.services.duplicates import duplicate_refusal
 from qinqing.cases.services.enrolment import takes_roster
 from qinqing.cases.uploads import ACCEPTED_LABEL, check_upload, check_uploads, material_download, material_key
+from qinqing.cases.verification import normalise_licence_number, verify_licence
 from qinqing.cases.workflow import Status
 from qinqing.catalog.models import Matter
 from qinqing.catalog.queries import base_matters
@@ -251,12 +253,17 @@ def my_licences(request: HttpRequest) -> HttpResponse:
 @login_required
 def licence_download(request: HttpRequest, number: str) -> HttpResponse:
     licences = Licence.objects.visible_to(request_user(request)).select_related("matter", "enterprise")
-    return licence_pdf_response(get_object_or_404(licences, number=number), request)
+    licence = get_object_or_404(licences, number=normalise_licence_number(number))
+    try:
+        return licence_pdf_response(licence, request)
+    except LicenceNotVerifiable as exc:
+        messages.error(request, str(exc.message))
+        return redirect("cases:my_licences")
 
 
 def verify(request: HttpRequest, number: str = "") -> HttpResponse:
-    """Public licence verification by number (typed, or from the QR code)."""
-    number = (number or request.GET.get("number", "")).strip()[:40]
+    """Public licence verification by number (typed, or from the QR code with its signature `s`)."""
+    number = normalise_licence_number(number or request.GET.get("number", ""))[:40]
     if number:
         try:
             ratelimit.limit(request, scope="verify", per_minute=settings.QINQING_VERIFY_PER_MINUTE)
@@ -265,11 +272,27 @@ def verify(request: HttpRequest, number: str = "") -> HttpResponse:
                                                              "limited": exc.message}, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
-    result = verify_licence(number) if number else None
-    signature = request.GET.get("s", "")
-    qr_matches = bool(result and signature and result.get("signature") == signature)
-    return render(request, "cases/verify.html", {"number": number, "result": result, "from_qr": bool(signature),
-                                                 "qr_matches": qr_matches})
+    result = verify_licence(number, qr_signature=request.GET.get("s")) if number else None
+    seal = seal_svg(result["issuer"], label=_("%(issuer)s电子印章") % {"issuer": result["issuer"]}) \
+        if result and result["valid"] else ""
+    return render(request, "cases/verify.html", {"number": number, "result": result, "seal": seal,
+                                                 "from_qr": request.GET.get("s") is not None})
+
+
+def licence_keys(request: HttpRequest) -> JsonResponse:
+    """The public keys and certificates that verify every licence offline (JSON; PEM files beside it)."""
+    return JsonResponse(published_keys(base=request.build_absolute_uri("/licences/keys/")),
+                        json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def licence_key_file(request: HttpRequest, name: str) -> HttpResponse:
+    """One published key or certificate as a PEM file."""
+    pem = published_pem(name)
+    if pem is None:
+        raise Http404
+    response = HttpResponse(pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @login_required

@@ -149,6 +149,8 @@ PAGES = [
         data=lambda w: {"outcome": "supplement", "note": "请补充"}, writers=frozenset({"reviewer_x"})),
     Row("GET licences/", "/licences/", page(LOGGED_IN), marker="licence", shows=READ_CASE),
     Row("GET licences/<str:number>/pdf/", "/licences/{licence}/pdf/", page(READ_CASE)),
+    Row("GET licences/keys/", "/licences/keys/", public()),
+    Row("GET licences/keys/<str:name>", "/licences/keys/ca-certificate.pem", public()),
     Row("GET verify/", "/verify/?number={licence}", public()),
     Row("GET verify/<str:number>/", "/verify/{licence}/", public()),
     Row("GET review/", "/review/", page(REVIEWERS), marker="case_number", shows=frozenset({"reviewer_x"})),

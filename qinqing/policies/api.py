@@ -235,8 +235,10 @@ def get_policy(request: HttpRequest, policy_id: int) -> dict[str, Any]:
 
 def _period(request: HttpRequest) -> str | None:
     """The optional body's period ({"period": "2026"}); no body means the current period."""
+    if request.content_type != "application/json":
+        return None  # no JSON body (a form post's stream may already be parsed: never touch .body then)
     raw = request.body.strip()
-    if not raw or request.content_type != "application/json":
+    if not raw:
         return None
     try:
         data = json.loads(raw)

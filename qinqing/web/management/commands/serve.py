@@ -116,6 +116,10 @@ class Command(BaseCommand):
                 env=os.environ.copy(),
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             ))
+        if options["workers"] == 1:  # the server runs in this process: build the assistant's index meanwhile
+            from qinqing.servicedesk.assistant import warm
+
+            warm()
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(self.style.SUCCESS(f"亲清在线 running at {url}  (API {url}/api/v1/docs)"))
         self.stdout.flush()

@@ -34,6 +34,27 @@ def yuan(value: Any) -> str:
 
 
 @register.filter
+def with_unit(value: Any, unit: str) -> str:
+    """A figure as a person reads it: thousands separators, then its unit (元, 人, m² …) when it has one."""
+    from qinqing.core.values import unit_label
+
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return text
+    if not number.is_finite():
+        return text
+    shown = f"{number:,}" if number == number.to_integral_value() and "." not in text else f"{number:,.2f}"
+    label = unit_label(unit or "", english())
+    if not label:
+        return shown
+    return f"{shown} {label}" if english() or label.isascii() else f"{shown}{label}"
+
+
+@register.filter
 def local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not value:
         return ""

@@ -30,3 +30,13 @@ def enterprise_user(db: Any) -> Any:
     from qinqing.web.demo import demo_uscc
 
     return User.objects.get(username=demo_uscc(0))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """channels closes "old" connections around every database call of a consumer; with PostgreSQL's
+    CONN_MAX_AGE=0 that closes the test's own connection in the middle of its transaction. The test
+    database connection lives for the test; production keeps channels' behaviour."""
+    import channels.db
+
+    monkeypatch.setattr(channels.db, "close_old_connections", lambda **kwargs: None)

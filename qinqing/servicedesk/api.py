@@ -19,7 +19,8 @@ from qinqing.servicedesk.services import chat, handovers, orders, ratings, sla
 
 router = Router(tags=["service desk"])
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
+                         422: ErrorOut, 429: ErrorOut}
 
 
 class CitationOut(Schema):

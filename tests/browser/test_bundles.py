@@ -336,7 +336,8 @@ def test_manufacturer_files_the_project_and_the_agent_prepares_the_next_step(
     shot(enterprise, "bundle_step_prepared_by_agent")
 
     # Authorisations: what the agent did is listed; revoking stops it; a new grant works again.
-    enterprise.locator("header nav a[href='/my/authorisations/']").click()
+    enterprise.locator("header nav a[href='/my/']").click()  # 我的办事 → 本企业 → 授权管理
+    enterprise.locator("main a[href='/my/authorisations/']").click()
     enterprise.wait_for_url("**/my/authorisations/")
     expect(enterprise.locator("main")).to_contain_text(first_agent_step["matter_name"])
     active = enterprise.locator("main tbody tr", has_text=AGENT_NAME).filter(has=enterprise.locator("button"))
@@ -410,7 +411,8 @@ def test_my_data_shows_the_shared_data_with_sources_and_dates(
 ) -> None:
     page = new_context().new_page()
     login(page, demo.uscc(MANUFACTURER))
-    page.locator("header nav a[href='/my/data/']").click()
+    page.locator("header nav a[href='/my/']").click()
+    page.locator("main a[href='/my/data/']").click()  # 我的办事 → 本企业 → 本企业数据
     page.wait_for_url("**/my/data/")
     expect(page.locator("main")).to_contain_text(demo.uscc(MANUFACTURER))
     sources = page.locator("main section.card")

@@ -145,12 +145,20 @@ def test_a_revoked_expired_or_tampered_licence_satisfies_no_material():
 def test_the_data_page_and_verification_agree_on_a_licence_status():
     licence = approved_case(0).licence
     assert _verify(licence.number) == _data_page_status(0, licence.number) == "valid"
-    Licence.objects.filter(pk=licence.pk).update(valid_until=timezone.localdate() - dt.timedelta(days=1))
+    # An expired licence: issued (signed) with a validity that has ended. Editing only the column would be a
+    # tampering, which verification reports as invalid (see test_licence_verification.py).
+    from qinqing.cases.signing import sign
+
+    ended = timezone.localdate() - dt.timedelta(days=1)
+    payload = {**licence.payload, "valid_until": ended.isoformat()}
+    Licence.objects.filter(pk=licence.pk).update(valid_until=ended, payload=payload, signature=sign(payload))
     record_licence(uscc=demo_uscc(0), number=licence.number, matter_code=licence.matter.code, title=licence.title,
                    issued_at=licence.issued_at, valid_until=timezone.localdate() - dt.timedelta(days=1),
                    status="valid")
     assert _verify(licence.number) == _data_page_status(0, licence.number) == "expired"
-    Licence.objects.filter(pk=licence.pk).update(valid_until=None)
+    payload = {**payload, "valid_until": None}
+    Licence.objects.filter(pk=licence.pk).update(valid_until=None, payload=payload, signature=sign(payload))
+    licence.refresh_from_db()
     revoke_licence(licence=licence, actor=reviewer_of(licence.matter), reason="撤销")
     assert _verify(licence.number) == _data_page_status(0, licence.number) == "revoked"
 

@@ -51,5 +51,7 @@ def test_the_page_is_for_enterprises_and_logged_in_users_only():
     assert client.get("/my/data/").status_code == 403
 
 
-def test_the_navigation_links_an_enterprise_to_its_data():
-    assert 'href="/my/data/"' in _page(enterprise(0))
+def test_the_desk_links_an_enterprise_to_its_data():
+    client = Client()
+    client.force_login(enterprise(0), backend="django.contrib.auth.backends.ModelBackend")
+    assert 'href="/my/data/"' in client.get("/my/").content.decode()

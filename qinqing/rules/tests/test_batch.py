@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qinqing.rules import batch
@@ -168,18 +168,30 @@ def test_a_rule_set_is_eligible_in_batch_exactly_where_the_evaluator_approves(ex
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(expr=num_exprs(), data=rows)
+@example(expr={"/": [{"var": "tax.paid"}, 73]},  # 39 / 73: the engines differ in the last bit (CI, 2026-12-07)
+         data=[{"reg.capital": None, "reg.staff": None, "tax.paid": 39.0, "reg.status": None, "tax.rating": None}])
 def test_an_amount_formula_gives_the_same_number_per_record_in_polars_and_in_sql(expr, data):
     names = reads(expr)
     expected = [batch.value_of(expr, batch.nest(row), names) for row in data]
     schema = batch.schema_of(frame(data))
     got = frame(data).select(batch.value_expr(expr, names, schema).alias("v"))["v"].to_list()
-    assert got == expected, (expr, data, expected, got)
+    assert _same_numbers(got, expected), (expr, data, expected, got)
     try:
         fragment = batch.sql_value(expr, names, schema, vendor=connection.vendor)
     except batch.Unsupported:
         return
     sql_table(data)
-    assert [None if v is None else float(v) for v in sql_column(fragment)] == expected, (expr, fragment.sql)
+    assert _same_numbers([None if v is None else float(v) for v in sql_column(fragment)], expected), (expr, fragment.sql)
+
+
+def _same_numbers(got: list, expected: list) -> bool:
+    """Equal, except that floating point may round the last bit differently (39 / 73 is 0.534…657 in one engine and
+    0.534…658 in another); an amount is quantised to 0.01 yuan long before that bit matters."""
+    import math
+
+    return len(got) == len(expected) and all(
+        g == e if g is None or e is None else math.isclose(g, e, rel_tol=1e-12, abs_tol=1e-12)
+        for g, e in zip(got, expected))
 
 
 def test_a_condition_on_a_fact_the_snapshot_lacks_is_unknown_for_every_row():

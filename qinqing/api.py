@@ -21,6 +21,7 @@ from qinqing.cases.api import public as public_router
 from qinqing.cases.api import router as cases_router
 from qinqing.cases.roster.api import router as rosters_router
 from qinqing.catalog.api import router as catalog_router
+from qinqing.cockpit.api import router as cockpit_router
 from qinqing.core.errors import DomainError
 from qinqing.datahub.api import router as datahub_router
 from qinqing.policies.api import router as policies_router
@@ -43,8 +44,8 @@ api.add_router("/", datahub_router)
 api.add_router("/", bundles_router)
 api.add_router("/", rosters_router)
 api.add_router("/", servicedesk_router)
-
 api.add_router("/", policies_router)
+api.add_router("/", cockpit_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None,

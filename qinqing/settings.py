@@ -64,8 +64,8 @@ INSTALLED_APPS = [
     "qinqing.cases",
     "qinqing.bundles",
     "qinqing.servicedesk",
-
     "qinqing.policies",
+    "qinqing.cockpit",
     "qinqing.web",
 ]
 

@@ -16,8 +16,8 @@ urlpatterns = [
     path("", include("qinqing.datahub.urls")),
     path("", include("qinqing.bundles.urls")),
     path("", include("qinqing.servicedesk.urls")),
-
     path("", include("qinqing.policies.urls")),
+    path("", include("qinqing.cockpit.urls")),
     path("", include("qinqing.web.urls")),
 ]
 

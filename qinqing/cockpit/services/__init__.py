@@ -1,0 +1,1 @@
+"""State changes of the cockpit: one function each, inside ``events.atomic()``."""

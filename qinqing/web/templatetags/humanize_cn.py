@@ -27,10 +27,19 @@ def thousands(value: Any) -> str:
 
 @register.filter
 def yuan(value: Any) -> str:
+    """An amount of money: ¥ and two decimals, zero included (a fund with nothing paid shows ¥0.00)."""
     if value in (None, ""):
         return ""
     amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    return _("free") if amount == 0 else f"¥{amount:,}"
+    return f"¥{amount:,}"
+
+
+@register.filter
+def fee(value: Any) -> str:
+    """A matter's fee: 不收费 when there is none, else the amount."""
+    if value in (None, ""):
+        return ""
+    return _("free") if Decimal(str(value)) == 0 else yuan(value)
 
 
 @register.filter

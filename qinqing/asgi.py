@@ -9,10 +9,11 @@ server. WebSockets stay asynchronous (channels). See docs/decisions/0005-http-th
 """
 
 import os
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qinqing.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application
 
 django_application = get_asgi_application()  # runs django.setup()
 
@@ -26,11 +27,12 @@ from qinqing.core.bodylimit import BodyLimitASGI  # noqa: E402
 from qinqing.servicedesk.consumers import websocket_urlpatterns  # noqa: E402
 
 
-def http_application() -> object:
+def http_application() -> Any:
     """Plain HTTP: Django's synchronous handler in a pool of threads (QINQING_HTTP_THREADS, default 10)."""
     if os.environ.get("QINQING_HTTP_HANDLER", "sync") == "asgi":
         return django_application
-    return WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("QINQING_HTTP_THREADS", "10")))
+    threads = int(os.environ.get("QINQING_HTTP_THREADS", "10"))
+    return WSGIMiddleware(get_wsgi_application(), workers=threads)  # type: ignore[arg-type]  # a WSGI callable
 
 
 application = ProtocolTypeRouter({

@@ -28,7 +28,7 @@ class _StaticFileResponse(FileResponse):
         pass
 
 
-class StaticFilesMiddleware(ServeStaticMiddleware):
+class StaticFilesMiddleware(ServeStaticMiddleware):  # type: ignore[misc]  # servestatic is untyped here
     sync_capable = True
     async_capable = True
 
@@ -42,12 +42,12 @@ class StaticFilesMiddleware(ServeStaticMiddleware):
             raise AssertionError("the synchronous chain calls get_response directly")
 
         super().__init__(never_called, settings)
-        self.get_response = get_response  # type: ignore[assignment]
+        self.get_response = get_response
         # servestatic marked the instance as a coroutine function; in a synchronous chain it is not.
         for marker in ("_is_coroutine", "_is_coroutine_marker"):
             self.__dict__.pop(marker, None)
 
-    def __call__(self, request: HttpRequest) -> Any:  # type: ignore[override]
+    def __call__(self, request: HttpRequest) -> Any:
         if not self._sync:
             return super().__call__(request)
         static_file = self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)

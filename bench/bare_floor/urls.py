@@ -22,7 +22,7 @@ class Bearer(HttpBearer):
         return row[0] if row else None
 
 
-api = NinjaAPI(auth=Bearer(), csrf=False)
+api = NinjaAPI(auth=Bearer(), urls_namespace="bare")
 
 
 @api.post("/floor", response={201: dict})

@@ -17,11 +17,14 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_caches() -> Any:
+    from qinqing.catalog import cache as catalog_cache
     from qinqing.core.calendar import invalidate
 
     invalidate()
+    catalog_cache.forget()
     yield
     invalidate()
+    catalog_cache.forget()
 
 
 @pytest.fixture

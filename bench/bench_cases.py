@@ -46,6 +46,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+QINQING = [sys.executable, "-m", "qinqing.cli"]  # this checkout's code (the console script may point elsewhere)
 PASSWORD = "Qinqing@2026"
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_DB = os.environ.get("BENCH_PG_DB", "qinqing_bench")
@@ -54,10 +55,15 @@ PG_URL = os.environ.get("BENCH_PG_URL", f"postgres://postgres@127.0.0.1:5432/{PG
 CANDIDATE_ENTERPRISES = (0, 1, 2, 3, 4, 7)
 FLOOR_URL = "/api/v1/bench/floor"
 
-# Targets from the issue (2-core machine, PostgreSQL).
-TARGET_RATIO = 3.0
-TARGET_P99_MS = 250.0
+BARE_URL = "/api/floor"
+
+# Targets from issue 10 (2-core machine, PostgreSQL, 2 workers, 8 clients).
+TARGET_RATIO = 2.0  # decision median / the project's floor median
+TARGET_P99_MS = 200.0
 TARGET_RATE = 150.0
+TARGET_SERVER_CPU_MS = 10.0  # server CPU per decision
+TARGET_BARE_RATIO = 1.2  # the project's floor / the bare Django floor (median)
+TARGET_SQLITE_TAIL = 5.0  # SQLite: p99 / median of the decisions
 
 
 class BenchError(RuntimeError):
@@ -247,7 +253,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(db: str, data_dir: Path, huey: str, connections: str = "product") -> dict[str, str]:
+def server_env(db: str, data_dir: Path, huey: str, connections: str = "product", handler: str = "sync"
+               ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "QINQING_TESTING"}}
     env.update({
         "QINQING_DATA_DIR": str(data_dir),
@@ -260,6 +267,7 @@ def server_env(db: str, data_dir: Path, huey: str, connections: str = "product")
     if db == "sqlite-unqueued":  # the baseline: Django's own SQLite backend, writers polling the busy handler
         env["QINQING_SQLITE_WRITER_QUEUE"] = "0"
     env["BENCH_DB_CONNECTIONS"] = connections
+    env["QINQING_HTTP_HANDLER"] = handler  # sync: the product (HTTP through Django's sync handler); asgi: before
     if huey == "immediate":
         env["QINQING_HUEY_IMMEDIATE"] = "1"
     else:
@@ -296,8 +304,8 @@ def sqlite_version(*, queued: bool = True) -> str:
 def run_setup(env: dict[str, str], log: Path) -> None:
     """migrate + loaddemo + the floor table, as `qinqing serve` would on an empty database."""
     steps = [
-        [str(VENV_BIN / "qinqing"), "migrate", "--verbosity", "0", "--no-input"],
-        [str(VENV_BIN / "qinqing"), "loaddemo"],
+        [*QINQING, "migrate", "--verbosity", "0", "--no-input"],
+        [*QINQING, "loaddemo"],
         [sys.executable, "-c", "from bench.floor_asgi import create_table; create_table()"],
     ]
     with log.open("a") as out:
@@ -324,9 +332,61 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path, interf
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def start_bare_floor(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """The bare Django floor (bench/bare_floor): gunicorn, synchronous workers, the same database."""
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_floor.settings"}
+    cmd = [str(VENV_BIN / "gunicorn"), "bench.bare_floor.wsgi:application", "--bind", f"127.0.0.1:{port}",
+           "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"]
+    out = log.open("ab")
+    return subprocess.Popen(cmd, env=bare_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def setup_bare_floor(env: dict[str, str], tokens: list[str]) -> None:
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_floor.settings"}
+    code = ("import sys, django; django.setup(); from bench.bare_floor.urls import create_tables; "
+            "create_tables(sys.stdin.read().split())")
+    subprocess.run([sys.executable, "-c", code], input="\n".join(tokens).encode(), env=bare_env, cwd=ROOT,
+                   check=True, timeout=120)
+
+
+STATEMENTS = r"""
+import json, os, sys, uuid
+import bench.floor_asgi  # django.setup() and the floor route
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+token, matter, data = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+client = Client(headers={"Authorization": f"Bearer {token}"})
+def case():
+    r = client.post("/api/v1/cases", {"matter": matter, "data": data}, content_type="application/json",
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 201, r.content[:300]
+def floor():
+    assert client.post("/api/v1/bench/floor", {}, content_type="application/json").status_code == 201
+out = {}
+for name, fn in (("cases", case), ("floor", floor)):
+    fn()
+    with CaptureQueriesContext(connection) as q:
+        fn()
+    out[name] = len(q.captured_queries)
+    out[name + "_sql"] = [x["sql"][:110] for x in q.captured_queries]
+print(json.dumps(out))
+"""
+
+
+def statements_per_request(env: dict[str, str], scenario: Scenario) -> dict[str, Any]:
+    """SQL statements of one decision and one floor request, counted in a process of their own (Django's test client)."""
+    result = subprocess.run([sys.executable, "-c", STATEMENTS, scenario.tokens[0], scenario.matter,
+                             json.dumps(scenario.data)], env=env, cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1:] or ["?"]}
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def start_huey_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = log.open("ab")
-    return subprocess.Popen([str(VENV_BIN / "qinqing"), "run_huey", "--workers", "2"], env=env, cwd=ROOT,
+    return subprocess.Popen([*QINQING, "run_huey", "--workers", "2"], env=env, cwd=ROOT,
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -472,7 +532,7 @@ async def run_phase(client: httpx.AsyncClient, name: str, n: int, concurrency: i
     counter = iter(range(n))
     is_case = name == "cases"
     body = json.dumps({"matter": scenario.matter, "data": scenario.data}).encode() if is_case else b"{}"
-    url = "/api/v1/cases" if is_case else FLOOR_URL
+    url = "/api/v1/cases" if is_case else BARE_URL if name == "bare" else FLOOR_URL
     check = case_check if is_case else floor_check
 
     async def worker(slot: int) -> None:
@@ -517,7 +577,15 @@ class Result:
     connections: str
     busy_before: float
     interface: str
+    handler: str = "sync"
+    bare: Phase | None = None
+    statements: dict[str, Any] = field(default_factory=dict)
+    load: str = ""
     server_errors: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def bare_ratio(self) -> float:
+        return self.floor.median_ms / self.bare.median_ms if self.bare and self.bare.latencies else float("nan")
 
     @property
     def ratio(self) -> float:
@@ -525,13 +593,27 @@ class Result:
 
     @property
     def valid(self) -> bool:
-        return not self.floor.failures and not self.cases.failures and self.stats.get("cases") == self.expected_cases
+        return (not self.floor.failures and not self.cases.failures and self.stats.get("cases") == self.expected_cases
+                and not (self.bare and self.bare.failures))
 
 
-async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], server_pid: int, concurrency: int
-                ) -> tuple[Scenario, Phase, Phase, dict[str, Any], int]:
+async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], server_pid: int, concurrency: int,
+                bare: tuple[str, int, dict[str, str]] | None = None
+                ) -> tuple[Scenario, Phase, Phase, dict[str, Any], int, Phase | None]:
     scenario = await prepare(base, usccs, args.matter)
     n = args.n
+    bare_phase = None
+    if bare is not None:  # the bare Django floor first, on its own server, with the same client and tokens
+        bare_base, bare_pid, env = bare
+        setup_bare_floor(env, scenario.tokens)
+        async with httpx.AsyncClient(base_url=bare_base, timeout=60, limits=httpx.Limits(
+                max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
+            warm = await run_phase(client, "bare", args.warmup, concurrency, scenario)
+            if warm.failures:
+                print(f"   warm-up bare: {len(warm.failures)} failures; first: {warm.failures[0]}", flush=True)
+            start = CpuSample.take(bare_pid)
+            bare_phase = await run_phase(client, "bare", n, concurrency, scenario)
+            bare_phase.account(start, CpuSample.take(bare_pid))
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
         before = (await settled_stats(client))["cases"]
@@ -552,7 +634,7 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
             stats = await settled_stats(client, expected)
         except BenchError as exc:
             stats = {"error": str(exc)}
-    return scenario, phases[0], phases[1], stats, expected
+    return scenario, phases[0], phases[1], stats, expected, bare_phase
 
 
 # The server's environment, for running the outbox consumers when no task worker runs (`--huey enqueue`).
@@ -567,7 +649,7 @@ async def settled_stats(client: httpx.AsyncClient, expected: int | None = None, 
     then poll until `cases` reaches `expected`, or (without one) stops moving for two seconds.
     """
     if CONSUMER_ENV is not None:
-        subprocess.run([str(VENV_BIN / "qinqing"), "consumeevents"], env=CONSUMER_ENV, cwd=ROOT, check=True,
+        subprocess.run([*QINQING, "consumeevents"], env=CONSUMER_ENV, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, timeout=600)
     deadline = time.monotonic() + timeout
     last: dict[str, Any] | None = None
@@ -592,15 +674,21 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
     global CONSUMER_ENV
     CONSUMER_ENV = env if args.huey == "enqueue" else None
     results = []
-    server = worker = None
+    server = worker = bare_server = None
     try:
         started = time.perf_counter()
         run_setup(env, data_dir / "setup.log")
         print(f"   migrate + loaddemo: {time.perf_counter() - started:.1f} s", flush=True)
         if args.huey == "worker":
             worker = start_huey_worker(env, data_dir / "huey.log")
-        for workers in args.workers:
-            log = data_dir / f"server-w{workers}.log"
+        bare = None
+        if db == "postgres" and args.bare_workers:
+            bare_port = free_port()
+            bare_server = start_bare_floor(env, bare_port, args.bare_workers, data_dir / "bare.log")
+            bare = (f"http://127.0.0.1:{bare_port}", bare_server.pid, env)
+        for workers, handler in [(w, h) for w in args.workers for h in args.http_handler]:
+            env = server_env(db, data_dir, args.huey, args.db_connections, handler)
+            log = data_dir / f"server-w{workers}-{handler}.log"
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             server = start_server(env, port, workers, log, args.interface)
@@ -610,11 +698,13 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
                 offset = log.stat().st_size
                 print(f"   workers={workers} concurrency={concurrency} n={args.n}: machine busy before "
                       f"{busy:.0%}; timing…", flush=True)
-                scenario, floor, cases, stats, expected = asyncio.run(
-                    drive(base, args, usccs, server.pid, concurrency))
+                scenario, floor, cases, stats, expected, bare_phase = asyncio.run(
+                    drive(base, args, usccs, server.pid, concurrency, bare))
                 result = Result(db, db_version, workers, concurrency, args.n, args.huey, scenario.matter,
                                 scenario.enterprises, floor, cases, stats, expected, args.db_connections, busy,
-                                args.interface, server_errors(log, offset))
+                                args.interface, handler, bare_phase, statements_per_request(env, scenario),
+                                "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+                                server_errors(log, offset))
                 report(result)
                 results.append(result)
             stop(server)
@@ -622,6 +712,7 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
     finally:
         stop(server)
         stop(worker)
+        stop(bare_server)
         if args.keep:
             print(f"   kept {data_dir}")
         else:
@@ -639,44 +730,73 @@ def verdict(ok: bool) -> str:
 
 
 def report(r: Result) -> None:
-    f, c = r.floor, r.cases
+    f, c, b = r.floor, r.cases, r.bare
     print(f"\n### {r.db}: {r.db_version}")
     what_if = "" if r.connections == "product" else f" db-connections={r.connections}"
     what_if += "" if r.interface == "asgi" else f" interface={r.interface}"
+    what_if += "" if r.handler == "sync" else " http-handler=asgi (Django's ASGI handler, as before issue 10)"
     what_if += " (WHAT-IF, not the product as shipped)" if what_if else ""
     print(f"workers={r.workers} concurrency={r.concurrency} n={r.n} huey={r.huey} matter={r.matter} "
-          f"enterprises={r.enterprises}{what_if}; machine busy before the run {r.busy_before:.0%}")
-    print("| measure | floor (auth + 1 INSERT) | case submission (秒办) | target | result |")
-    print("|---|---:|---:|---|---|")
-    print(f"| median latency (ms) | {f.median_ms:.1f} | {c.median_ms:.1f} | ≤ {TARGET_RATIO:g}× floor "
-          f"(ratio {r.ratio:.2f}) | {verdict(r.ratio <= TARGET_RATIO)} |")
-    print(f"| p99 latency (ms) | {f.p99_ms:.1f} | {c.p99_ms:.1f} | ≤ {TARGET_P99_MS:g} ms | "
-          f"{verdict(c.p99_ms <= TARGET_P99_MS)} |")
-    print(f"| requests / s | {f.rate:.0f} | {c.rate:.0f} decisions/s | ≥ {TARGET_RATE:g} decisions/s | "
-          f"{verdict(c.rate >= TARGET_RATE)} |")
-    print(f"| wall clock (s) | {f.wall:.2f} | {c.wall:.2f} | | |")
+          f"enterprises={r.enterprises}{what_if}; machine busy before the run {r.busy_before:.0%}; {r.load}")
+    bare_head = " bare Django floor (gunicorn sync) |" if b else ""
+    print(f"| measure |{bare_head} project floor (auth + 1 INSERT) | case submission (秒办) | target | result |")
+    print("|---|" + ("---:|" if b else "") + "---:|---:|---|---|")
+
+    def row(label: str, bare: str, floor: str, case: str, target: str = "", result: str = "") -> None:
+        print(f"| {label} |" + (f" {bare} |" if b else "") + f" {floor} | {case} | {target} | {result} |")
+
+    row("median latency (ms)", f"{b.median_ms:.1f}" if b else "", f"{f.median_ms:.1f}", f"{c.median_ms:.1f}",
+        f"≤ {TARGET_RATIO:g}× floor (ratio {r.ratio:.2f})", verdict(r.ratio <= TARGET_RATIO))
+    if b:
+        row("project floor / bare floor (median)", "", f"{r.bare_ratio:.2f}", "", f"≤ {TARGET_BARE_RATIO:g}",
+            verdict(r.bare_ratio <= TARGET_BARE_RATIO))
+    row("p99 latency (ms)", f"{b.p99_ms:.1f}" if b else "", f"{f.p99_ms:.1f}", f"{c.p99_ms:.1f}",
+        f"≤ {TARGET_P99_MS:g} ms", verdict(c.p99_ms <= TARGET_P99_MS))
+    if r.db != "postgres":
+        tail = c.p99_ms / c.median_ms
+        row("p99 / median of the decisions", "", "", f"{tail:.2f}", f"≤ {TARGET_SQLITE_TAIL:g} (SQLite)",
+            verdict(tail <= TARGET_SQLITE_TAIL))
+    row("requests / s", f"{b.rate:.0f}" if b else "", f"{f.rate:.0f}", f"{c.rate:.0f} decisions/s",
+        f"≥ {TARGET_RATE:g} decisions/s", verdict(c.rate >= TARGET_RATE))
+    row("wall clock (s)", f"{b.wall:.2f}" if b else "", f"{f.wall:.2f}", f"{c.wall:.2f}")
     for key, label in (("server", "server CPU / request (ms)"), ("postgres", "postgres CPU / request (ms)"),
                        ("client", "client CPU / request (ms)"), ("irq", "kernel irq/softirq / request (ms)"),
                        ("other", "other processes' CPU / request (ms)"), ("machine", "machine CPU / request (ms)")):
         if key == "postgres" and r.db != "postgres":
             continue
-        print(f"| {label} | {f.cpu.get(key, 0):.2f} | {c.cpu.get(key, 0):.2f} | | |")
-    print(f"| machine CPU utilisation (steal) | {f.cpu.get('utilisation', 0):.0%} ({f.cpu.get('steal', 0):.0%}) | "
-          f"{c.cpu.get('utilisation', 0):.0%} ({c.cpu.get('steal', 0):.0%}) | | |")
-    print(f"| failures | {len(f.failures)} | {len(c.failures)} | 0 | {verdict(r.valid)} |")
+        target, result = "", ""
+        if key == "server":
+            target = f"≤ {TARGET_SERVER_CPU_MS:g} ms / decision"
+            result = verdict(c.cpu.get("server", 99) <= TARGET_SERVER_CPU_MS)
+        row(label, f"{b.cpu.get(key, 0):.2f}" if b else "", f"{f.cpu.get(key, 0):.2f}", f"{c.cpu.get(key, 0):.2f}",
+            target, result)
+    row("machine CPU utilisation (steal)",
+        f"{b.cpu.get('utilisation', 0):.0%} ({b.cpu.get('steal', 0):.0%})" if b else "",
+        f"{f.cpu.get('utilisation', 0):.0%} ({f.cpu.get('steal', 0):.0%})",
+        f"{c.cpu.get('utilisation', 0):.0%} ({c.cpu.get('steal', 0):.0%})")
+    st = r.statements
+    row("SQL statements / request", "2" if b else "", str(st.get("floor", "?")), str(st.get("cases", "?")))
+    row("failures", str(len(b.failures)) if b else "", str(len(f.failures)), str(len(c.failures)), "0",
+        verdict(r.valid))
     if r.db != "postgres":
-        print("(the targets are stated for PostgreSQL; SQLite is shown against them for comparison)")
+        print("(the throughput and latency targets are stated for PostgreSQL; SQLite is shown against them)")
+    if "error" in st:
+        print(f"statement count failed: {st['error']}")
+    elif st.get("cases_sql"):
+        print("SQL of one decision: " + " · ".join(q.split(" (")[0].split(" WHERE")[0][:60] for q in st["cases_sql"]))
     if "error" in r.stats:
         print(f"INVALID: the final count of cases failed: {r.stats['error'][:200]}")
     elif r.stats.get("cases") != r.expected_cases:
         print(f"INVALID: the server counts {r.stats.get('cases')} cases, expected {r.expected_cases}")
-    for name, phase in (("floor", f), ("cases", c)):
+    phases = [("bare", b)] if b else []
+    phases += [("floor", f), ("cases", c)]
+    for name, phase in phases:
         if phase.others:
             print(f"NOISE: other processes ran during the {name} phase: "
                   + ", ".join(f"{p} {sec:.1f} s CPU" for p, sec in phase.others))
     for text, count in r.server_errors:
         print(f"server log: {count} × {text}")
-    for name, phase in (("floor", f), ("cases", c)):
+    for name, phase in phases:
         if phase.failures:
             kinds = collections.Counter(f[:120] for f in phase.failures)
             print(f"INVALID: {len(phase.failures)} {name} requests failed:")
@@ -711,25 +831,28 @@ def int_list(text: str) -> list[int]:
 
 
 def summary(results: list[Result]) -> None:
-    if len(results) < 2:
+    if not results:
         return
     print("\n### summary")
-    print("| db | server | workers | concurrency | floor median / p99 (ms) | floor req/s | cases median / p99 (ms) | "
-          "decisions/s | ratio | server CPU ms/case | valid |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| db | server | workers | concurrency | bare floor median (ms), req/s | floor median / p99 (ms) | "
+          "floor req/s | floor / bare | cases median / p99 (ms) | decisions/s | ratio | server CPU ms/case | "
+          "SQL / case | valid |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
-        mode = "as shipped" if (r.connections, r.interface) == ("product", "asgi") else \
-            f"what-if: {r.interface}, connections {r.connections}"
-        print(f"| {r.db} | {mode} | {r.workers} | {r.concurrency} | {r.floor.median_ms:.1f} / {r.floor.p99_ms:.0f} | "
-              f"{r.floor.rate:.0f} | {r.cases.median_ms:.1f} / {r.cases.p99_ms:.0f} | {r.cases.rate:.0f} | "
-              f"{r.ratio:.2f} | {r.cases.cpu.get('server', 0):.1f} | {'yes' if r.valid else 'NO'} |")
+        mode = "as shipped" if (r.connections, r.interface, r.handler) == ("product", "asgi", "sync") else \
+            f"what-if: {r.interface}, connections {r.connections}, http handler {r.handler}"
+        bare = f"{r.bare.median_ms:.1f}, {r.bare.rate:.0f}" if r.bare else "–"
+        print(f"| {r.db} | {mode} | {r.workers} | {r.concurrency} | {bare} | {r.floor.median_ms:.1f} / "
+              f"{r.floor.p99_ms:.0f} | {r.floor.rate:.0f} | {r.bare_ratio:.2f} | {r.cases.median_ms:.1f} / "
+              f"{r.cases.p99_ms:.0f} | {r.cases.rate:.0f} | {r.ratio:.2f} | {r.cases.cpu.get('server', 0):.1f} | "
+              f"{r.statements.get('cases', '?')} | {'yes' if r.valid else 'NO'} |")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="timed requests per phase (default 2000)")
-    parser.add_argument("--concurrency", type=int_list, default=[16],
-                        help="concurrent clients (default 16); a comma list runs each in turn")
+    parser.add_argument("--concurrency", type=int_list, default=[8],
+                        help="concurrent clients (default 8); a comma list runs each in turn")
     parser.add_argument("--db", choices=("postgres", "sqlite", "sqlite-unqueued", "sqlite-both", "both"), default="both",
                         help="sqlite-unqueued: Django's SQLite backend without the in-process writer queue; "
                              "sqlite-both: both SQLite variants in one run")
@@ -749,6 +872,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interface", choices=("asgi", "wsgi"), default="asgi",
                         help="asgi: the product's server (default); wsgi: WHAT-IF, the same project through "
                              "Django's WSGI handler under `uvicorn --interface wsgi`")
+    parser.add_argument("--http-handler", type=lambda t: [x for x in t.split(",") if x], default=["sync"],
+                        help="sync: plain HTTP through Django's synchronous handler, the product since issue 10 "
+                             "(default); asgi: through Django's ASGI handler as before; sync,asgi: both in one run")
+    parser.add_argument("--bare-workers", type=int, default=2,
+                        help="gunicorn sync workers of the bare Django floor (PostgreSQL only; 0: skip it)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="wait up to this long for other work on the machine to stop before timing")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and database")
@@ -778,7 +906,9 @@ def main(argv: list[str] | None = None) -> int:
                       "failures": len(r.floor.failures)},
             "cases": {"median_ms": r.cases.median_ms, "p99_ms": r.cases.p99_ms, "rps": r.cases.rate,
                       "failures": len(r.cases.failures)},
-            "ratio": r.ratio, "valid": r.valid, "db_connections": r.connections, "interface": r.interface, "busy_before": r.busy_before,
+            "ratio": r.ratio, "valid": r.valid, "handler": r.handler, "statements": r.statements.get("cases"),
+            "bare": {"median_ms": r.bare.median_ms, "p99_ms": r.bare.p99_ms, "rps": r.bare.rate,
+                     "cpu_ms": r.bare.cpu} if r.bare else None, "load": r.load, "db_connections": r.connections, "interface": r.interface, "busy_before": r.busy_before,
             "cpu_ms": {"floor": r.floor.cpu, "cases": r.cases.cpu},
         } for r in results], indent=2))
     return 1 if errors else 0

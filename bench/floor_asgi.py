@@ -1,4 +1,4 @@
-"""Bench-only ASGI entry point: the real Qinqing application plus one "floor" endpoint.
+"""Bench-only ASGI entry point: the real Qinqing application (`qinqing.asgi`) plus one "floor" endpoint.
 
 The floor is what the same server costs for the cheapest useful authenticated write: an
 authenticated POST (the API's bearer-token check, ``user_for_token``) that does one INSERT and
@@ -38,9 +38,11 @@ def _what_if_connections() -> None:
 
 _what_if_connections()
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+# isort: off
+import qinqing.asgi  # noqa: E402  - the product's entry point; runs django.setup() before the imports below
+# isort: on
 
-application = get_asgi_application()  # runs django.setup()
+application = qinqing.asgi.application
 
 import logging  # noqa: E402
 

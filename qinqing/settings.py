@@ -72,7 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "qinqing.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "qinqing.core.staticfiles.StaticFilesMiddleware",  # servestatic, synchronous in a synchronous chain
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qinqing.core.middleware.ChineseFirstLocaleMiddleware",
     "qinqing.core.bodylimit.BodyLimitMiddleware",

@@ -153,7 +153,7 @@ def issue_token(*, user: User) -> tuple[str, dt.datetime]:
 def token_for_key(key: str) -> ApiToken | None:
     """Return the live token for a key: unexpired, not revoked, its owner active with the same password."""
     token = (
-        ApiToken.objects.select_related("user", "user__enterprise", "user__department")
+        ApiToken.objects.select_related("user", "user__enterprise", "user__enterprise__region", "user__department")
         .filter(key_hash=_hash(key), expires_at__gt=timezone.now(), revoked_at__isnull=True)
         .first()
     )

@@ -30,6 +30,7 @@ from qinqing.cases.search import DEADLINE_FIRST, page_of, parse_filter
 from qinqing.cases.signing import current_key_id, public_key_pem
 from qinqing.cases.uploads import check_upload, material_download
 from qinqing.cases.verification import normalise_licence_number, verify_licence
+from qinqing.catalog import cache as catalog_cache
 from qinqing.catalog.queries import base_matters
 from qinqing.core import ratelimit
 from qinqing.core.api import ErrorOut, IdempotencyKey
@@ -298,7 +299,7 @@ def submit(
     idempotency_key: IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     """Apply for a matter; decided in the same request when its automatic rules all pass."""
-    matter = base_matters().select_related("rule_set").filter(code=body.matter).first()
+    matter = catalog_cache.online_matter(body.matter)
     if matter is None:
         raise CaseInvalid(_("Unknown matter."), errors={"matter": [_("No online matter has this code.")]})
     case, created = services.submit_case(
@@ -306,7 +307,7 @@ def submit(
         idempotency_key=idempotency_key.strip(),
     )
     # A fresh case is answered from the objects the service just wrote; a replay is read back.
-    return Status(201, case_detail(case) if created else _detail(case.pk))
+    return Status(201, case_detail(services.as_written(case)) if created else _detail(case.pk))
 
 
 @router.get("/cases", response={200: list[CaseSummaryOut], **ERRORS})

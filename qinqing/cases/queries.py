@@ -189,8 +189,12 @@ def acting_agent(case: Case) -> str:
     """Who acted for the enterprise on this case (政府替办): the agent's name, or "" when nobody did."""
     if case.applicant.is_agent:
         return case.applicant.label()
-    event = (case.events.filter(actor__isnull=False).exclude(acting_for="")
-             .select_related("actor", "actor__department", "actor__enterprise").order_by("-at", "-pk").first())
+    if "events" in getattr(case, "_prefetched_objects_cache", {}):  # a case just written: its events in memory
+        acted = [e for e in case.events.all() if e.actor_id is not None and e.acting_for]
+        event = max(acted, key=lambda e: (e.at, e.pk or 0), default=None)
+    else:
+        event = (case.events.filter(actor__isnull=False).exclude(acting_for="")
+                 .select_related("actor", "actor__department", "actor__enterprise").order_by("-at", "-pk").first())
     if event is None or event.actor is None or not event.actor.is_agent:
         return ""
     return event.actor.label()
@@ -225,7 +229,8 @@ def case_detail(case: Case) -> dict[str, Any]:
              "for_supplement": m.for_supplement,
              "from_data": {"source": m.data_source, "source_name": m.data_source_name,
                            "record": m.data_reference, "as_of": m.data_as_of} if m.data_source else None}
-            for m in case.materials.select_related("requirement")
+            for m in (case.materials.all() if "materials" in getattr(case, "_prefetched_objects_cache", {})
+                      else case.materials.select_related("requirement"))
         ],
         **case_relatives(case),
     }

@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
     name = "qinqing.catalog"
     verbose_name = _("Service catalogue")
     label = "catalog"
+
+    def ready(self) -> None:
+        from qinqing.catalog import cache
+
+        cache.connect()

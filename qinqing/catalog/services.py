@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from qinqing.accounts.models import Department
+from qinqing.catalog import cache
 from qinqing.catalog.models import (
     Board,
     DuplicatePolicy,
@@ -121,6 +122,7 @@ def load_catalog() -> dict[str, int]:
         else:
             matter.automatic = False
         matter.save(update_fields=["rule_set", "automatic"])
+    cache.bump()  # also for changes the row signals do not see (bulk deletes and updates)
     return {"boards": len(boards), "departments": len(departments), "matters": len(rows), "rule_sets_published": published}
 
 

@@ -33,9 +33,11 @@ def notify(*, recipient: Any, kind: str, title: str | Text, body: str | Text = "
         deliveries.append(Delivery(notification=note, channel=Delivery.Channel.EMAIL, address=email))
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
-        from qinqing.notifications.tasks import deliver_notification
+        from qinqing.notifications.tasks import wake_sender
 
-        transaction.on_commit(lambda: deliver_notification(note.pk))
+        # The pending Delivery rows, in the platform's own database, are the queue; after commit
+        # the sender is woken at most once per half second per process (Redis under REDIS_URL).
+        transaction.on_commit(lambda: wake_sender(note.pk))
     return note
 
 

@@ -22,7 +22,15 @@ class RuleSet(models.Model):
         return f"{self.code} {self.name}"
 
     def current_version(self) -> RuleSetVersion | None:
+        """The newest version; the one kept by `keep_current_version` on a cached copy of the catalog."""
+        if "_kept_current_version" in self.__dict__:
+            kept: RuleSetVersion | None = self.__dict__["_kept_current_version"]
+            return kept
         return self.versions.order_by("-number").first()
+
+    def keep_current_version(self, version: RuleSetVersion | None) -> None:
+        """Remember the current version on this instance (the catalog cache's copy, reloaded on every change)."""
+        self.__dict__["_kept_current_version"] = version
 
 
 class RuleSetVersion(models.Model):

@@ -20,6 +20,7 @@ from qinqing.cases.services.licences import revoke_licence
 from qinqing.cases.services.pending import keep_uploads, kept_uploads, release_uploads
 from qinqing.cases.services.review import approve_case, reject_case, request_supplement
 from qinqing.cases.services.submission import (
+    as_written,
     attach_data_materials,
     attach_upload,
     missing_materials,
@@ -33,6 +34,7 @@ __all__ = [
     "Upload",
     "add_materials",
     "approve_case",
+    "as_written",
     "attach_data_materials",
     "attach_upload",
     "existing_application",

@@ -102,8 +102,11 @@ def licence_in_force(*, enterprise: Enterprise, matter_code: str) -> Licence | N
     return None
 
 
-def issue_licence(case: Case) -> Licence:
-    """Sign and store the licence of an approved case; runs inside the approving service's transaction."""
+def issue_licence(case: Case, *, timeline: list[CaseEvent] | None = None) -> Licence:
+    """Sign and store the licence of an approved case; runs inside the approving service's transaction.
+
+    With `timeline`, its event is appended there for the caller to write with the case's others.
+    """
     matter = matter_of(case)
     issued = case.decided_at or timezone.now()
     valid_until = _valid_until(issued, matter.licence_valid_years or 0)
@@ -124,8 +127,11 @@ def issue_licence(case: Case) -> Licence:
         holder_name=case.enterprise.name, issued_at=issued, valid_until=valid_until, payload=payload,
         signature=sign(payload),
     )
-    CaseEvent.objects.create(case=case, actor=None, actor_label=matter.department.name, action="licence_issued",
-                             note=number)
+    event = CaseEvent(case=case, actor=None, actor_label=matter.department.name, action="licence_issued", note=number)
+    if timeline is None:
+        event.save()
+    else:
+        timeline.append(event)
     events.emit(LicenceIssued(
         licence_id=licence.pk, number=number, matter=matter.code, title=matter.licence_name, case_id=case.pk,
         issued_at=issued.isoformat(), valid_until=valid_until.isoformat() if valid_until else "",

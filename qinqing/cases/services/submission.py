@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
 from qinqing.cases.deadlines import manual_limit
-from qinqing.cases.errors import CaseInvalid, NotAnEnterprise
+from qinqing.cases.errors import NOT_ALLOWED_NOW, CaseInvalid, NotAnEnterprise, TransitionRefused
 from qinqing.cases.formdata import clean_form_data, rule_facts
 from qinqing.cases.models import Case, CaseEvent, Material
 from qinqing.cases.services._common import (
@@ -32,10 +32,11 @@ from qinqing.cases.services._common import (
 from qinqing.cases.services.duplicates import lock_enterprise, refuse_duplicate
 from qinqing.cases.services.licences import issue_licence, licence_in_force
 from qinqing.cases.uploads import CheckedUpload
-from qinqing.cases.workflow import Status
+from qinqing.cases.workflow import Status, can_transition
 from qinqing.catalog.models import SATISFIED_BY_LICENCE, DuplicatePolicy, MaterialRequirement, Matter
 from qinqing.core import clock, events
 from qinqing.core.calendar import add_limit
+from qinqing.core.errors import DomainError
 from qinqing.core.events import CaseDecided, CaseSubmitted
 from qinqing.core.idempotency import once
 from qinqing.datahub.adapters import Record
@@ -62,11 +63,7 @@ def submit_case(
         raise CaseInvalid(_("This matter is not online."), errors={"matter": [_("This matter is not online.")]})
     request = fingerprint(matter, data)
     enterprise = applicant.enterprise
-
-    def lookup() -> Case | None:
-        if not idempotency_key:
-            return None
-        return Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+    files = list(uploads)
 
     def create() -> Case:
         if matter.limits_duplicates:
@@ -80,27 +77,141 @@ def submit_case(
             raise CaseInvalid(_("Please correct the marked fields."), errors=errors)
         if matter.duplicate_policy == DuplicatePolicy.ONE_PER_PROJECT:
             refuse_duplicate(enterprise=enterprise, matter=matter, data=cleaned)
-        case = open_case(
-            matter=matter, enterprise=enterprise, applicant=applicant, data=cleaned, sources=sources,
-            acting_for=acting_for, now=timezone.now(), idempotency_key=idempotency_key, fingerprint=request,
+        return _file_and_decide(
+            matter=matter, enterprise=enterprise, applicant=applicant, cleaned=cleaned, sources=sources,
+            facts=facts, fields=fields, requirements=requirements, uploads=files, acting_for=acting_for,
+            idempotency_key=idempotency_key, fingerprint=request,
         )
-        _store_materials(case, uploads, applicant, supplement=False)
-        attach_data_materials(case, requirements, actor=applicant)
-        _emit_submitted(case)
-        verdict = _decide_automatically(case, fields=fields, cleaned=cleaned, facts=fact_values(facts),
-                                        requirements=requirements)
-        record_event(
-            actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
-            after={"number": case.number, "matter": matter.code, "status": case.status,
-                   "verdict": verdict.outcome if verdict else None},
-            rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
-        )
-        _notify_submission(case)
-        return case
 
-    uploads = list(uploads)
+    def lookup() -> Case | None:
+        if not idempotency_key:
+            return None
+        return Case.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+
+    # No lookup before the work: a new key (nearly every request) costs no SELECT; a repeat is
+    # found when the unique key (applicant, idempotency key) refuses its row, or when the first
+    # request's own case makes this one a refused duplicate.
     return once(lookup=lookup, create=create, replay=lambda existing: replay(existing, request),
-                atomic=events.atomic)
+                atomic=events.atomic, lookup_first=False, replay_on=(DomainError,) if idempotency_key else ())
+
+
+def _file_and_decide(
+    *, matter: Matter, enterprise: Enterprise, applicant: User, cleaned: Mapping[str, Any],
+    sources: Mapping[str, Any], facts: Mapping[str, Fact], fields: list[Any],
+    requirements: list[MaterialRequirement], uploads: list[Upload], acting_for: str, idempotency_key: str,
+    fingerprint: str,
+) -> Case:
+    """Decide first, then write: one INSERT of the case in its final state, its timeline in one INSERT.
+
+    Everything the decision needs is known before the case exists: the cleaned form, the facts,
+    the uploads' requirements and the shared-data records that stand in for materials. The case
+    answers from memory afterwards (its events and materials are set as if prefetched).
+    """
+    by_code = {r.code: r for r in requirements}
+    for code, _upload in uploads:
+        if code and code not in by_code:
+            raise CaseInvalid(_("Unknown material."), errors={"requirement": [_("No material %(code)s.") % {"code": code}]})
+    uploaded = {by_code[code].pk for code, _upload in uploads if code}
+    from_data = [(r, record) for r in requirements
+                 if r.satisfied_by and r.satisfied_by != FORM and r.pk not in uploaded
+                 and (record := _material_record(enterprise, r.satisfied_by)) is not None]
+    have = uploaded | {r.pk for r, _record in from_data}
+    missing = [r for r in requirements if r.required and r.satisfied_by != FORM and r.pk not in have]
+
+    now = timezone.now()
+    case = Case(
+        number=case_number(now), matter=matter, enterprise=enterprise, applicant=applicant, acting_for=acting_for,
+        status=Status.SUBMITTED, data=dict(cleaned), prefill_sources=dict(sources), submitted_at=now,
+        due_at=add_limit(now, matter.promised_limit, matter.promised_unit),
+        statutory_due_at=add_limit(now, matter.statutory_limit, matter.statutory_unit),
+        idempotency_key=idempotency_key, request_fingerprint=fingerprint, parent=None, step_key="",
+        bundle_code="", title="",
+    )
+    timeline = [CaseEvent(case=case, actor=applicant, actor_label=applicant.label(), acting_for=acting_for,
+                          action="submitted", to_status=Status.SUBMITTED, at=now)]
+    if from_data:
+        timeline.append(CaseEvent(
+            case=case, actor=None, actor_label=str(_("Shared data")), action="materials_from_data", at=now,
+            note="、".join(f"{r.name}（{record.source_name}）" for r, record in from_data),
+        ))
+    verdict = _verdict(case, matter=matter, fields=fields, cleaned=cleaned, facts=fact_values(dict(facts)),
+                       missing=missing, timeline=timeline)
+    case.save(force_insert=True)
+    materials = _store_materials(case, uploads, applicant, supplement=False, requirements=by_code)
+    if from_data:
+        materials += Material.objects.bulk_create([
+            Material(case=case, requirement=r, stored_name="", original_name=record.title or r.name, content_type="",
+                     size=0, sha256="", uploaded_by=applicant, data_source=record.source,
+                     data_source_name=record.source_name, data_reference=record.key, data_as_of=record.as_of)
+            for r, record in from_data
+        ])
+    _emit_submitted(case)
+    if case.status == Status.APPROVED:
+        events.emit(CaseDecided(case_id=case.pk, number=case.number, matter=matter.code, outcome="approved",
+                                automatic=True, parent_id=None, **about(enterprise)))
+        issue_licence(case, timeline=timeline)
+        emit_closed(case)
+    for event in timeline:
+        event.case = case  # the row exists now: the events take its id
+    CaseEvent.objects.bulk_create(timeline)
+    record_event(
+        actor=applicant, action="case.submitted", obj=case, acting_for=acting_for,
+        after={"number": case.number, "matter": matter.code, "status": case.status,
+               "verdict": verdict.outcome if verdict else None},
+        rule_set_version=case.rule_set_version.label if case.rule_set_version else "",
+    )
+    _notify_submission(case)
+    case.__dict__["_written_now"] = (timeline, materials)
+    return case
+
+
+def as_written(case: Case) -> Case:
+    """The case a submission just wrote, its events and materials set as if prefetched (no read back).
+
+    For answering the request that wrote it; a case held longer should be read again.
+    """
+    written = case.__dict__.pop("_written_now", None)
+    if written is None:
+        return case
+    cache: dict[str, Any] = {}
+    for name, rows in zip(("events", "materials"), written, strict=True):
+        queryset = getattr(case, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    case.__dict__["_prefetched_objects_cache"] = cache
+    return case
+
+
+def _verdict(case: Case, *, matter: Matter, fields: list[Any], cleaned: Mapping[str, Any], facts: dict[str, Any],
+             missing: list[MaterialRequirement], timeline: list[CaseEvent]) -> Verdict | None:
+    """Evaluate the matter's current rule set on a case not yet stored: set its final status and timeline."""
+    if not matter.is_automatic or matter.rule_set is None:
+        return None
+    version = matter.rule_set.current_version()
+    if version is None:
+        return None
+    verdict = evaluate(parsed_version(version), {**facts, "form": rule_facts(fields, cleaned)})
+    payload = verdict.as_dict()
+    if missing:
+        names = "、".join(r.name for r in missing)
+        payload["outcome"] = "refer"
+        payload["reasons"] = [*payload["reasons"], _("Required materials missing: %(names)s") % {"names": names}]
+    case.verdict = payload
+    case.rule_set_version = version
+    if payload["outcome"] == APPROVE:
+        target, action, note = Status.APPROVED, "approved_automatically", version.label
+        case.decided_automatically = True
+        case.decided_at = timezone.now()
+    else:
+        target, action, note = Status.UNDER_REVIEW, "referred", "；".join(payload["reasons"])
+        _restart_clock_for_review(case, matter)
+    if not can_transition(case.status, target):
+        raise TransitionRefused(NOT_ALLOWED_NOW % {"status": case.get_status_display()})
+    timeline.append(CaseEvent(case=case, actor=None, actor_label="", action=action, from_status=case.status,
+                              to_status=target, note=note, at=case.decided_at or timezone.now()))
+    case.status = target
+    return verdict
 
 
 def open_case(
@@ -143,11 +254,13 @@ def _open_case(
     return case
 
 
-def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, supplement: bool) -> list[Material]:
+def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, supplement: bool,
+                     requirements: Mapping[str, MaterialRequirement] | None = None) -> list[Material]:
     uploads = list(uploads)
     if not uploads:
         return []
-    requirements = {r.code: r for r in matter_of(case).materials.all()}
+    if requirements is None:
+        requirements = {r.code: r for r in matter_of(case).materials.all()}
     stored = []
     for code, upload in uploads:
         requirement = requirements.get(code) if code else None

@@ -57,6 +57,8 @@ class Case(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=128, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    # A case of the synthetic history (`genhistory`), never a real or demo one; `genhistory --clear` deletes them.
+    synthetic = models.BooleanField(_("synthetic"), default=False, db_default=False)
 
     objects = CaseQuerySet.as_manager()
 

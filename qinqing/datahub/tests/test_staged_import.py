@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -19,7 +20,7 @@ from qinqing.datahub.tests.support import csv_body, new_uscc, registry_row
 pytestmark = pytest.mark.django_db
 
 
-def _file(tmp_path: Path, rows: list[dict[str, str]], *, bom: bool = False) -> Path:
+def _file(tmp_path: Path, rows: list[dict[str, Any]], *, bom: bool = False) -> Path:
     path = tmp_path / "registry.csv"
     path.write_bytes(csv_body(rows, bom=bom))
     return path

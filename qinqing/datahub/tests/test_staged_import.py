@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from qinqing.datahub.tests.support import csv_body, new_uscc, registry_row
 pytestmark = pytest.mark.django_db
 
 
-def _file(tmp_path: Path, rows: list[dict[str, Any]], *, bom: bool = False) -> Path:
+def _file(tmp_path: Path, rows: list[Mapping[str, Any]], *, bom: bool = False) -> Path:
     path = tmp_path / "registry.csv"
     path.write_bytes(csv_body(rows, bom=bom))
     return path

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Enterprise
 from qinqing.accounts.scope import Owner, scope_of
-from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
+from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core import clock
 from qinqing.rules.models import RuleSetVersion
@@ -79,6 +79,9 @@ class Case(models.Model):
             # bundle's own title (few cases have one, so the partial index stays small).
             models.Index(fields=["status", "-submitted_at", "-id"], name="case_status_newest"),
             models.Index(fields=["title"], name="case_titled", condition=~models.Q(title="")),
+            # The reviewer queue (open cases by deadline): a few thousand of a million, walked in deadline order.
+            models.Index(fields=["due_at", "id"], name="case_queue_deadline",
+                         condition=models.Q(status__in=QUEUE_STATUSES)),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

@@ -151,8 +151,11 @@ class HistoryBuilder:
 
     def batch(self, number: int, size: int, first_id: int) -> HistoryBatch:
         rng = np.random.default_rng([self.plan.seed, self.start, number])
-        # More cases in recent months (linear growth), on working days, in office hours.
-        back = (self.span_days * (1.0 - np.sqrt(rng.random(size)))).astype(int)
+        # More cases in recent months (linear growth), on working days, in office hours; in arrival order over the
+        # run (oldest first), as a real table fills, so a day's cases sit together on disk as they would.
+        first = number * self.plan.batch
+        arrival = (first + np.arange(size) + rng.random(size)) / max(self.plan.cases, 1)
+        back = (self.span_days * (1.0 - np.sqrt(np.clip(arrival, 0.0, 1.0)))).astype(int)
         hour = np.clip(rng.normal(10.5, 2.6, size), 0.0, 23.99)
         matter = rng.choice(len(self.matters), size=size, p=self.matter_weights).tolist()
         on_demo = (rng.random(size) < DEMO_SHARE) if self.demo else np.zeros(size, dtype=bool)

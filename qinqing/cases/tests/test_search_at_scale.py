@@ -81,3 +81,16 @@ def test_cursor_pages_through_cases_sharing_one_submission_moment():
         link = response.headers.get("Link", "")
         url = link[1:link.index(">")] if link else ""
     assert seen == expected
+
+
+@pytest.mark.parametrize("ids_limit", [search.NUMBER_IDS_LIMIT, 0])
+def test_a_number_prefix_finds_the_same_cases_by_either_path(monkeypatch, ids_limit):
+    monkeypatch.setattr(search, "NUMBER_IDS_LIMIT", ids_limit)  # 0: always the plain prefix filter
+    user = enterprise(0)
+    case = open_case(0)
+    other = open_case(1)
+    client = client_for(user)
+    assert case.number in _numbers(client, number=case.number[:10])
+    assert other.number not in _numbers(client, number=other.number[:10]), "another enterprise's case stays hidden"
+    assert _numbers(client, q=case.number) == {case.number}
+    assert _numbers(client, number="QQ1999") == set()

@@ -336,7 +336,6 @@ def report(result: dict[str, Any]) -> None:
     floor = rates["floor"]
     print(f"\n== {result['server']}: {result['rows']:,} registry rows, median of {result['runs']} runs "
           f"(CSV {result['csv_bytes'] / 1e6:.1f} MB)")
-    print(f"  {'phase':<28}{'rows/s':>12}{'x floor':>10}   runs")
     copy = rates.get("copy_csv")
     print(f"  {'phase':<34}{'rows/s':>12}{'x floor':>10}{'x COPY':>9}   runs")
     for name, label in (("floor", "floor: executemany INSERT"), ("copy_tuples", "floor: COPY of the tuples"),

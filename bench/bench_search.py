@@ -64,7 +64,10 @@ def main() -> int:
     rng = random.Random(args.seed)
     pg = connection.vendor == "postgresql"
     total = Case.objects.count()
-    synthetic = Case.objects.filter(synthetic=True).count()
+    try:
+        synthetic = Case.objects.filter(synthetic=True).count()
+    except Exception:  # code before genhistory (a "before" run of older code on the same database)
+        synthetic = 0
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}, {total:,} cases "
           f"({synthetic:,} synthetic), {Enterprise.objects.count():,} enterprises; load {os.getloadavg()[0]:.2f}")
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Enterprise
 from qinqing.accounts.scope import Owner, scope_of
-from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, Status
+from qinqing.cases.workflow import CLOCK_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, Status
 from qinqing.catalog.models import MaterialRequirement, Matter
 from qinqing.core import clock
 from qinqing.rules.models import RuleSetVersion
@@ -57,6 +57,8 @@ class Case(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=128, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    # A case of the synthetic history (`genhistory`), never a real or demo one; `genhistory --clear` deletes them.
+    synthetic = models.BooleanField(_("synthetic"), default=False, db_default=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -73,6 +75,13 @@ class Case(models.Model):
             models.Index(fields=["enterprise", "-submitted_at", "-id"], name="case_enterprise_newest"),
             models.Index(fields=["-submitted_at", "-id"], name="case_newest"),
             models.Index(fields=["status", "due_at", "id"], name="case_status_deadline"),
+            # Search at a million cases (qinqing.cases.search): a status over a date range, newest first; a
+            # bundle's own title (few cases have one, so the partial index stays small).
+            models.Index(fields=["status", "-submitted_at", "-id"], name="case_status_newest"),
+            models.Index(fields=["title"], name="case_titled", condition=~models.Q(title="")),
+            # The reviewer queue (open cases by deadline): a few thousand of a million, walked in deadline order.
+            models.Index(fields=["due_at", "id"], name="case_queue_deadline",
+                         condition=models.Q(status__in=QUEUE_STATUSES)),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import operator
 import random
 import re
 import unicodedata
@@ -35,17 +36,32 @@ class InvalidUSCC(ValueError):
         self.reason = reason
 
 
+# Character values as dicts, summed with map(): a province's registry file checks millions of codes.
+_USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_ORG_VALUES = {c: i for i, c in enumerate(_ORG_ALPHABET)}
+_USCC_CHARS = frozenset(USCC_ALPHABET)
+_ORG_CHARS = frozenset(_ORG_ALPHABET)
+_ORG_CHECK = {10: "X", 11: "0"}
+
+
+def _weighted(text: str, values: dict[str, int], weights: tuple[int, ...]) -> int:
+    if len(text) != len(weights):
+        raise ValueError(f"expected {len(weights)} characters, got {len(text)}")
+    try:
+        return sum(map(operator.mul, map(values.__getitem__, text), weights))
+    except KeyError as exc:
+        raise ValueError(f"{exc.args[0]!r} is not in the alphabet") from None
+
+
 def uscc_check_char(first17: str) -> str:
     """Return the 18th (check) character for the first 17 characters."""
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return USCC_ALPHABET[(31 - _weighted(first17, _USCC_VALUES, _USCC_WEIGHTS) % 31) % 31]
 
 
 def org_check_char(first8: str) -> str:
     """Return the GB 11714 organisation-code check character for its first 8 characters."""
-    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
-    value = 11 - total % 11
-    return {10: "X", 11: "0"}.get(value, str(value))
+    value = 11 - _weighted(first8, _ORG_VALUES, _ORG_WEIGHTS) % 11
+    return _ORG_CHECK.get(value) or str(value)
 
 
 def normalise_uscc(raw: str) -> str:
@@ -70,17 +86,18 @@ def validate_uscc(raw: str) -> str:
     input method, spaces anywhere and lower case are accepted.
     Reasons: "length", "alphabet", "department", "division", "org_check", "check".
     """
-    code = normalise_uscc(raw)
+    # Already canonical (plain ASCII letters and digits, as files carry it): NFKC would change nothing.
+    code = raw.upper() if len(raw) == 18 and raw.isascii() and raw.isalnum() else normalise_uscc(raw)
     if len(code) != 18:
         raise InvalidUSCC("length")
-    if any(ch not in USCC_ALPHABET for ch in code):
+    if not _USCC_CHARS.issuperset(code):
         raise InvalidUSCC("alphabet")
     if code[0] not in _DEPARTMENTS:
         raise InvalidUSCC("department")
     if not code[2:8].isdigit():
         raise InvalidUSCC("division")
     org = code[8:17]
-    if any(ch not in _ORG_ALPHABET for ch in org[:8]) or org_check_char(org[:8]) != org[8]:
+    if not _ORG_CHARS.issuperset(org[:8]) or org_check_char(org[:8]) != org[8]:
         raise InvalidUSCC("org_check")
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidUSCC("check")

@@ -69,6 +69,10 @@ def _decode(cursor: str, kinds: Sequence[type]) -> list[Any]:
 
 def _after(ordering: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows strictly after `values` in `ordering` (each field ascending, or descending with a leading -)."""
+    # The OR below names each step; the first field's bound (≤ or ≥ its last value), implied by it, is what
+    # lets the database start its index range scan at the cursor instead of filtering from the first row.
+    first = ordering[0]
+    bound = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
     condition = Q()
     for i, field in enumerate(ordering):
         name = field.lstrip("-")
@@ -76,7 +80,7 @@ def _after(ordering: Sequence[str], values: Sequence[Any]) -> Q:
         for earlier, value in zip(ordering[:i], values[:i], strict=True):
             step &= Q(**{earlier.lstrip("-"): value})
         condition |= step
-    return condition
+    return bound & condition
 
 
 def keyset_page(queryset: QuerySet[M], *, ordering: Sequence[str], kinds: Sequence[type], cursor: str = "",

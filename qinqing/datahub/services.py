@@ -19,11 +19,12 @@ from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRevoked
 from qinqing.core.ids import PROJECT_TYPE_FILING, format_project_code
-from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, adapter_for
+from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, RegistryAdapter, adapter_for
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.errors import PlatformSource, UnknownSource
 from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
+from qinqing.datahub.staging import CHUNK_ROWS, Progress, csv_file_chunks, staged_import
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _SOURCE_DEFAULTS: dict[str, Any] = {
@@ -102,14 +103,59 @@ def import_records(
     return replace(result, seconds=time.perf_counter() - started, as_of=stamp)
 
 
+def import_file(
+    *, source_code: str, path: Path, actor: Any, as_of: dt.datetime | None = None,
+    progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Import a CSV file of any size, streamed a chunk at a time (memory bounded by the chunk), all or nothing.
+
+    The market registry (and any source its default adapter serves) goes through a staging table and one
+    upsert (`datahub.staging`); another source's file is read whole and imported by `import_records`.
+    `progress(bytes read, file size)` is called after each chunk.
+    """
+    if source_code.strip() in PLATFORM_SOURCES:
+        raise PlatformSource(_("本平台签发的电子证照只由证照服务写入，不能导入。"))
+    started = time.perf_counter()
+    source = _source(source_code)
+    stamp = _aware(as_of)
+    if not _staged(source):
+        from qinqing.datahub.rows import parse
+
+        rows = parse(path.read_bytes(), "csv")
+        return import_records(source_code=source_code, rows=rows, actor=actor, as_of=as_of)
+    with cyclic_gc_paused():
+        result = _write(source, stamp, actor, lambda s: staged_import(
+            s, csv_file_chunks(path, chunk_rows=chunk_rows, progress=progress), as_of=stamp))
+    return replace(result, seconds=time.perf_counter() - started, as_of=stamp)
+
+
+def _staged(source: Source) -> bool:
+    """Whether a source's imports go through the staging table: the registry's own table, not an override."""
+    return type(adapter_for(source)) is RegistryAdapter
+
+
 def _validate_and_write(source: Source, rows: Sequence[Mapping[str, Any]] | Table, stamp: dt.datetime, actor: Any,
                         ) -> ImportResult:
+    if _staged(source):
+        table = rows if isinstance(rows, Table) else list(rows)
+        return _write(source, stamp, actor, lambda s: staged_import(s, [table], as_of=stamp, dedupe_in_memory=True))
     clean = RowValidator(source).validate(rows)
     adapter = adapter_for(source)
+
+    def write(locked: Source) -> ImportResult:
+        result = adapter.import_rows(locked, clean, as_of=stamp)
+        _emit_changes(locked, result.changes)
+        return result
+
+    return _write(source, stamp, actor, write)
+
+
+def _write(source: Source, stamp: dt.datetime, actor: Any, write: Callable[[Source], ImportResult]) -> ImportResult:
+    """Lock the source, write (`write` emits the changes), stamp the source and record one audit event."""
     with events.atomic():
         # One import of a source at a time, so that the created/updated counts are exact.
         source = Source.objects.select_for_update().get(pk=source.pk)
-        result = adapter.import_rows(source, clean, as_of=stamp)
+        result = write(source)
         before = {"last_imported_at": source.last_imported_at}
         source.last_imported_at = timezone.now()
         source.save(update_fields=["last_imported_at"])
@@ -118,7 +164,6 @@ def _validate_and_write(source: Source, rows: Sequence[Mapping[str, Any]] | Tabl
             after={"source": source.code, "rows": result.rows, "created": result.created,
                    "updated": result.updated, "as_of": stamp, "last_imported_at": source.last_imported_at},
         )
-        _emit_changes(source, result.changes)
     return result
 
 

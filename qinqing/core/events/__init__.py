@@ -47,12 +47,12 @@ from qinqing.core.events.types import (
     PolicySimulated,
     Subject,
 )
-from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service
+from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service, write_many
 
 __all__ = [
     "EVENT_TYPES", "AuthorisationGranted", "AuthorisationRevoked", "CaseClosed", "CaseDecided", "CaseSubmitted",
     "Consumer", "ConsumerApply", "CrashForTest", "DomainEvent", "EmployeesEnrolled", "EnterpriseFactsChanged",
     "EnterpriseRegistered", "EntitlementGranted", "Flows", "LicenceIssued", "LicenceRevoked", "PayoutReversed", "PayoutStatusChanged", "PolicyPublished", "PolicySimulated", "Stored", "Subject", "atomic", "buffer",
     "consume", "consume_all", "emit", "emit_many", "flows", "flows_replaced", "in_service", "lag", "read_after",
-    "start_at_head",
+    "start_at_head", "write_many",
 ]

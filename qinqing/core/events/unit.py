@@ -32,6 +32,7 @@ class _UnitOfWork:
         self.outbox: list[tuple[DomainEvent, dt.datetime]] = []
         self.buffers: dict[str, list[Any]] = {}
         self.flushers: dict[str, Callable[[list[Any]], None]] = {}
+        self.written_early = False  # outbox rows written before the end (`write_many`): consumers to kick
 
     def drain(self) -> None:
         registry = flows()
@@ -85,7 +86,7 @@ def atomic() -> Iterator[None]:
             yield
             unit.drain()
             unit.flush()
-            if unit.outbox:
+            if unit.outbox or unit.written_early:
                 transaction.on_commit(_kick_consumers)
     finally:
         _current.reset(token)
@@ -121,6 +122,25 @@ def emit_many(events: Sequence[DomainEvent]) -> None:
         raise RuntimeError("emit() must run inside events.atomic(), the service's transaction")
     now = timezone.now()
     unit.outbox.extend((e, now) for e in events)
+    registry = flows()
+    unit.queue.extend(e for e in events if registry.subscribers_of(e))
+
+
+def write_many(events: Sequence[DomainEvent]) -> None:
+    """Write events to the outbox now, inside the current service transaction (they commit or roll back with it).
+
+    For an import of millions of rows: `emit_many` holds its events until the end of the transaction, this
+    writes each batch at once, so memory stays bounded by the batch. Events that have in-process subscribers
+    are still queued for them.
+    """
+    unit = _current.get()
+    if unit is None or not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("write_many() must run inside events.atomic(), the service's transaction")
+    if not events:
+        return
+    now = timezone.now()
+    _write_outbox([(e, now) for e in events])
+    unit.written_early = True
     registry = flows()
     unit.queue.extend(e for e in events if registry.subscribers_of(e))
 

@@ -104,7 +104,7 @@ def _text_check(spec: FieldSpec, m: Messages, problems: Problems, required: bool
             problems.append((name, too_long))
         elif "\x00" in value:
             problems.append((name, m.nul))
-        elif has_invisible(value, multiline=True):
+        elif not value.isprintable() and has_invisible(value, multiline=True):  # refused ⊂ not printable
             problems.append((name, invisible_message(invisible_characters(value, multiline=True))))
         elif choices and value not in choices:
             problems.append((name, not_a_choice))

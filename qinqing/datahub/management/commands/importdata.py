@@ -1,4 +1,5 @@
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -7,8 +8,9 @@ from django.utils import timezone
 
 from qinqing.core.errors import DomainError
 from qinqing.datahub.errors import ImportRejected
+from qinqing.datahub.management.commands.gencity import Progress
 from qinqing.datahub.rows import parse
-from qinqing.datahub.services import import_records
+from qinqing.datahub.services import import_file, import_records
 
 
 class Command(BaseCommand):
@@ -19,18 +21,27 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=["csv", "json"], help="default: from the file's extension")
         parser.add_argument("--as-of", dest="as_of", help="when the data was true, ISO 8601 (default: now)")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar (a CSV file is streamed)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         fmt = options["format"] or ("json" if path.suffix.lower() == ".json" else "csv")
         as_of = self._as_of(options["as_of"])
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"{path}: {exc.strerror}") from exc
-        try:
-            result = import_records(source_code=options["source"], rows=parse(raw, fmt), actor="importdata",
-                                    as_of=as_of)
+            if fmt == "csv":  # streamed: a 9 M-row registry file never sits in memory whole
+                if not path.is_file():
+                    raise CommandError(f"{path}: No such file")
+                bar = None if options["quiet"] else Progress(sys.stderr)
+                result = import_file(source_code=options["source"], path=path, actor="importdata", as_of=as_of,
+                                     progress=(lambda done, size: bar(done // 1_000_000, size // 1_000_000 or 1))
+                                     if bar else None)
+            else:
+                try:
+                    raw = path.read_bytes()
+                except OSError as exc:
+                    raise CommandError(f"{path}: {exc.strerror}") from exc
+                result = import_records(source_code=options["source"], rows=parse(raw, fmt), actor="importdata",
+                                        as_of=as_of)
         except ImportRejected as exc:
             for error in exc.errors:
                 where = f"line {error['line']}" if error["line"] else "file"

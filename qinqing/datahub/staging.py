@@ -1,0 +1,263 @@
+"""Imports at province scale: validated rows through a staging table, then one upsert, changes found in SQL.
+
+The market registry of a province holds about 9 M enterprises. An import of it streams the file a chunk
+at a time (`stream_csv`): each chunk is validated in Python (the same compiled checks as any import) and
+its good rows appended to a temporary staging table (COPY on PostgreSQL, `executemany` on SQLite). While
+any row is bad, nothing more is staged, but every remaining row is still checked, so the refusal lists
+every (line, field, reason) as before. At the end, inside the one transaction:
+
+1. repeated keys are found by the database (`GROUP BY`), not in a Python dict of 9 M keys;
+2. the changes are read by one join of the staging table with the registry (created rows, and per
+   column whether it differs: `IS DISTINCT FROM`, so 1000000 equals 1000000.00), through a server-side
+   cursor, and written as `EnterpriseFactsChanged` to the outbox a batch at a time;
+3. one `INSERT … SELECT … ON CONFLICT (uscc) DO UPDATE` writes every row.
+
+Memory is bounded by a chunk and an event batch, whatever the file's size; nothing is written unless every
+row is good (a rejected import rolls the staging table back with the rest).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from qinqing.core import events
+from qinqing.core.events import EnterpriseFactsChanged
+from qinqing.datahub.adapters import Change, ImportResult, RegistryAdapter
+from qinqing.datahub.errors import ImportRejected, RowError
+from qinqing.datahub.models import RegistryRecord, Source
+from qinqing.datahub.rows import CleanRow, RowValidator, Table
+from qinqing.datahub.rows.validation import MAX_REPORTED_ERRORS, duplicate_key
+
+CHUNK_ROWS = 50_000
+EVENT_BATCH = 10_000
+STAGE = "qq_stage_registry"
+# Changes kept on the result (for callers and tests); beyond this only their count is.
+RESULT_CHANGES = 10_000
+
+Progress = Callable[[int, int], None]
+
+
+def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]:
+    """Tables of at most `chunk_rows` rows read from a UTF-8 CSV (a BOM is tolerated), header on line 1.
+
+    Lines are counted as `parse_csv` counts them (a quoted cell may span lines); a chunk never holds the
+    whole file. A byte sequence that is not UTF-8 is refused with the line it is on.
+    """
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", errors="strict")
+    reader = csv.reader(text)
+    line = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            yield Table(rows=[], lines=[], header_line=1)
+            return
+        columns = [name.strip() for name in header]
+        errors: list[RowError] = []
+        seen: set[str] = set()
+        for name in columns:
+            if not name:
+                errors.append(RowError(line=1, field="", reason=_("A column has no name.")))
+            elif name in seen:
+                errors.append(RowError(line=1, field=name, reason=_("Duplicate column.")))
+            seen.add(name)
+        if errors:
+            raise ImportRejected.listing(errors)
+        width = len(columns)
+        names = tuple(columns)
+        previous = reader.line_num
+        yielded = False
+        rows: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            line = previous
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                raise ImportRejected.listing([RowError(line=start, field="", reason=_(
+                    "This row has more cells than the header."))])
+            rows.append(dict(zip(names, cells, strict=False)))
+            lines.append(start)
+            if len(rows) >= chunk_rows:
+                yield Table(rows=rows, lines=lines, header_line=1, columns=names)
+                rows, lines, yielded = [], [], True
+        if rows or not yielded:
+            yield Table(rows=rows, lines=lines, header_line=1, columns=names)
+    except UnicodeDecodeError:
+        raise ImportRejected.listing([RowError(line=_first_bad_line(handle, line + 1), field="", reason=_(
+            "The file is not UTF-8 text."))]) from None
+    except csv.Error as exc:
+        raise ImportRejected.listing([RowError(line=reader.line_num, field="", reason=_(
+            "The CSV cannot be read: %(error)s") % {"error": str(exc)})]) from None
+
+
+def _first_bad_line(handle: IO[bytes], fallback: int) -> int:
+    """The first line that is not UTF-8 (the text reader decodes ahead of the CSV reader, so it cannot say)."""
+    if not handle.seekable():
+        return fallback
+    handle.seek(0)
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return fallback
+
+
+def csv_file_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS,
+                    progress: Progress | None = None) -> Iterator[Table]:
+    """`stream_csv` over a file, reporting bytes read against the file's size after each chunk."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        for table in stream_csv(raw, chunk_rows=chunk_rows):
+            yield table
+            if progress is not None:
+                progress(min(raw.tell(), size), size)
+
+
+class RegistryStaging:
+    """The staging table of one registry import, inside the caller's transaction."""
+
+    COLUMNS = RegistryAdapter.COLUMNS
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.pg = connection.vendor == "postgresql"
+        self.table = RegistryRecord._meta.db_table
+        self.rows = 0
+        self.temp_name = ("pg_temp." if self.pg else "temp.") + STAGE
+
+    def q(self, name: str) -> str:
+        return connection.ops.quote_name(name)
+
+    def create(self) -> None:
+        cols = ", ".join(self.q(c) for c in ("uscc", *self.COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.temp_name}")
+            # The registry's own column types (no constraints, no indexes), plus the file line of each row.
+            tail = "WITH NO DATA" if self.pg else "WHERE 0"
+            temp = "TEMPORARY TABLE" + (" " + STAGE + " ON COMMIT DROP" if self.pg else " " + STAGE)
+            cursor.execute(f"CREATE {temp} AS SELECT 0 AS line, {cols} FROM {self.q(self.table)} {tail}")  # noqa: S608
+
+    def append(self, rows: list[CleanRow]) -> None:
+        if not rows:
+            return
+        columns = self.COLUMNS
+        data = [(r.line, r.uscc, *(r.values.get(c) for c in columns)) for r in rows]
+        names = ", ".join(self.q(c) for c in ("line", "uscc", *columns))
+        with connection.cursor() as cursor:
+            if self.pg:
+                with cursor.cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for row in data:
+                        write(row)
+            else:
+                marks = ", ".join(["%s"] * (len(columns) + 2))
+                cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", data)  # noqa: S608
+        self.rows += len(rows)
+
+    def duplicates(self) -> tuple[list[RowError], int]:
+        """Rows whose key an earlier line already has, each naming that first line (as the validator does)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {STAGE} GROUP BY uscc HAVING count(*) > 1 LIMIT 1")  # noqa: S608
+            if cursor.fetchone() is None:
+                return [], 0
+            repeated = (f"SELECT line, min(line) OVER (PARTITION BY uscc) AS first FROM {STAGE} "  # noqa: S608
+                        f"WHERE uscc IN (SELECT uscc FROM {STAGE} GROUP BY uscc HAVING count(*) > 1)")
+            cursor.execute(f"SELECT count(*) FROM ({repeated}) d WHERE line > first")  # noqa: S608
+            total = int(cursor.fetchone()[0])
+            cursor.execute(f"SELECT line, first FROM ({repeated}) d WHERE line > first "  # noqa: S608
+                           f"ORDER BY line LIMIT {MAX_REPORTED_ERRORS}")
+            return [RowError(line=line, field="uscc", reason=duplicate_key(first))
+                    for line, first in cursor.fetchall()], total
+
+    def changes(self, on_batch: Callable[[list[tuple[str, Change]]], None]) -> int:
+        """Hand every changed enterprise (new, or a column differing) to `on_batch`; return how many are new."""
+        distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
+        flags = ", ".join(
+            f"CASE WHEN t.id IS NULL THEN s.{self.q(c)} IS NOT NULL ELSE s.{self.q(c)} {distinct} t.{self.q(c)} END"
+            for c in self.COLUMNS)
+        differs = " OR ".join(f"s.{self.q(c)} {distinct} t.{self.q(c)}" for c in self.COLUMNS)
+        sql = (f"SELECT s.uscc, t.id IS NULL, COALESCE(s.region_code, t.region_code, ''), {flags} "  # noqa: S608
+               f"FROM {STAGE} s LEFT JOIN {self.q(self.table)} t ON t.uscc = s.uscc "
+               f"WHERE t.id IS NULL OR {differs}")
+        created = 0
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql)
+            columns = self.COLUMNS
+            while True:
+                rows = cursor.fetchmany(EVENT_BATCH)
+                if not rows:
+                    break
+                batch = []
+                for row in rows:
+                    new = bool(row[1])
+                    created += new
+                    fields = frozenset(c for c, flag in zip(columns, row[3:], strict=True) if flag)
+                    batch.append((row[0], Change(fields, new, row[2] or "")))
+                on_batch(batch)
+        finally:
+            cursor.close()
+        return created
+
+    def upsert(self, as_of: dt.datetime) -> None:
+        columns = self.COLUMNS
+        names = ", ".join(self.q(c) for c in ("uscc", *columns))
+        updates = ", ".join(f"{self.q(c)} = excluded.{self.q(c)}" for c in (*columns, "source_id", "as_of"))
+        stamp = as_of if self.pg else connection.ops.adapt_datetimefield_value(as_of)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.q(self.table)} ({names}, source_id, as_of, synthetic) "  # noqa: S608
+                f"SELECT {names}, %s, %s, %s FROM {STAGE} WHERE true "
+                f"ON CONFLICT (uscc) DO UPDATE SET {updates}", [self.source.pk, stamp, False])
+            if not self.pg:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.temp_name}")
+
+
+def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str, Any]]], *, as_of: dt.datetime,
+                  dedupe_in_memory: bool = False, progress: Progress | None = None) -> ImportResult:
+    """Validate and stage every chunk, then (all good) write them with one upsert; inside the caller's transaction.
+
+    Raises ImportRejected listing every bad row (and every repeated key) when any is bad; nothing is written.
+    """
+    run = RowValidator(source).run(dedupe=dedupe_in_memory)
+    stage = RegistryStaging(source)
+    stage.create()
+    seen_rows = 0
+    for chunk in chunks:
+        clean = run.rows(chunk)
+        seen_rows += len(chunk.rows) if isinstance(chunk, Table) else len(chunk)
+        if not run.failed:
+            stage.append(clean)
+    if not dedupe_in_memory:
+        repeated, total = stage.duplicates()
+        if total:
+            run.add(repeated, total)
+    run.finish()
+
+    kept: dict[str, Change] = {}
+
+    def write_events(batch: list[tuple[str, Change]]) -> None:
+        events.write_many([
+            EnterpriseFactsChanged(
+                sources=(source.code,), fields=tuple(sorted(f"{source.code}.{name}" for name in change.fields)),
+                created=change.created, enterprise=uscc, region=change.region)
+            for uscc, change in sorted(batch)
+        ])
+        for uscc, change in batch:
+            if len(kept) < RESULT_CHANGES:
+                kept[uscc] = change
+
+    created = stage.changes(write_events)
+    stage.upsert(as_of)
+    return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
+

@@ -1,0 +1,109 @@
+"""Registry imports at province scale (issue 10 §4): streamed a chunk at a time, staged, one upsert, all or nothing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from qinqing.audit.models import AuditRecord
+from qinqing.core.models import OutboxEvent
+from qinqing.datahub.errors import ImportRejected
+from qinqing.datahub.models import RegistryRecord
+from qinqing.datahub.services import import_file
+from qinqing.datahub.staging import stream_csv
+from qinqing.datahub.tests.support import csv_body, new_uscc, registry_row
+
+pytestmark = pytest.mark.django_db
+
+
+def _file(tmp_path: Path, rows: list[Mapping[str, Any]], *, bom: bool = False) -> Path:
+    path = tmp_path / "registry.csv"
+    path.write_bytes(csv_body(rows, bom=bom))
+    return path
+
+
+def _facts(since: int) -> list[OutboxEvent]:
+    return list(OutboxEvent.objects.filter(seq__gt=since, name="enterprise.facts_changed").order_by("seq"))
+
+
+def _head() -> int:
+    return OutboxEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def test_a_file_in_many_chunks_is_created_then_updated_with_one_event_per_changed_enterprise(tmp_path):
+    codes = [new_uscc(700 + i) for i in range(11)]
+    path = _file(tmp_path, [registry_row(c, name=f"杭州分块{i}有限公司") for i, c in enumerate(codes)], bom=True)
+    start, audits = _head(), AuditRecord.objects.count()
+    seen: list[tuple[int, int]] = []
+    result = import_file(source_code="market_registry", path=path, actor="test", chunk_rows=3,
+                         progress=lambda done, size: seen.append((done, size)))
+    assert (result.rows, result.created, result.updated) == (11, 11, 0)
+    assert len(seen) == 4 and seen[-1][0] == seen[-1][1] == path.stat().st_size
+    assert set(RegistryRecord.objects.filter(uscc__in=codes).values_list("uscc", flat=True)) == set(codes)
+    assert RegistryRecord.objects.get(uscc=codes[4]).name == "杭州分块4有限公司"
+    events = _facts(start)
+    assert sorted(e.enterprise for e in events) == sorted(codes)
+    assert all(e.payload["created"] and e.region == "330108002002" for e in events)
+    assert "market_registry.registered_capital" in events[0].payload["fields"]
+    assert AuditRecord.objects.count() == audits + 1
+
+    # Again, two enterprises changed (one only in how a figure is written: no change).
+    rows = [registry_row(c, name=f"杭州分块{i}有限公司") for i, c in enumerate(codes)]
+    rows[2]["status"] = "在业"
+    rows[7]["registered_capital"] = "1000000"
+    rows[9]["address"] = "浙江省杭州市滨江区西兴街道1号"
+    start = _head()
+    result = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", chunk_rows=4)
+    assert (result.rows, result.created, result.updated) == (11, 0, 11)
+    events = _facts(start)
+    assert {e.enterprise: e.payload["fields"] for e in events} == {
+        codes[2]: ["market_registry.status"], codes[9]: ["market_registry.address"]}
+    assert RegistryRecord.objects.get(uscc=codes[2]).status == "在业"
+
+
+def test_a_bad_row_in_a_late_chunk_rejects_the_file_and_nothing_is_written(tmp_path):
+    codes = [new_uscc(800 + i) for i in range(9)]
+    rows = [registry_row(c) for c in codes]
+    rows[7]["established_on"] = "2020/01/02"  # line 9
+    rows[8]["uscc"] = "91330108MA2XXXXXXX"  # line 10
+    start, audits = _head(), AuditRecord.objects.count()
+    with pytest.raises(ImportRejected) as exc:
+        import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", chunk_rows=2)
+    assert {(e["line"], e["field"]) for e in exc.value.errors} == {(9, "established_on"), (10, "uscc")}
+    assert not RegistryRecord.objects.filter(uscc__in=codes).exists()
+    assert _facts(start) == [] and AuditRecord.objects.count() == audits
+
+
+def test_a_key_repeated_across_chunks_is_found_by_the_database_naming_the_first_line(tmp_path):
+    codes = [new_uscc(900 + i) for i in range(6)]
+    rows = [registry_row(c) for c in codes] + [registry_row(codes[1]), registry_row(codes[4])]
+    with pytest.raises(ImportRejected) as exc:
+        import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", chunk_rows=3)
+    assert [(e["line"], e["field"]) for e in exc.value.errors] == [(8, "uscc"), (9, "uscc")]
+    assert "3" in exc.value.errors[0]["reason"] and "6" in exc.value.errors[1]["reason"]
+    assert not RegistryRecord.objects.filter(uscc__in=codes).exists()
+
+
+def test_a_file_that_is_not_utf8_or_has_a_bad_header_is_refused():
+    with pytest.raises(ImportRejected) as exc:
+        list(stream_csv(io.BytesIO(b"uscc,name\n" + "滨江".encode("gbk") + b",x\n")))
+    assert exc.value.errors[0]["line"] == 2
+    with pytest.raises(ImportRejected) as exc:
+        list(stream_csv(io.BytesIO(b"uscc,uscc\n1,2\n")))
+    assert exc.value.errors[0]["field"] == "uscc"
+    tables = list(stream_csv(io.BytesIO(b'uscc,name\n\n"a\nb",c\nd,e\n'), chunk_rows=1))
+    assert [t.lines for t in tables] == [[3], [5]]
+
+
+def test_importdata_streams_a_registry_csv(tmp_path):
+    codes = [new_uscc(950 + i) for i in range(5)]
+    out = io.StringIO()
+    call_command("importdata", "market_registry", str(_file(tmp_path, [registry_row(c) for c in codes])),
+                 "--quiet", stdout=out)
+    assert "5 rows, 5 created, 0 updated" in out.getvalue()
+    assert RegistryRecord.objects.filter(uscc__in=codes).count() == 5

@@ -51,7 +51,7 @@ def policies(count: int, seed: int = 11) -> list[dict[str, Any]]:
         lambda: ("capital", ["registry.registered_capital"],
                  {">=": [var("registry.registered_capital"), rng.choice([1e6, 5e6, 1e7, 5e7])]}),
         lambda: ("high_tech", ["annual.high_tech"], {"==": [var("annual.high_tech"), "是"]}),
-        lambda: ("specialised", ["annual.specialised"], {"==": [var("annual.specialised"), "是"]}),
+        lambda: ("specialised", ["annual.specialised"], {"in": [var("annual.specialised"), ["省级", "国家级"]]}),
         lambda: ("above_scale", ["annual.above_scale"], {"==": [var("annual.above_scale"), "是"]}),
         lambda: ("rd", ["annual.rd_spend"], {">=": [var("annual.rd_spend"), rng.choice([1e5, 5e5, 2e6])]}),
         lambda: ("rd_share", ["annual.rd_spend", "annual.revenue"],

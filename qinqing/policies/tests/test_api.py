@@ -37,7 +37,7 @@ def test_for_me_lists_what_the_enterprise_gets_with_reasons_and_what_it_nearly_g
     eligible = {row["policy"]["code"]: row for row in body["eligible"]}
     assert eligible["kjj-gaoqi-2026"]["amount"] == "200000.00"
     assert eligible["kjj-gaoqi-2026"]["entitlement_status"] == "granted"
-    assert any(r["fact"] == "indicators.high_tech" and r["source"] == "enterprise_indicators"
+    assert any(r["fact"] == "annual.high_tech" and r["source"] == "enterprise_annual"
                for r in eligible["kjj-gaoqi-2026"]["reasons"])
     near = {row["policy"]["code"]: row for row in client_for(enterprise_user(2)).get(
         f"{A}/policies/for-me").json()["near_misses"]}

@@ -20,7 +20,7 @@ def test_a_policy_page_says_its_conditions_in_words_and_whether_the_enterprise_m
 def test_for_me_shows_the_amount_and_the_facts_with_their_source():
     page = session_client(enterprise_user(0)).get("/policies/for-me/").content.decode()
     assert "高新技术企业认定奖励" in page and "200,000.00" in page
-    assert "企业经营与认定信息" in page  # the source of the facts that make it qualify
+    assert "企业年度经营与认定信息" in page  # the source of the facts that make it qualify
 
 
 def test_payouts_show_masked_accounts_and_a_receipt_pdf_of_ones_own_only():
@@ -44,13 +44,13 @@ def test_the_account_form_refuses_a_bad_number_on_its_field_and_never_echoes_the
 
 def test_an_officer_builds_conditions_from_rows_sees_the_live_count_and_simulates():
     client = session_client(officer())
-    form = {"region": "330100", "fact_0": "indicators.graduates_hired", "op_0": ">=", "value_0": "1",
+    form = {"region": "330100", "fact_0": "annual.graduates_hired", "op_0": ">=", "value_0": "1",
             "fact_1": "registry.status", "op_1": "in", "value_1": "存续，在业"}
     count = client.post("/policies/manage/count/", form).content.decode()
     assert "5" in count
     created = client.post("/policies/manage/new/", {
         **form, "title": "页面测试政策", "document_number": "杭人社发〔2026〕77号", "valid_from": "2026-01-01",
-        "valid_until": "2026-12-31", "mode": "instant", "budget": "50000", "amount_fact": "indicators.graduates_hired",
+        "valid_until": "2026-12-31", "mode": "instant", "budget": "50000", "amount_fact": "annual.graduates_hired",
         "amount_factor": "1000", "amount_cap": "10000", "amount_text": "每人1000元，最高1万元", "period": "year"})
     assert created.status_code == 302, created.content.decode()[:2000]
     policy = Policy.objects.get(title="页面测试政策")
@@ -62,5 +62,5 @@ def test_an_officer_builds_conditions_from_rows_sees_the_live_count_and_simulate
 
 def test_the_builder_refuses_an_unknown_fact_on_the_conditions_field():
     response = session_client(officer()).post("/policies/manage/new/", {
-        "title": "坏条件", "fact_0": "indicators.secret", "op_0": ">=", "value_0": "1"})
+        "title": "坏条件", "fact_0": "annual.secret", "op_0": ">=", "value_0": "1"})
     assert response.status_code == 422 and "第 1 行" in response.content.decode()

@@ -48,6 +48,9 @@ def _may_manage(officer: User, policy: Policy | None = None) -> None:
         raise PolicyNotManaged(_("Only a policy officer may author policies."))
     if policy is not None and policy.department_id != scope.department_id:
         raise PolicyNotManaged(_("This policy belongs to another department."))
+    own = officer.region.path if officer.region is not None else ""
+    if policy is not None and own and not policy.region.path.startswith(own):
+        raise PolicyNotManaged(_("This policy applies beyond your region."))
 
 
 def _date(raw: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None:

@@ -98,7 +98,14 @@ def labelled_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def payouts_for(user: User) -> QuerySet[Payout]:
     return (Payout.objects.visible_to(user)
             .select_related("entitlement__policy__department", "entitlement__version", "entitlement__enterprise")
-            .order_by("-created_at", "-id"))
+            .prefetch_related("entries").order_by("-created_at", "-id"))
+
+
+def officer_payouts(policy: Policy, limit: int = 500) -> QuerySet[Payout]:
+    """A policy's payouts for its officer (already scoped by `managed_by`), newest first, with their entries."""
+    return (Payout.objects.filter(entitlement__policy=policy)
+            .select_related("entitlement__policy", "entitlement__version", "entitlement__enterprise")
+            .prefetch_related("entries").order_by("-created_at", "-id")[:limit])
 
 
 def payout_row(payout: Payout) -> dict[str, Any]:
@@ -108,7 +115,10 @@ def payout_row(payout: Payout) -> dict[str, Any]:
         "clause": ent.version.clause, "version": ent.version.number, "period": ent.period,
         "amount": payout.amount, "status": payout.status, "status_label": str(payout.get_status_display()),
         "account": payout.masked_account, "bank": payout.bank_name, "created_at": payout.created_at,
-        "paid_at": payout.paid_at,
+        "paid_at": payout.paid_at, "enterprise": ent.enterprise.name, "reversible": payout.status == PayoutStatus.PAID,
+        # The ledger of this payout, oldest first: a reversal is an entry of its own, never an edit.
+        "entries": [{"kind": e.kind, "label": str(e.get_kind_display()), "amount": e.amount, "at": e.at,
+                     "note": e.note} for e in payout.entries.all()],
     }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from qinqing.accounts.models import User
 from qinqing.cases.tests.support import session_client
 from qinqing.policies.models import BankAccount, Payout, Policy
-from qinqing.policies.tests.support import enterprise_user, officer
+from qinqing.policies.tests.support import enterprise_user, officer, published
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,35 @@ def test_the_builder_refuses_an_unknown_fact_on_the_conditions_field():
     response = session_client(officer()).post("/policies/manage/new/", {
         "title": "坏条件", "fact_0": "annual.secret", "op_0": ">=", "value_0": "1"})
     assert response.status_code == 422 and "第 1 行" in response.content.decode()
+
+
+def test_an_officer_reverses_a_paid_payout_with_a_reason_and_the_enterprise_sees_the_reversal_entry():
+    from qinqing.policies.models import FundPool, LedgerEntry, Payout
+    from qinqing.policies.services import process_due_payouts
+
+    policy = published()
+    process_due_payouts()  # the bank confirms what was sent
+    payout = Payout.objects.filter(entitlement__policy=policy, status="paid").select_related(
+        "entitlement__enterprise").first()
+    assert payout is not None
+    pool_paid = FundPool.objects.get(policy=policy).paid
+    client = session_client(officer())
+    listing = client.get(f"/policies/manage/{policy.code}/payouts/").content.decode()
+    assert payout.reference in listing and "¥" in listing
+    refused = client.post(f"/policies/manage/payouts/{payout.pk}/reverse/", {"reason": ""}, follow=True)
+    assert "冲正原因" in refused.content.decode() or "reason" in refused.content.decode()
+    assert Payout.objects.get(pk=payout.pk).status == "paid"
+    assert session_client(officer("kjj")).post(f"/policies/manage/payouts/{payout.pk}/reverse/",
+                                               {"reason": "重复拨付"}).status_code == 404
+    done = client.post(f"/policies/manage/payouts/{payout.pk}/reverse/", {"reason": "重复拨付，予以冲正"})
+    assert done.status_code == 302
+    assert Payout.objects.get(pk=payout.pk).status == "reversed"
+    entry = LedgerEntry.objects.get(payout=payout, kind="reversal")
+    assert entry.amount == payout.amount and entry.note == "重复拨付，予以冲正"
+    assert FundPool.objects.get(policy=policy).paid == pool_paid - payout.amount
+    owner = User.objects.filter(enterprise=payout.entitlement.enterprise, kind="enterprise").first()
+    page = session_client(owner).get("/policies/payouts/").content.decode()
+    assert "重复拨付，予以冲正" in page and "ledger-reversal" in page
+    again = client.post(f"/policies/manage/payouts/{payout.pk}/reverse/", {"reason": "再次冲正"}, follow=True)
+    assert LedgerEntry.objects.filter(payout=payout, kind="reversal").count() == 1
+    assert again.status_code == 200

@@ -108,11 +108,19 @@ def officer_payouts(policy: Policy, limit: int = 500) -> QuerySet[Payout]:
             .prefetch_related("entries").order_by("-created_at", "-id")[:limit])
 
 
+def period_label(period: str) -> str:
+    """An entitlement's period as a finance manager reads it: 一次性 or 2026年度."""
+    if period == "once":
+        return _("one-off")
+    return _("year %(year)s") % {"year": period} if period.isdigit() else period
+
+
 def payout_row(payout: Payout) -> dict[str, Any]:
     ent = payout.entitlement
     return {
         "id": payout.pk, "reference": payout.reference, "policy": ent.policy.code, "policy_title": ent.policy.title,
         "clause": ent.version.clause, "version": ent.version.number, "period": ent.period,
+        "period_label": period_label(ent.period),
         "amount": payout.amount, "status": payout.status, "status_label": str(payout.get_status_display()),
         "account": payout.masked_account, "bank": payout.bank_name, "created_at": payout.created_at,
         "paid_at": payout.paid_at, "enterprise": ent.enterprise.name, "reversible": payout.status == PayoutStatus.PAID,

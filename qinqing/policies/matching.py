@@ -9,6 +9,7 @@ snapshot, one partition of enterprises at a time (`match_all_per_record` is the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -68,13 +69,36 @@ class Compiled:
     region_name: str
 
 
-def compile_version(version: PolicyVersion) -> Compiled:
-    """Parse a stored version once for many enterprises."""
-    declared = all_fact_names()
+_COMPILED: dict[tuple[Any, ...], Compiled] = {}
+
+
+def compile_version(version: PolicyVersion, declared: list[str] | None = None) -> Compiled:
+    """Parse a stored version once for many enterprises (`declared`: the fact names, if already read).
+
+    Kept in a small per-process cache keyed by the version, its rules (a draft is edited in place),
+    the policy's region and the declared facts, so that re-matching one enterprise against every
+    published policy does not parse 300 rule sets again.
+    """
+    declared = all_fact_names() if declared is None else declared
     region = version.policy.region
-    return Compiled(version=version, spec=check_eligibility(version.eligibility, declared),
-                    formula=parse_formula(version.amount, declared), region_path=region.path,
-                    region_name=region.name)
+    key = None
+    if version.pk is not None:
+        rules = json.dumps([version.eligibility, version.amount], sort_keys=True, ensure_ascii=False, default=str)
+        key = (version.pk, rules, region.pk, region.path, region.name, tuple(declared))
+        cached = _COMPILED.get(key)
+        if cached is not None and cached.version is version:
+            return cached
+        if cached is not None:
+            return Compiled(version=version, spec=cached.spec, formula=cached.formula,
+                            region_path=cached.region_path, region_name=cached.region_name)
+    compiled = Compiled(version=version, spec=check_eligibility(version.eligibility, declared),
+                        formula=parse_formula(version.amount, declared), region_path=region.path,
+                        region_name=region.name)
+    if key is not None:
+        if len(_COMPILED) >= 1024:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
 
 
 def _region_outcome(compiled: Compiled, enterprise: Enterprise) -> ConditionOutcome:

@@ -5,8 +5,9 @@
 A fresh SQLite data directory: `migrate` + `loaddemo`; then N enterprises with bank accounts and one
 automatic policy owing each 100.00 yuan; every entitlement's payout committed (pool debited, ledger
 entry) through `commit_payout`; then a worker process sends them one by one through `send_payout`
-and is killed (os._exit) right after the bank accepted payout N/2 and before its transaction
-commits. A second worker restarts and finishes with `process_due_payouts`. Checked at the end: the
+and, right after the bank accepted payout N/2 and before its transaction commits, is killed by this
+process with SIGKILL (the worker says where it is through a file, then waits to be killed). A second
+worker restarts and finishes with `process_due_payouts`. Checked at the end: the
 bank's statement holds exactly N transfers, one per reference; every payout is paid; one `pay`
 ledger entry each; the pool's paid sum is N × 100; `reconcile` finds no difference. The per-record
 evaluator's rate (one enterprise against one policy, facts read from the datahub) is measured in the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,17 +78,20 @@ def _prepare(n: int) -> float:
     return time.perf_counter() - started
 
 
-def _worker(crash_at: int) -> None:
+def _worker(crash_at: int, signal_file: str) -> None:
     from qinqing.policies.models import Payout
     from qinqing.policies.services import payouts as module
 
     pending = Payout.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True)
     for sent, pk in enumerate(pending, start=1):
         if sent == crash_at:
-            def die(payout: object, pool_id: int) -> None:
-                os._exit(17)  # the bank took the transfer; the ledger's transaction never commits
+            def wait_to_be_killed(payout: object, pool_id: int) -> None:
+                # The bank took the transfer; the ledger's transaction is open and never commits.
+                Path(signal_file).write_text(str(os.getpid()))
+                while True:
+                    time.sleep(1)
 
-            module._settle = die  # type: ignore[assignment]
+            module._settle = wait_to_be_killed  # type: ignore[assignment]
         module.send_payout(payout_id=pk, force=True)
 
 
@@ -112,30 +117,57 @@ def _evaluator_rate() -> float:
     return count / (time.perf_counter() - started)
 
 
+def _kill_halfway(env: dict[str, str], n: int, data_dir: str) -> int:
+    """Start the sending worker; SIGKILL it once it holds payout N/2 sent but not committed; its exit code."""
+    signal_file = Path(data_dir) / "worker-at-half"
+    signal_file.unlink(missing_ok=True)
+    worker = subprocess.Popen([sys.executable, __file__, "--worker", str(n // 2), "--signal", str(signal_file)],
+                              env=env, cwd=ROOT)
+    while not signal_file.exists():
+        if worker.poll() is not None:
+            return worker.returncode  # it ended before the crash point: the check below fails
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)  # our own child, by its id
+    return worker.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--payouts", type=int, default=10_000)
     parser.add_argument("--keep", default="")
+    parser.add_argument("--bare", action="store_true",
+                        help="regions and one department instead of the demo (the crash test); no evaluator rate")
     parser.add_argument("--worker", type=int, default=-1, help=argparse.SUPPRESS)
+    parser.add_argument("--signal", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker >= 0:
         _django(os.environ["QINQING_DATA_DIR"])
-        _worker(args.worker) if args.worker else _finish()
+        _worker(args.worker, args.signal) if args.worker else _finish()
         return
     data_dir = args.keep or tempfile.mkdtemp(prefix="qinqing-bench-policies-")
-    env = {**os.environ, "QINQING_DATA_DIR": data_dir, "QINQING_BANK_SANDBOX": f"{data_dir}/bank.sqlite3"}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "QINQING_TESTING"}}
+    env.update({"QINQING_DATA_DIR": data_dir, "QINQING_BANK_SANDBOX": f"{data_dir}/bank.sqlite3",
+                "PYTHONPATH": str(ROOT)})
+    os.environ.clear()
     os.environ.update(env)
     cli = [sys.executable, "-m", "qinqing.cli"]
     subprocess.run([*cli, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
-    subprocess.run([*cli, "loaddemo"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if not args.bare:
+        subprocess.run([*cli, "loaddemo"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     _django(data_dir)
+    if args.bare:
+        from qinqing.accounts.models import Department
+        from qinqing.regions.services import load_regions
+
+        load_regions()
+        Department.objects.get_or_create(code="RSJ", defaults={"name": "杭州市人力资源和社会保障局"})
     from qinqing.policies.gateway import gateway
 
     gateway().forget()  # type: ignore[attr-defined]  # the demo's own payouts are not part of the count
     n = args.payouts
     commit_seconds = _prepare(n)
     started = time.perf_counter()
-    crashed = subprocess.run([sys.executable, __file__, "--worker", str(n // 2)], env=env, cwd=ROOT)
+    crashed_code = _kill_halfway(env, n, data_dir)
     restarted = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--worker", "0"], check=True, env=env, cwd=ROOT)
     finished = time.perf_counter()
@@ -151,19 +183,21 @@ def main() -> None:
     pool = FundPool.objects.get(policy__code="bench-payouts")
     differences = [d for d in reconcile(statement) if d.reference in set(ours.values_list("reference", flat=True))]
     checks = {
-        "crash exit code": crashed.returncode,
+        "worker killed (exit code)": crashed_code,
         "bank transfers": len(refs), "distinct references": len(set(refs)),
         "payouts paid": ours.filter(status="paid").count(),
         "pay ledger entries": LedgerEntry.objects.filter(payout__in=ours, kind="pay").count(),
         "pool paid": pool.paid, "expected": Decimal(AMOUNT) * n, "reconcile differences": len(differences),
     }
-    ok = (crashed.returncode == 17 and len(refs) == len(set(refs)) == n and checks["payouts paid"] == n
+    ok = (crashed_code == -signal.SIGKILL and len(refs) == len(set(refs)) == n and checks["payouts paid"] == n
           and checks["pay ledger entries"] == n and pool.paid == Decimal(AMOUNT) * n and not differences)
-    print(f"payouts: {n}, crash injected after the bank accepted payout {n // 2}")
+    print(f"payouts: {n}, worker killed (SIGKILL) after the bank accepted payout {n // 2}, before its commit")
     print(f"  commit (entitlement → pool debit + ledger + payout row): {n / commit_seconds:,.0f}/s")
     print(f"  send until crash: {n // 2 / (restarted - started):,.0f}/s; restart and finish: "
           f"{restarted - started:.1f} s + {finished - restarted:.1f} s")
-    print(f"  per-record evaluator (one enterprise × one policy, facts from the datahub): {_evaluator_rate():,.0f}/s")
+    if not args.bare:
+        print(f"  per-record evaluator (one enterprise × one policy, facts from the datahub): "
+              f"{_evaluator_rate():,.0f}/s")
     for key, value in checks.items():
         print(f"  {key}: {value}")
     print("zero duplicates, zero losses" if ok else "FAILED")

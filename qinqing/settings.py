@@ -249,6 +249,8 @@ else:
 # The bank gateway payouts go through; the sandbox keeps its transfers in a local SQLite file (one per
 # test process, so that parallel test runs never share a bank).
 QINQING_BANK_GATEWAY = os.environ.get("QINQING_BANK_GATEWAY", "qinqing.policies.gateway.SandboxGateway")
+# Whole-registry matching of a published policy: one Huey job per this many enterprises (docs/deploy.md).
+QINQING_MATCH_PARTITION_SIZE = int(os.environ.get("QINQING_MATCH_PARTITION_SIZE", "200000"))
 QINQING_BANK_SANDBOX = os.environ.get("QINQING_BANK_SANDBOX") or str(
     Path(tempfile.gettempdir()) / f"qinqing-bank-{os.getpid()}.sqlite3" if TESTING else DATA_DIR / "bank-sandbox.sqlite3")
 QINQING_SMS_BACKEND = os.environ.get("QINQING_SMS_BACKEND", "qinqing.notifications.backends.LogBackend")

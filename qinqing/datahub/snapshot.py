@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,9 +21,11 @@ import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
 
+from qinqing.accounts.models import Enterprise
 from qinqing.datahub.models import DataRecord, RegistryRecord, Source
 from qinqing.datahub.queries import REGISTRY
 from qinqing.datahub.rows import SourceDefinitionError, field_specs
+from qinqing.regions.models import Region
 from qinqing.rules.batch import NUM, STR
 
 YEARS = "registry.years_established"
@@ -62,17 +65,32 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+ENTERPRISE_COLUMNS = ("_id", "_name", "_region_path", "_region_name", "_in_registry")
+_SAFE_PATH = re.compile(r"^[0-9A-Za-z/]*$")
+
+
 def snapshot_sql(facts: Iterable[str] | None = None, *, partitions: int = 1, part: int = 0,
-                 today: dt.date | None = None) -> tuple[str, list[str]]:
-    """SELECT of one partition of the snapshot (uscc first) and its column names, for this database."""
+                 today: dt.date | None = None, region_path: str | None = None) -> tuple[str, list[str]]:
+    """SELECT of one partition of the snapshot (uscc first) and its column names, for this database.
+
+    With `region_path` the rows are the platform's enterprises (accounts) registered in that region's
+    subtree instead of the registry's, partitioned by enterprise id, with the columns
+    `ENTERPRISE_COLUMNS` (id, name, region path and name, 1 if the registry holds it) after uscc;
+    the facts of an enterprise the registry does not hold are left null.
+    """
     pg = connection.vendor == "postgresql"
+    by_enterprise = region_path is not None
+    if by_enterprise and not _SAFE_PATH.match(region_path or ""):
+        raise ValueError(f"region path {region_path!r}")
     columns = fact_columns()
     asked = [*columns, YEARS] if facts is None else list(dict.fromkeys(facts))
     wanted = [f for f in asked if f in columns]
     day = today or timezone.localdate()
     real, integer = ("DOUBLE PRECISION", "BIGINT") if pg else ("REAL", "INTEGER")
     # Only integers, dates and field names (checked against [a-z][a-z0-9_]* by field_specs) are inlined.
-    selects, joins = ["r.uscc"], []
+    selects, joins = (["e.uscc", 'e.id AS "_id"', 'e.name AS "_name"', 'g.path AS "_region_path"',
+                       'g.name AS "_region_name"', 'CASE WHEN r.id IS NULL THEN 0 ELSE 1 END AS "_in_registry"']
+                      if by_enterprise else ["r.uscc"]), []
     aliases: dict[int, str] = {}
     for fact in wanted:
         column = columns[fact]
@@ -101,14 +119,27 @@ def snapshot_sql(facts: Iterable[str] | None = None, *, partitions: int = 1, par
             latest = (f"SELECT DISTINCT ON (uscc) uscc, data FROM {table} WHERE source_id = {int(source_id)} "  # noqa: S608
                       f"ORDER BY uscc, as_of DESC, id DESC")
             joins.append(f"LEFT JOIN ({latest}) {alias} ON {alias}.uscc = r.uscc")
+            # (by enterprise too: r.uscc is null where the registry does not hold it, so no record joins)
         else:
             # SQLite cannot index a derived table: look the newest record up by the uscc index (the unary
             # plus keeps the planner off the source_id index, which would scan a whole source per enterprise).
             latest = (f"SELECT d.id FROM {table} d WHERE d.uscc = r.uscc AND +d.source_id = {int(source_id)} "  # noqa: S608
                       f"ORDER BY d.as_of DESC, d.id DESC LIMIT 1")
             joins.append(f"LEFT JOIN {table} {alias} ON {alias}.id = ({latest})")
+    registry = _q(RegistryRecord._meta.db_table)
+    if by_enterprise:
+        # Only a checked path ([0-9A-Za-z/]) and integers are inlined.
+        path = region_path or ""
+        source = (f"{_q(Enterprise._meta.db_table)} e LEFT JOIN {_q(Region._meta.db_table)} g ON g.id = e.region_id "
+                  f"LEFT JOIN {registry} r ON r.uscc = e.uscc")
+        conditions = [f"substr(g.path, 1, {len(path)}) = '{path}'"] if path else []
+        if partitions > 1:
+            conditions.append(f"e.id % {int(partitions)} = {int(part)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT {', '.join(selects)} FROM {source} {' '.join(joins)}{where} ORDER BY e.id"  # noqa: S608
+        return sql, ["uscc", *ENTERPRISE_COLUMNS, *wanted]
     where = f" WHERE r.id % {int(partitions)} = {int(part)}" if partitions > 1 else ""
-    sql = (f"SELECT {', '.join(selects)} FROM {_q(RegistryRecord._meta.db_table)} r {' '.join(joins)}"  # noqa: S608
+    sql = (f"SELECT {', '.join(selects)} FROM {registry} r {' '.join(joins)}"  # noqa: S608
            f"{where} ORDER BY r.uscc")
     return sql, ["uscc", *wanted]
 
@@ -119,14 +150,15 @@ def _registry_fields() -> set[str]:
 
 def _frame_schema(names: Sequence[str]) -> dict[str, type[pl.DataType]]:
     columns = fact_columns()
-    return {name: (columns[name].dtype if name in columns else pl.Int64 if name == YEARS else pl.String)
+    ints = {YEARS, "_id", "_in_registry"}
+    return {name: (columns[name].dtype if name in columns else pl.Int64 if name in ints else pl.String)
             for name in names}
 
 
 def build_snapshot(facts: Iterable[str] | None = None, *, partitions: int = 1, part: int = 0,
-                   today: dt.date | None = None) -> pl.DataFrame:
+                   today: dt.date | None = None, region_path: str | None = None) -> pl.DataFrame:
     """Read one partition of the snapshot into a DataFrame (COPY TO on PostgreSQL, chunked elsewhere)."""
-    sql, names = snapshot_sql(facts, partitions=partitions, part=part, today=today)
+    sql, names = snapshot_sql(facts, partitions=partitions, part=part, today=today, region_path=region_path)
     frame_schema = _frame_schema(names)
     if connection.vendor == "postgresql":
         buffer = io.BytesIO()

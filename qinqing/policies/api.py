@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from qinqing.accounts.http import request_user
 from qinqing.accounts.models import Role, User
@@ -106,6 +106,14 @@ class ClaimOut(Schema):
     payout_reference: str = ""
 
 
+class LedgerEntryOut(Schema):
+    kind: str = Field(description="commit, pay, release or reversal")
+    label: str
+    amount: Decimal
+    at: dt.datetime
+    note: str
+
+
 class PayoutOut(Schema):
     id: int
     reference: str
@@ -121,6 +129,8 @@ class PayoutOut(Schema):
     bank: str
     created_at: dt.datetime
     paid_at: dt.datetime | None
+    entries: list[LedgerEntryOut] = Field(default_factory=list, description="the payout's ledger, oldest first; "
+                                          "a reversal is an entry of its own")
 
 
 class PolicyIn(Schema):

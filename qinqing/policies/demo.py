@@ -1,7 +1,7 @@
 """Demo policies: bank accounts, policy officers, eight policies published at start.
 
 The facts they read (R&D spend, 高新技术, 专精特新, 规上, graduates hired…) are the datahub's
-`enterprise_indicators` source, loaded with the other demo records.
+`enterprise_annual` source, loaded with the other demo records.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The amount a policy pays: a small formula language stored as data, evaluated in Decimal, never `eval`.
 
-    {"expr": {"*": [{"var": "indicators.rd_expense"}, {"param": "rate"}]},
+    {"expr": {"*": [{"var": "annual.rd_spend"}, {"param": "rate"}]},
      "cap": "2000000",
      "params": {"rate": [{"from": "2025-01-01", "value": "0.5"}, {"from": "2026-07-01", "value": "0.4"}]}}
 

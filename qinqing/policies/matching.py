@@ -1,29 +1,38 @@
-"""Which enterprises a policy version pays, how much, and why: per-record evaluation.
+"""Which enterprises a policy version pays, how much, and why.
 
-`evaluate_enterprise` serves one enterprise's pages. Whole-registry work (publish, simulate, the
-nightly refresh) goes through `match_all` only, so that a batch compiler of the same conditions
-and formulas can replace the per-record loop in this one place.
+`evaluate_enterprise` (per record, `facts_for`) serves one enterprise's pages, claims and the
+re-match after a fact change. Whole-registry work (publish, simulate, the live count, the nightly
+refresh) goes through `match_all` only: the same conditions compiled to Polars over the columnar
+snapshot, one partition of enterprises at a time (`match_all_per_record` is the reference it equals).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Enterprise
+from qinqing.datahub import snapshot
+from qinqing.datahub.adapters import RegistryAdapter, TableAdapter, adapter_for
+from qinqing.datahub.models import Source
 from qinqing.datahub.queries import Fact, all_fact_names, fact_values, facts_for, provenance
 from qinqing.policies.conditions import check_eligibility
 from qinqing.policies.formula import Formula, Unknown, parse_formula
 from qinqing.policies.models import PolicyVersion
+from qinqing.rules import batch
 from qinqing.rules.engine import PASS, UNKNOWN, ConditionOutcome, RuleSetSpec, evaluate
 
 REGION_KEY = "region"
+INDUSTRY = "registry.industry_name"
 
 
 @dataclass(frozen=True)
@@ -60,13 +69,36 @@ class Compiled:
     region_name: str
 
 
-def compile_version(version: PolicyVersion) -> Compiled:
-    """Parse a stored version once for many enterprises."""
-    declared = all_fact_names()
+_COMPILED: dict[tuple[Any, ...], Compiled] = {}
+
+
+def compile_version(version: PolicyVersion, declared: list[str] | None = None) -> Compiled:
+    """Parse a stored version once for many enterprises (`declared`: the fact names, if already read).
+
+    Kept in a small per-process cache keyed by the version, its rules (a draft is edited in place),
+    the policy's region and the declared facts, so that re-matching one enterprise against every
+    published policy does not parse 300 rule sets again.
+    """
+    declared = all_fact_names() if declared is None else declared
     region = version.policy.region
-    return Compiled(version=version, spec=check_eligibility(version.eligibility, declared),
-                    formula=parse_formula(version.amount, declared), region_path=region.path,
-                    region_name=region.name)
+    key = None
+    if version.pk is not None:
+        rules = json.dumps([version.eligibility, version.amount], sort_keys=True, ensure_ascii=False, default=str)
+        key = (version.pk, rules, region.pk, region.path, region.name, tuple(declared))
+        cached = _COMPILED.get(key)
+        if cached is not None and cached.version is version:
+            return cached
+        if cached is not None:
+            return Compiled(version=version, spec=cached.spec, formula=cached.formula,
+                            region_path=cached.region_path, region_name=cached.region_name)
+    compiled = Compiled(version=version, spec=check_eligibility(version.eligibility, declared),
+                        formula=parse_formula(version.amount, declared), region_path=region.path,
+                        region_name=region.name)
+    if key is not None:
+        if len(_COMPILED) >= 1024:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
 
 
 def _region_outcome(compiled: Compiled, enterprise: Enterprise) -> ConditionOutcome:
@@ -127,11 +159,137 @@ def evaluate_enterprise(compiled: Compiled, enterprise: Enterprise, facts: dict[
     )
 
 
-def match_all(version: PolicyVersion, enterprises: Iterable[Enterprise], on: dt.date | None = None) -> Iterator[Match]:
-    """Evaluate many enterprises against one version: the single entry point of whole-registry matching."""
+@dataclass
+class MatchRun:
+    """What whole-registry matching found in one partition: every eligible enterprise, a few near misses.
+
+    `eligible` holds each qualifying enterprise with its Decimal amount (trace and reasons are those
+    of the per-record evaluator when `explain` was asked, else the passed conditions without reasons);
+    `near_misses` the first `near_misses` enterprises (by id) that miss exactly one condition, explained
+    by the per-record evaluator. `method` says how: "batch" (Polars over the snapshot) or "per-record".
+    """
+
+    evaluated: int = 0
+    eligible: list[Match] = field(default_factory=list)
+    near_misses: list[Match] = field(default_factory=list)
+    method: str = "batch"
+    per_record: int = 0  # enterprises the batch handed to the evaluator (not in the registry)
+
+
+def _enterprises(region_path: str, partitions: int, part: int) -> Any:
+    """The enterprises of a region's subtree in one partition (id mod partitions), by id."""
+    query = Enterprise.objects.select_related("region").filter(region__path__startswith=region_path)
+    if partitions > 1:
+        query = query.annotate(_part=F("id") % partitions).filter(_part=part)
+    return query.order_by("pk")
+
+
+def match_all_per_record(version: PolicyVersion, *, on: dt.date | None = None, partitions: int = 1, part: int = 0,
+                         near_misses: int = 0, enterprises: Iterable[Enterprise] | None = None) -> MatchRun:
+    """The reference: every enterprise through `evaluate_enterprise` (facts_for each), one at a time."""
     compiled = compile_version(version)
-    for enterprise in enterprises:
-        yield evaluate_enterprise(compiled, enterprise, on=on)
+    run = MatchRun(method="per-record")
+    chosen = enterprises if enterprises is not None else _enterprises(
+        compiled.region_path, partitions, part).iterator(chunk_size=2000)
+    for enterprise in chosen:
+        match = evaluate_enterprise(compiled, enterprise, on=on)
+        run.evaluated += 1
+        if match.eligible:
+            run.eligible.append(match)
+        elif match.near_miss and len(run.near_misses) < near_misses:
+            run.near_misses.append(match)
+    return run
+
+
+def batch_exact() -> bool:
+    """Whether the snapshot reads what `facts_for` reads: no source of facts is served by another adapter."""
+    for source in Source.objects.filter(provides_facts=True):
+        if type(adapter_for(source)) not in (TableAdapter, RegistryAdapter):
+            return False
+    return True
+
+
+def _passed(compiled: Compiled, row: dict[str, Any]) -> tuple[ConditionOutcome, ...]:
+    region = ConditionOutcome(REGION_KEY, _("Registered in %(region)s") % {"region": compiled.region_name}, PASS, "",
+                              {"region": row["_region_path"]}, compiled.region_path)
+    return (region, *(ConditionOutcome(c.key, c.label, PASS, "", {f: row.get(f) for f in c.facts}, c.threshold,
+                                       c.label_en) for c in compiled.spec.conditions))
+
+
+def _decimal_facts(row: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """A row's figures as the formula reads them: floats back to their shortest decimal text (exact below 15 digits)."""
+    return {n: (repr(row[n]) if isinstance(row.get(n), float) else row.get(n)) for n in names}
+
+
+def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: int = 1, part: int = 0,
+              near_misses: int = 0, explain: bool = False) -> MatchRun:
+    """Match one partition of a policy's region against a version: the single entry point of whole-registry matching.
+
+    The conditions are compiled once (`rules.batch`) into Polars expressions over the columnar snapshot
+    of the partition's enterprises (`datahub.snapshot`, one row per enterprise of the region, partitioned
+    by enterprise id so that each partition can run as its own Huey job, see docs/deploy.md); the
+    Decimal amount is computed for the qualifying rows only. Enterprises the registry does not hold
+    (facts from the platform account) and registries served by another adapter go through the
+    per-record evaluator, which gives the same answers (property-tested both ways).
+    """
+    if not batch_exact():
+        return match_all_per_record(version, on=on, partitions=partitions, part=part, near_misses=near_misses)
+    compiled = compile_version(version)
+    day = on or timezone.localdate()
+    spec, formula = compiled.spec, compiled.formula
+    facts = sorted({f for c in spec.conditions for f in c.facts} | formula.facts() | {INDUSTRY})
+    frame = snapshot.build_snapshot(facts, partitions=partitions, part=part, today=day,
+                                    region_path=compiled.region_path)
+    schema = {k: v for k, v in snapshot.schema().items() if k in frame.columns}
+    run = MatchRun(evaluated=frame.height)
+    outside = frame.filter(pl.col("_in_registry") == 0)["_id"].to_list()
+    keys = [c.key for c in spec.conditions]
+    judged = batch.outcomes(frame.lazy().filter(pl.col("_in_registry") == 1), spec, schema)
+    misses = pl.sum_horizontal([(~pl.col(k).fill_null(False)).cast(pl.Int32) for k in keys])
+    judged = judged.with_columns(misses.alias("_misses")).collect()
+    reads = sorted(formula.facts())
+    near_ids: list[int] = []
+    by_id: dict[int, Enterprise] = {}
+    for row in judged.filter(pl.col("eligible") | (pl.col("_misses") == 1)).iter_rows(named=True):
+        amount: Decimal | None = None
+        try:
+            amount = formula.amount(_decimal_facts(row, reads), day) if row["eligible"] else None
+        except Unknown:
+            amount = None
+        if amount is not None and amount > 0:
+            industry = row.get(INDUSTRY)
+            run.eligible.append(Match(
+                enterprise_id=row["_id"], uscc=row["uscc"], name=row["_name"], region_path=row["_region_path"] or "",
+                region_name=row["_region_name"] or "", industry=str(industry) if industry else "", eligible=True,
+                amount=amount, trace=_passed(compiled, row)))
+        elif len(near_ids) < near_misses:
+            near_ids.append(row["_id"])  # one condition missed, or every one passed and the amount is not > 0
+    if outside:
+        # Facts from the platform account only: the evaluator decides (exactly as it would for everyone).
+        by_id = {e.pk: e for e in Enterprise.objects.select_related("region").filter(pk__in=outside)}
+        run.per_record = len(by_id)
+        for pk in sorted(by_id):
+            match = evaluate_enterprise(compiled, by_id[pk], on=on)
+            if match.eligible:
+                run.eligible.append(match)
+            elif match.near_miss:
+                near_ids.append(pk)
+        run.eligible.sort(key=lambda m: m.enterprise_id)
+    if explain:
+        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(
+            pk__in=[m.enterprise_id for m in run.eligible if not m.reasons])}
+        run.eligible = [m if m.reasons else evaluate_enterprise(compiled, chosen[m.enterprise_id], on=on)
+                        for m in run.eligible]
+    if near_ids and near_misses:
+        wanted = sorted(near_ids)[:near_misses]
+        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(pk__in=wanted)}
+        run.near_misses = [evaluate_enterprise(compiled, chosen[pk], on=on) for pk in wanted]
+    return run
+
+
+def partitions_for(count: int, per_partition: int = 200_000) -> int:
+    """How many partitions a registry of `count` enterprises is matched in (one Huey job each)."""
+    return max(1, -(-count // per_partition))
 
 
 def registry() -> Iterable[Enterprise]:

@@ -38,11 +38,29 @@ def money_q(user: object, owner: Owner, department_path: str) -> Q:
 
 
 def officer_q(user: object, department_path: str) -> Q:
-    """What a policy officer adds to the ladder: the rows of its own department's policies."""
+    """What a policy officer adds to the ladder: the rows of its own department's policies in its region's subtree.
+
+    `department_path` leads from the row to the policy's department ("department_id",
+    "policy__department_id"); the policy's region is found beside it. An officer without a region
+    (a city-wide department) has its whole department's policies.
+    """
     scope = scope_of(user)
     if scope.is_staff_member and Role.POLICY_OFFICER.value in scope.roles and scope.department_id is not None:
-        return Q(**{department_path: scope.department_id})
+        q = Q(**{department_path: scope.department_id})
+        region_path = _officer_region_path(scope.user_id)
+        if region_path:
+            prefix = department_path.removesuffix("department_id")
+            q &= Q(**{f"{prefix}region__path__startswith": region_path})
+        return q
     return NOTHING
+
+
+def _officer_region_path(user_id: int | None) -> str:
+    from qinqing.accounts.models import User
+
+    if user_id is None:
+        return ""
+    return User.objects.filter(pk=user_id).values_list("region__path", flat=True).first() or ""
 
 
 class PolicyQuerySet(models.QuerySet["Policy"]):

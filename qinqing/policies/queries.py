@@ -98,7 +98,21 @@ def labelled_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def payouts_for(user: User) -> QuerySet[Payout]:
     return (Payout.objects.visible_to(user)
             .select_related("entitlement__policy__department", "entitlement__version", "entitlement__enterprise")
-            .order_by("-created_at", "-id"))
+            .prefetch_related("entries").order_by("-created_at", "-id"))
+
+
+def officer_payouts(policy: Policy, limit: int = 500) -> QuerySet[Payout]:
+    """A policy's payouts for its officer (already scoped by `managed_by`), newest first, with their entries."""
+    return (Payout.objects.filter(entitlement__policy=policy)
+            .select_related("entitlement__policy", "entitlement__version", "entitlement__enterprise")
+            .prefetch_related("entries").order_by("-created_at", "-id")[:limit])
+
+
+def period_label(period: str) -> str:
+    """An entitlement's period as a finance manager reads it: 一次性 or 2026年度."""
+    if period == "once":
+        return _("one-off")
+    return _("year %(year)s") % {"year": period} if period.isdigit() else period
 
 
 def payout_row(payout: Payout) -> dict[str, Any]:
@@ -106,9 +120,13 @@ def payout_row(payout: Payout) -> dict[str, Any]:
     return {
         "id": payout.pk, "reference": payout.reference, "policy": ent.policy.code, "policy_title": ent.policy.title,
         "clause": ent.version.clause, "version": ent.version.number, "period": ent.period,
+        "period_label": period_label(ent.period),
         "amount": payout.amount, "status": payout.status, "status_label": str(payout.get_status_display()),
         "account": payout.masked_account, "bank": payout.bank_name, "created_at": payout.created_at,
-        "paid_at": payout.paid_at,
+        "paid_at": payout.paid_at, "enterprise": ent.enterprise.name, "reversible": payout.status == PayoutStatus.PAID,
+        # The ledger of this payout, oldest first: a reversal is an entry of its own, never an edit.
+        "entries": [{"kind": e.kind, "label": str(e.get_kind_display()), "amount": e.amount, "at": e.at,
+                     "note": e.note} for e in payout.entries.all()],
     }
 
 

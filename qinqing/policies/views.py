@@ -20,13 +20,15 @@ from qinqing.core.web import domain_error_messages
 from qinqing.datahub.queries import fact_specs
 from qinqing.policies import forms, services
 from qinqing.policies.conditions import ROW_OPERATORS, rows_of
+from qinqing.policies.errors import WrongPayoutStatus
 from qinqing.policies.matching import compile_version, evaluate_enterprise
-from qinqing.policies.models import BankAccount, Entitlement, Policy
+from qinqing.policies.models import BankAccount, Entitlement, Payout, Policy
 from qinqing.policies.pdf import receipt_response
 from qinqing.policies.queries import (
     conditions_in_words,
     fund_summary,
     labelled_reasons,
+    officer_payouts,
     payout_row,
     payouts_for,
     public_policies,
@@ -268,3 +270,31 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         domain_error_messages(exc, request)
     return redirect("policies:manage_detail", code=entitlement.policy.code)
+
+
+@login_required
+def manage_payouts(request: HttpRequest, code: str) -> HttpResponse:
+    """A policy's payouts for its officer: status, account, every ledger entry; reverse a paid one."""
+    _user, policy = _managed(request, code)
+    rows = [payout_row(p) for p in officer_payouts(policy)]
+    return render(request, "policies/manage_payouts.html", {"policy": policy, "payouts": rows,
+                                                             "fund": fund_summary(policy)})
+
+
+@login_required
+@require_POST
+def reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reverse a paid payout: a new ledger entry returns the money to the pool; the payout is never edited."""
+    user = _officer(request)
+    payout = get_object_or_404(Payout.objects.filter(entitlement__policy__in=Policy.objects.managed_by(user))
+                               .select_related("entitlement__policy"), pk=pk)
+    code = payout.entitlement.policy.code
+    try:
+        services.reverse_payout(payout=payout, officer=user, reason=request.POST.get("reason", "")[:300])
+    except WrongPayoutStatus:
+        messages.error(request, _("Only a paid payout can be reversed."))
+    except DomainError as exc:
+        domain_error_messages(exc, request)
+    else:
+        messages.success(request, _("Reversed: the amount is back in the fund pool."))
+    return redirect("policies:manage_payouts", code=code)

@@ -146,4 +146,4 @@ def test_facts_for_reads_every_source_in_three_queries(django_assert_num_queries
     with django_assert_num_queries(3):  # the sources, the registry, every generic table's records
         facts = facts_for(demo_uscc(0))
     assert {name.split(".")[0] for name in facts} == {"registry", "land", "social", "fund", "tax", "qualification",
-                                                        "indicators"}
+                                                        "annual"}

@@ -20,7 +20,7 @@ from qinqing.web.demo import demo_uscc
 pytestmark = pytest.mark.django_db
 
 EVERY_SOURCE_OF_0 = {"market_registry", "land_contracts", "tax_registration", "social_insurance", "housing_fund",
-                     "qualifications", "enterprise_indicators"}
+                     "qualifications", "enterprise_annual"}
 
 
 def _codes(user, index):

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qinqing.accounts.models import Enterprise, Role, User
+from qinqing.accounts.models import Role, User
 from qinqing.accounts.scope import scope_of
 from qinqing.audit.services import record_event
 from qinqing.core import events
@@ -48,6 +48,9 @@ def _may_manage(officer: User, policy: Policy | None = None) -> None:
         raise PolicyNotManaged(_("Only a policy officer may author policies."))
     if policy is not None and policy.department_id != scope.department_id:
         raise PolicyNotManaged(_("This policy belongs to another department."))
+    own = officer.region.path if officer.region is not None else ""
+    if policy is not None and own and not policy.region.path.startswith(own):
+        raise PolicyNotManaged(_("This policy applies beyond your region."))
 
 
 def _date(raw: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None:
@@ -276,34 +279,25 @@ class Simulation:
 def run_simulation(version: PolicyVersion, *, sample: int = 10) -> Simulation:
     """Match every enterprise of the registry in the policy's region against a version (no writes)."""
     policy = version.policy
-    enterprises = Enterprise.objects.select_related("region").filter(
-        region__path__startswith=policy.region.path).order_by("pk")
+    run = match_all(version, near_misses=sample)
     counts: Counter[str] = Counter()
     totals: defaultdict[str, Decimal] = defaultdict(Decimal)
     ind_counts: Counter[str] = Counter()
     ind_totals: defaultdict[str, Decimal] = defaultdict(Decimal)
-    evaluated, qualifying, total = 0, 0, Decimal(0)
-    eligible: list[Match] = []
-    near: list[Match] = []
-    for match in match_all(version, enterprises.iterator(chunk_size=2000)):
-        evaluated += 1
-        if match.eligible and match.amount is not None:
-            qualifying += 1
-            total += match.amount
-            counts[match.region_name] += 1
-            totals[match.region_name] += match.amount
-            ind_counts[match.industry or "—"] += 1
-            ind_totals[match.industry or "—"] += match.amount
-            if len(eligible) < sample:
-                eligible.append(match)
-        elif match.near_miss and len(near) < sample:
-            near.append(match)
-    budget = FundPool.objects.get(policy=policy).total
+    total = Decimal(0)
+    for match in run.eligible:
+        assert match.amount is not None
+        total += match.amount
+        counts[match.region_name] += 1
+        totals[match.region_name] += match.amount
+        ind_counts[match.industry or "—"] += 1
+        ind_totals[match.industry or "—"] += match.amount
+    budget = FundPool.objects.get(policy=policy).total if policy.pk else Decimal(0)
     return Simulation(
-        evaluated=evaluated, qualifying=qualifying, total=total, budget=budget,
+        evaluated=run.evaluated, qualifying=len(run.eligible), total=total, budget=budget,
         by_region=[(n, c, totals[n]) for n, c in counts.most_common()],
         by_industry=[(n, c, ind_totals[n]) for n, c in ind_counts.most_common()],
-        sample=eligible, near_misses=near)
+        sample=run.eligible[:sample], near_misses=run.near_misses[:sample])
 
 
 def simulate_policy(*, policy: Policy, officer: User) -> Simulation:
@@ -328,8 +322,7 @@ def qualifying_count(*, eligibility: Any, region: Region) -> int | None:
         return None
     policy = Policy(region=region)
     draft = PolicyVersion(policy=policy, number=0, eligibility=eligibility, amount={"expr": "1", "cap": "1"})
-    enterprises = Enterprise.objects.select_related("region").filter(region__path__startswith=region.path)
-    return sum(1 for m in match_all(draft, enterprises.iterator(chunk_size=2000)) if m.eligible)
+    return len(match_all(draft).eligible)
 
 
 def count_qualifying(*, policy: Policy, officer: User, eligibility: Any) -> int | None:

@@ -14,6 +14,7 @@ from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.errors import Forbidden
 from qinqing.core.idempotency import once
+from qinqing.datahub.queries import all_fact_names, facts_for
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
 from qinqing.policies.errors import ClaimNotAllowed, FundExhausted, NoBankAccount, NotEligible, PolicyInvalid
@@ -231,11 +232,14 @@ def rematch_enterprise(*, enterprise: Enterprise, policies: Sequence[Policy] | N
     chosen = policies if policies is not None else list(
         Policy.objects.filter(status=PolicyStatus.PUBLISHED, valid_from__lte=today, valid_until__gte=today)
         .select_related("current_version", "region"))
+    # One read of the enterprise's facts and of the declared fact names for every policy (not one per policy).
+    facts = facts_for(enterprise.uscc)
+    declared = all_fact_names()
     for policy in chosen:
         if not region_path.startswith(policy.region.path) or policy.current_version is None:
             continue
-        compiled = compile_version(policy.current_version)
-        match = evaluate_enterprise(compiled, enterprise)
+        compiled = compile_version(policy.current_version, declared)
+        match = evaluate_enterprise(compiled, enterprise, facts=facts)
         if apply_match(policy=policy, compiled=compiled, match=match, enterprise=enterprise) is not None:
             committed += 1
     return committed

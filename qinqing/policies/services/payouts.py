@@ -15,11 +15,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Enterprise, User
 from qinqing.audit.services import record_event
 from qinqing.core import events
-from qinqing.policies.errors import WrongPayoutStatus
+from qinqing.policies.errors import PolicyInvalid, WrongPayoutStatus
 from qinqing.policies.gateway import SETTLED, GatewayError, GatewayTimeout, gateway
 from qinqing.policies.models import BankAccount, Entitlement, FundPool, LedgerEntry, Payout, Policy
 from qinqing.policies.workflow import PAYOUT_TRANSITIONS, EntitlementStatus, PayoutStatus, can_transition
@@ -177,9 +178,18 @@ def process_due_payouts(*, limit: int = 1000) -> dict[str, int]:
 
 
 def reverse_payout(*, payout: Payout, officer: User, reason: str) -> Payout:
-    """Reverse a paid payout with a new ledger entry (the money returns to the pool); never edit the old ones."""
+    """Reverse a paid payout with a new ledger entry (the money returns to the pool); never edit the old ones.
+
+    Only an officer managing the policy may, with a reason (shown to the enterprise on its payouts page).
+    """
+    from qinqing.policies.services.authoring import _may_manage
+
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise PolicyInvalid(_("Give the reason for the reversal."), errors={"reason": [_("Give the reason for the reversal.")]})
     with events.atomic():
         payout, policy, pool_id = _locked(payout.pk)
+        _may_manage(officer, policy)
         before = payout.as_dict()
         _move(payout, PayoutStatus.REVERSED)
         FundPool.objects.filter(pk=pool_id).update(paid=F("paid") - payout.amount)

@@ -33,9 +33,9 @@ def policy_data(**overrides: Any) -> dict[str, Any]:
         "title": "测试政策：新招用高校毕业生补贴", "document_number": "杭人社发〔2026〕99号", "region": "330100",
         "valid_from": "2026-01-01", "valid_until": "2026-12-31", "mode": "automatic", "budget": "100000",
         "eligibility": [ACTIVE, {"key": "hired", "label": "当年新招用高校毕业生", "failure": "没有新招用高校毕业生",
-                                 "facts": ["indicators.graduates_hired"],
-                                 "expr": {">=": [{"var": "indicators.graduates_hired"}, 1]}}],
-        "amount": {"expr": {"*": [{"var": "indicators.graduates_hired"}, "1000"]}, "cap": "10000"},
+                                 "facts": ["annual.graduates_hired"],
+                                 "expr": {">=": [{"var": "annual.graduates_hired"}, 1]}}],
+        "amount": {"expr": {"*": [{"var": "annual.graduates_hired"}, "1000"]}, "cap": "10000"},
         "amount_text": "每人1000元，最高1万元", "period": "year",
     }
     data.update(overrides)

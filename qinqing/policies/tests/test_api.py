@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from qinqing.cases.tests.support import client_for
+from qinqing.cases.tests.support import client_for, session_client
 from qinqing.policies.models import Entitlement, Payout, Policy
 from qinqing.policies.tests.support import enterprise_user, officer, policy_data, published
 
@@ -37,7 +37,7 @@ def test_for_me_lists_what_the_enterprise_gets_with_reasons_and_what_it_nearly_g
     eligible = {row["policy"]["code"]: row for row in body["eligible"]}
     assert eligible["kjj-gaoqi-2026"]["amount"] == "200000.00"
     assert eligible["kjj-gaoqi-2026"]["entitlement_status"] == "granted"
-    assert any(r["fact"] == "indicators.high_tech" and r["source"] == "enterprise_indicators"
+    assert any(r["fact"] == "annual.high_tech" and r["source"] == "enterprise_annual"
                for r in eligible["kjj-gaoqi-2026"]["reasons"])
     near = {row["policy"]["code"]: row for row in client_for(enterprise_user(2)).get(
         f"{A}/policies/for-me").json()["near_misses"]}
@@ -101,3 +101,30 @@ def test_an_enterprise_cannot_claim_for_another_or_read_anothers_entitlement():
     body = client_for(enterprise_user(1)).post(f"{A}/policies/{policy.pk}/claims", headers=KEY).json()
     assert Entitlement.objects.get(pk=body["id"]).enterprise == enterprise_user(1).enterprise
     assert Entitlement.objects.filter(policy=policy).count() == 2
+
+
+def test_a_district_officer_authors_and_runs_only_policies_of_its_own_region_subtree():
+    from qinqing.accounts.models import Department, Role
+    from qinqing.accounts.services import create_staff
+    from qinqing.policies.errors import PolicyNotManaged
+    from qinqing.policies.models import Entitlement, Payout
+    from qinqing.policies.services import create_policy, pause_policy
+
+    binjiang = create_staff(username="rsj_binjiang", password="x-Unused-9", department="RSJ",
+                            roles=[Role.POLICY_OFFICER], region="330108", display_name="滨江人社 · 政策专员")
+    assert Department.objects.get(code="RSJ") == binjiang.department
+    city_wide = published("rsj")  # a city-wide policy of the same department
+    with pytest.raises(PolicyNotManaged):
+        pause_policy(policy=city_wide, officer=binjiang)
+    refused = client_for(binjiang).post(f"{A}/policies", policy_data(title="全市政策"), content_type="application/json")
+    assert refused.status_code == 422 and "region" in refused.json()["errors"]
+    own = create_policy(officer=binjiang, data=policy_data(title="滨江政策", region="330108"))
+    client = client_for(binjiang)
+    assert client.post(f"{A}/policies/{city_wide.pk}/simulate").status_code == 404
+    assert client.get(f"{A}/policies/{city_wide.pk}/fund").status_code == 404
+    assert client.post(f"{A}/policies/{own.pk}/simulate").status_code == 200
+    assert session_client(binjiang).get(f"/policies/manage/{city_wide.code}/").status_code == 404
+    assert city_wide.code not in session_client(binjiang).get("/policies/manage/").content.decode()
+    assert not Entitlement.objects.visible_to(binjiang).filter(policy=city_wide).exists()
+    assert not Payout.objects.visible_to(binjiang).filter(entitlement__policy=city_wide).exists()
+    assert Entitlement.objects.visible_to(officer("rsj")).filter(policy=city_wide).exists()

@@ -43,8 +43,8 @@ def test_publishing_an_automatic_policy_grants_and_pays_every_qualifying_enterpr
     pool = FundPool.objects.get(policy=policy)
     assert (pool.committed, pool.paid, pool.balance) == (Decimal(0), Decimal("35000.00"), Decimal("65000.00"))
     reasons = ents.get(enterprise=enterprise(0)).reasons
-    assert {"fact": "indicators.graduates_hired", "value": 12} .items() <= reasons[-1].items()
-    assert reasons[-1]["source"] == "enterprise_indicators"
+    assert {"fact": "annual.graduates_hired", "value": 12} .items() <= reasons[-1].items()
+    assert reasons[-1]["source"] == "enterprise_annual"
 
 
 def test_a_duplicate_publish_event_never_grants_or_pays_twice():
@@ -78,13 +78,13 @@ def test_publish_simulate_entitlement_and_payout_emit_events_and_audit_records()
 
 
 @pytest.mark.parametrize(("overrides", "field", "words"), [
-    ({"eligibility": [{"key": "x", "label": "未知", "failure": "未知", "facts": ["indicators.nope"],
-                       "expr": {">": [{"var": "indicators.nope"}, 1]}}]}, "eligibility", "indicators.nope"),
+    ({"eligibility": [{"key": "x", "label": "未知", "failure": "未知", "facts": ["annual.nope"],
+                       "expr": {">": [{"var": "annual.nope"}, 1]}}]}, "eligibility", "annual.nope"),
     ({"eligibility": [{"key": "x", "label": "正则", "failure": "正则", "facts": ["registry.name"],
                        "expr": {"substr": [{"var": "registry.name"}, 1]}}]}, "eligibility", "substr"),
-    ({"amount": {"expr": {"/": [{"var": "indicators.rd_expense"}, 0]}, "cap": "100"}}, "amount", "零"),
-    ({"amount": {"expr": {"/": [100, {"var": "indicators.graduates_hired"}]}, "cap": "100"}}, "amount", "数据项"),
-    ({"amount": {"expr": {"*": [{"var": "indicators.rd_expense"}, "0.1"]}}}, "amount", "上限"),
+    ({"amount": {"expr": {"/": [{"var": "annual.rd_spend"}, 0]}, "cap": "100"}}, "amount", "零"),
+    ({"amount": {"expr": {"/": [100, {"var": "annual.graduates_hired"}]}, "cap": "100"}}, "amount", "数据项"),
+    ({"amount": {"expr": {"*": [{"var": "annual.rd_spend"}, "0.1"]}}}, "amount", "上限"),
     ({"amount": {"expr": {"pow": [2, 3]}, "cap": "10"}}, "amount", "pow"),
     ({"budget": "5000"}, "budget", "10000"),
     ({"document_number": "第12号文件"}, "document_number", "〔2026〕"),
@@ -108,7 +108,7 @@ def test_a_change_after_publishing_is_a_new_version_and_entitlements_keep_theirs
     policy = published()
     first = policy.current_version
     revised = revise_policy(policy=policy, officer=officer(), data={
-        "amount": {"expr": {"*": [{"var": "indicators.graduates_hired"}, "2000"]}, "cap": "20000"},
+        "amount": {"expr": {"*": [{"var": "annual.graduates_hired"}, "2000"]}, "cap": "20000"},
         "amount_text": "每人2000元，最高2万元"})
     assert revised.current_version is not None and first is not None
     assert revised.current_version.number == 2
@@ -174,8 +174,8 @@ def test_an_entitlement_without_an_account_waits_and_is_paid_once_the_account_is
 def test_changed_facts_make_an_enterprise_qualify_and_the_consumer_pays_it():
     policy = published()
     assert not Entitlement.objects.filter(policy=policy, enterprise=enterprise(3)).exists()
-    import_records(source_code="enterprise_indicators", actor="test", rows=[{
-        "uscc": enterprise(3).uscc, "report_no": "NB2026-TEST-0003", "period": "2026", "graduates_hired": 4}])
+    import_records(source_code="enterprise_annual", actor="test", rows=[{
+        "uscc": enterprise(3).uscc, "report_no": "NB2026-TEST-0003", "year": 2026, "graduates_hired": 4}])
     events.consume(CONSUMER)
     ent = Entitlement.objects.get(policy=policy, enterprise=enterprise(3))
     assert ent.amount == Decimal("4000.00")

@@ -240,6 +240,10 @@ PAGES = [
         page(ADMIN, others=403, ok=404)),
     Row("POST policies/manage/claims/<int:pk>/review/", "/policies/manage/claims/{entitlement}/review/",
         page(ADMIN, others=403, ok=302), data=lambda w: {"outcome": "grant"}),
+    Row("GET policies/manage/<slug:code>/payouts/", "/policies/manage/{policy}/payouts/", page(ADMIN, others=403),
+        marker="payout_ref", shows=ADMIN),
+    Row("POST policies/manage/payouts/<int:pk>/reverse/", "/policies/manage/payouts/{payout}/reverse/",
+        page(ADMIN, others=403, ok=302), writers=ADMIN, data=lambda w: {"reason": "重复拨付，予以冲正"}),
     # The Django admin, sampled: only superusers; everyone else is sent to the admin's login.
     Row("GET admin/", "/admin/", override(public(302), admin=200)),
     Row("GET admin/", "/admin/cases/case/{case}/change/", override(public(302), admin=200)),

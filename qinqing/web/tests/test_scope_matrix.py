@@ -533,6 +533,7 @@ def _cockpit_world(owner: User) -> dict[str, Any]:
     events.consume(CONSUMER, batches=100_000)
     state = EnterpriseState.objects.get(uscc=owner.enterprise.uscc)  # type: ignore[union-attr]
     rule = AlertRule.objects.get(key="abnormal")
+    assert state.region_id is not None
     alert = Alert.objects.create(rule=rule, signal=rule.signal, severity=rule.severity, node_id=state.region_id,
                                  path=state.path, uscc=state.uscc, enterprise_name=state.name, raised_at=timezone.now(),
                                  day=timezone.localdate(), source_key="scope-matrix")

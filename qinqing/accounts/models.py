@@ -59,6 +59,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     STREET_STAFF = "street_staff", _("Street staff")
     DISTRICT_STAFF = "district_staff", _("District staff")
+    GRID_STAFF = "grid_staff", _("Grid staff")
     POLICY_OFFICER = "policy_officer", _("Policy officer")
 
 
@@ -111,8 +112,9 @@ class User(AbstractUser):
 
     @property
     def is_regional_staff(self) -> bool:
-        """Street or district staff: read-only over the enterprises registered in their region."""
-        return self.region_id is not None and (self.has_role(Role.STREET_STAFF) or self.has_role(Role.DISTRICT_STAFF))
+        """Street, grid or district staff: read-only over the enterprises registered in their region."""
+        return self.region_id is not None and any(
+            self.has_role(role) for role in (Role.STREET_STAFF, Role.GRID_STAFF, Role.DISTRICT_STAFF))
 
     def label(self) -> str:
         """Say who this is in an audit trail or timeline."""

@@ -10,7 +10,7 @@ immutable. A model says how its rows lead to an enterprise, a department, a bund
 4. government staff: the union of what each role grants —
    reviewer: the matters of its department;
    agent: the 一件事 of enterprises whose authorisation is active and covers that bundle;
-   street or district staff: enterprises registered in its region's subtree (read-only);
+   street, grid or district staff: enterprises registered in its region's subtree (read-only);
    plus whatever the model adds for every staff member (`staff`).
 Shared-data records scope themselves on this object in `qinqing.datahub.models.records_q`.
 """
@@ -28,7 +28,7 @@ from qinqing.accounts.models import Authorisation, Enterprise, Role, User
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
-REGIONAL_ROLES = frozenset({Role.STREET_STAFF.value, Role.DISTRICT_STAFF.value})
+REGIONAL_ROLES = frozenset({Role.STREET_STAFF.value, Role.GRID_STAFF.value, Role.DISTRICT_STAFF.value})
 
 _CACHE_ATTRIBUTE = "_qinqing_scope"
 

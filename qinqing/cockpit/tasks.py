@@ -1,0 +1,15 @@
+"""Background work of the cockpit: flag overdue visits."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from qinqing.cockpit.services.visits import flag_overdue_visits
+from qinqing.core.tasks import typed
+
+
+@typed(db_periodic_task(crontab(minute="*/5")))
+def sweep_overdue_visits() -> None:
+    """Every five minutes: each open visit past its due time becomes overdue once (`VisitOverdue`)."""
+    flag_overdue_visits()

@@ -59,8 +59,8 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     STREET_STAFF = "street_staff", _("Street staff")
     DISTRICT_STAFF = "district_staff", _("District staff")
-    GRID_STAFF = "grid_staff", _("Grid staff")
     POLICY_OFFICER = "policy_officer", _("Policy officer")
+    GRID_STAFF = "grid_staff", _("Grid staff")
 
 
 class User(AbstractUser):

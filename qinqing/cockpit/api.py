@@ -5,3 +5,8 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["cockpit"])
+
+# Visit tasks and the enterprise portrait (/api/v1/visits…, /api/v1/enterprises/{uscc}/portrait).
+from qinqing.cockpit.visits_api import router as visits_router  # noqa: E402
+
+router.add_router("", visits_router)

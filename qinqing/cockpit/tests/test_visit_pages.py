@@ -8,7 +8,7 @@ from django.test import Client
 from qinqing.accounts.models import User
 from qinqing.cockpit.demo import new_registration_uscc
 from qinqing.cockpit.models import Visit
-from qinqing.cockpit.tests.support import register, today
+from qinqing.cockpit.tests.visit_support import register, today
 from qinqing.web.demo import demo_uscc
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from qinqing.cockpit.services.visits import (
     record_visit,
     threshold_for,
 )
-from qinqing.cockpit.tests.support import DONGXIN_UNIT, PARK_UNIT, grid, register, today
+from qinqing.cockpit.tests.visit_support import DONGXIN_UNIT, PARK_UNIT, grid, register, today
 from qinqing.core import clock, events
 from qinqing.core.errors import NotFound
 from qinqing.core.models import OutboxEvent

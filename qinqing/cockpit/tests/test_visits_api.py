@@ -7,7 +7,7 @@ import pytest
 from qinqing.accounts.models import User
 from qinqing.cockpit.demo import new_registration_uscc
 from qinqing.cockpit.models import Visit
-from qinqing.cockpit.tests.support import register, today
+from qinqing.cockpit.tests.visit_support import register, today
 from qinqing.datahub.tests.support import client_for
 from qinqing.web.demo import demo_uscc
 

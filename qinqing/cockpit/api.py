@@ -10,3 +10,8 @@ router = Router(tags=["cockpit"])
 from qinqing.cockpit.visits_api import router as visits_router  # noqa: E402
 
 router.add_router("", visits_router)
+
+# The cockpit's figures: summary, time series, enterprise list, alert feed (figures_api.py).
+from qinqing.cockpit.figures_api import router as figures_router  # noqa: E402
+
+router.add_router("", figures_router)

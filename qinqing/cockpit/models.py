@@ -12,6 +12,221 @@ from django.utils.translation import gettext_lazy as _
 from qinqing.accounts.models import Enterprise
 from qinqing.regions.models import Region
 
+# ---- read models ---------------------------------------------------------------------------------
+# Fed only by platform events (the outbox consumer `cockpit.aggregates`, `services/ingest.py`) and
+# rebuilt from the source tables by `qinqing rebuildcockpit` (`services/rebuild.py`).
+
+
+class EnterpriseState(models.Model):
+    """One enterprise as the cockpit last saw it: where it is, its status and the figures it is counted by."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ABNORMAL = "abnormal", _("Listed as abnormal")
+        REVOKED = "revoked", _("Licence revoked")
+        DEREGISTERED = "deregistered", _("Deregistered")
+        MOVED_OUT = "moved_out", _("Moved out")
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The region's materialised path ("330100/330108/330108001/"); a subtree is a path prefix.
+    path = models.CharField(_("region path"), max_length=255, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    industry = models.CharField(_("industry section (GB/T 4754)"), max_length=1, blank=True)
+    size = models.CharField(_("size"), max_length=8, blank=True)
+    capital = models.DecimalField(_("registered capital (yuan)"), max_digits=16, decimal_places=2, null=True)
+    capital_band = models.CharField(_("capital band"), max_length=16, blank=True)
+    # Tags between commas (",high_tech,specialised,"), so that one tag is a portable `contains` filter.
+    tags = models.CharField(_("tags"), max_length=120, blank=True)
+    headcount = models.IntegerField(_("insured employees"), null=True, blank=True)
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    # The outbox position of the last event applied to this enterprise: an older one changes nothing.
+    last_txid = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = _("enterprise as last seen")
+        verbose_name_plural = _("enterprises as last seen")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.uscc}）"
+
+
+class EnterpriseChange(models.Model):
+    """A change of an enterprise the cockpit observed (append-only journal of transitions).
+
+    The registry keeps only an enterprise's current record; this journal is the one memory of where an
+    enterprise was before a move and when its status changed, so the rebuild reads it like a source table.
+    """
+
+    class Kind(models.TextChoices):
+        SEEN = "seen", _("First seen")
+        MOVED = "moved", _("Moved")
+        STATUS = "status", _("Status changed")
+        HEADCOUNT = "headcount", _("Headcount changed")
+
+    uscc = models.CharField(max_length=18)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    day = models.DateField()
+    from_path = models.CharField(max_length=255, blank=True)
+    to_path = models.CharField(max_length=255, blank=True)
+    from_value = models.CharField(max_length=32, blank=True)
+    to_value = models.CharField(max_length=32, blank=True)
+    txid = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["uscc", "at", "id"]
+        indexes = [models.Index(fields=["uscc", "at"], name="cockpit_change_uscc_at")]
+        verbose_name = _("observed change")
+        verbose_name_plural = _("observed changes")
+
+    def __str__(self) -> str:
+        return f"{self.uscc} {self.kind} {self.day}"
+
+
+class DailyAggregate(models.Model):
+    """How much of one measure happened in one node's subtree on one day (kept for every ancestor node)."""
+
+    node = models.CharField(max_length=24)  # region code
+    measure = models.CharField(max_length=24)
+    dimension = models.CharField(max_length=64, blank=True, default="")
+    day = models.DateField()
+    count = models.BigIntegerField(default=0)
+    # Money in fen (分): integer sums are exact on every database; shown as Decimal yuan.
+    amount_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node", "measure", "dimension", "day"],
+                                               name="cockpit_daily_unique")]
+        verbose_name = _("daily aggregate")
+        verbose_name_plural = _("daily aggregates")
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.measure}/{self.dimension} {self.day}: {self.count}"
+
+
+class NodeTotal(models.Model):
+    """A figure of the present in one node's subtree: enterprises by status, industry, size, band, tag; open items."""
+
+    node = models.CharField(max_length=24)
+    measure = models.CharField(max_length=24)
+    dimension = models.CharField(max_length=64, blank=True, default="")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node", "measure", "dimension"], name="cockpit_total_unique")]
+        verbose_name = _("node total")
+        verbose_name_plural = _("node totals")
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.measure}/{self.dimension}: {self.count}"
+
+
+class CountedItem(models.Model):
+    """A case, payout or visit already counted, with where and when: an event seen twice is not counted twice."""
+
+    kind = models.CharField(max_length=24)
+    item_id = models.BigIntegerField()
+    path = models.CharField(max_length=255)
+    day = models.DateField()
+    dimension = models.CharField(max_length=64, blank=True, default="")
+    amount_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "item_id"], name="cockpit_counted_once")]
+        verbose_name = _("counted item")
+        verbose_name_plural = _("counted items")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_id}"
+
+
+# ---- alert rules and alerts (预警动态) ---------------------------------------------------------------
+
+
+class Signal(models.TextChoices):
+    """What happened to an enterprise that an alert rule may look at."""
+
+    MOVED_OUT = "moved_out", _("Moved out")
+    MOVED_IN = "moved_in", _("Moved in")
+    DEREGISTERED = "deregistered", _("Deregistered or licence revoked")
+    ABNORMAL = "abnormal", _("Listed as abnormal")
+    HEADCOUNT_DROP = "headcount_drop", _("Headcount dropped")
+    REGISTERED = "registered", _("Newly registered")
+    PAYOUT_FAILED = "payout_failed", _("Payout failed")
+    CASE_OVERDUE = "case_overdue", _("Case overdue")
+    VISIT_OVERDUE = "visit_overdue", _("Visit overdue")
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertRule(models.Model):
+    """When a signal raises an alert: a JSONLogic condition over the signal and the enterprise's facts."""
+
+    key = models.SlugField(_("key"), max_length=48, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    signal = models.CharField(_("signal"), max_length=24, choices=Signal.choices)
+    condition = models.JSONField(
+        _("condition"), default=dict, blank=True,
+        help_text=_('A JSONLogic condition over "signal.*" and "enterprise.*" facts; empty means always.'),
+    )
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.WARNING)
+    notify_roles = models.JSONField(
+        _("who is told"), default=list, blank=True,
+        help_text=_('Roles of the node\'s staff who are told, e.g. ["street_staff", "grid_staff"].'),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "key"]
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One alert in a node's feed: which enterprise, which rule, how severe, who acknowledged it."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    signal = models.CharField(_("signal"), max_length=24, choices=Signal.choices)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    node = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=255, db_index=True)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    enterprise_name = models.CharField(_("enterprise"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    day = models.DateField()
+    # What raised it, so that the same signal seen again raises nothing new.
+    source_key = models.CharField(max_length=120, unique=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["path", "-raised_at", "-id"], name="cockpit_alert_feed")]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self) -> str:
+        return f"{self.rule} · {self.enterprise_name or self.uscc}"
+
+
 # ---- visits (走访): prompts raised by new registrations, tasks of the grid's staff, their records ----------------
 
 DEFAULT_MIN_CAPITAL = Decimal("10000000.00")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from qinqing.cases.models import Case, Licence
 from qinqing.cases.workflow import OPEN_STATUSES
 from qinqing.cockpit.locate import Located, locate_for
-from qinqing.cockpit.models import Visit
+from qinqing.cockpit.models import Alert, Visit
 from qinqing.core import clock
 from qinqing.core.i18n import english
 from qinqing.datahub.models import Source
@@ -207,16 +207,8 @@ def visit_rows(visits: list[Visit], now: dt.datetime | None = None) -> list[dict
 
 
 def alerts_of(uscc: str) -> list[dict[str, Any]]:
-    """The enterprise's alerts from the cockpit's alert feed (the `Alert` read model), newest first.
-
-    The alert model belongs to the cockpit's read models; until it exists here this answers nothing.
-    """
-    from qinqing.cockpit import models
-
-    alert = getattr(models, "Alert", None)
-    if alert is None:
-        return []
-    rows = alert.objects.filter(uscc=uscc).order_by("-raised_at", "-id")[:20]
+    """The enterprise's alerts from the cockpit's alert feed, newest first."""
+    rows = Alert.objects.filter(uscc=uscc).order_by("-raised_at", "-id")[:20]
     return [{"id": a.pk, "signal": a.signal, "severity": a.severity, "raised_at": a.raised_at,
              "label": a.get_signal_display(), "severity_label": a.get_severity_display(),
              "acknowledged": a.acknowledged_at is not None} for a in rows]

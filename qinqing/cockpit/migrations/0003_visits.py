@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_gencity_synthetic'),
-        ('cockpit', '0001_initial'),
+        ('cockpit', '0002_read_models'),
         ('regions', '0001_initial'),
         ('servicedesk', '0002_workorder_visit_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -386,7 +386,27 @@ COCKPIT_VISITS_API = [
         marker="uscc", shows=READ_VISIT, web=False),
 ]
 
-MATRIX = PAGES + API + DESK_API + COCKPIT_VISITS_API
+# The cockpit's figures (亲清驾驶舱): a node's readers are the staff whose region holds it, and the admin;
+# everyone else, enterprises and other streets included, is told the node does not exist.
+READ_NODE_A = frozenset({"street_a", "district", "admin"})  # 浦沿街道, A's street
+READ_NODE_B = frozenset({"street_b", "district", "admin"})  # 长河街道
+COCKPIT_API = [
+    Row("GET api/v1/cockpit/<region_code>/summary", f"{A}/cockpit/{{node_a}}/summary", api(READ_NODE_A), web=False),
+    Row("GET api/v1/cockpit/<region_code>/summary", f"{A}/cockpit/{{node_b}}/summary", api(READ_NODE_B), web=False),
+    Row("GET api/v1/cockpit/<region_code>/timeseries",
+        f"{A}/cockpit/{{node_a}}/timeseries?measure=registered&from=2026-01-01&to=2026-03-31&interval=month",
+        api(READ_NODE_A), web=False),
+    Row("GET api/v1/cockpit/<region_code>/enterprises", f"{A}/cockpit/{{node_a}}/enterprises", api(READ_NODE_A),
+        marker="uscc", shows=READ_NODE_A, web=False),
+    Row("GET api/v1/cockpit/<region_code>/enterprises", f"{A}/cockpit/{{node_b}}/enterprises", api(READ_NODE_B),
+        marker="uscc_b", shows=READ_NODE_B, web=False),
+    Row("GET api/v1/cockpit/<region_code>/alerts", f"{A}/cockpit/{{node_a}}/alerts", api(READ_NODE_A),
+        marker="alert_rule", shows=READ_NODE_A, web=False),
+    Row("POST api/v1/cockpit/alerts/<alert_id>/acknowledge", f"{A}/cockpit/alerts/{{alert}}/acknowledge",
+        api(READ_NODE_A), writers=READ_NODE_A, web=False),
+]
+
+MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_VISITS_API
 
 
 # ----------------------------------------------------------------------------- the routes of the URL conf
@@ -531,7 +551,24 @@ def build_world() -> dict[str, Any]:
         "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
         "visit": visit.pk, "visit_reason": visit.reason, "today": timezone.localdate().isoformat(),
         **_policy_world(owner),
+        **_cockpit_world(owner),
     }
+
+
+def _cockpit_world(owner: User) -> dict[str, Any]:
+    """The cockpit's figures caught up with the world, and an alert about A in its street."""
+    from qinqing.cockpit.models import Alert, AlertRule, EnterpriseState
+    from qinqing.cockpit.services.ingest import CONSUMER
+    from qinqing.core import events
+
+    events.consume(CONSUMER, batches=100_000)
+    state = EnterpriseState.objects.get(uscc=owner.enterprise.uscc)  # type: ignore[union-attr]
+    rule = AlertRule.objects.get(key="abnormal")
+    assert state.region_id is not None
+    alert = Alert.objects.create(rule=rule, signal=rule.signal, severity=rule.severity, node_id=state.region_id,
+                                 path=state.path, uscc=state.uscc, enterprise_name=state.name, raised_at=timezone.now(),
+                                 day=timezone.localdate(), source_key="scope-matrix")
+    return {"node_a": "330108003", "node_b": "330108002", "alert": alert.pk, "alert_rule": rule.key}
 
 
 def _policy_world(owner: User) -> dict[str, Any]:

@@ -1,0 +1,169 @@
+"""Read what the government's data says about many enterprises at once (one query per source).
+
+The consumer and the rebuild both classify an enterprise from the same reading, so the two paths
+cannot disagree about what an enterprise is; only about when they saw it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from qinqing.accounts.models import Enterprise
+from qinqing.cockpit import classify
+from qinqing.datahub.models import DataRecord, RegistryRecord, Source
+from qinqing.regions.models import Region
+
+SOCIAL, ANNUAL, ABNORMAL = "social_insurance", "enterprise_annual", "abnormal_operations"
+CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One enterprise as the data says it is now, classified for the cockpit."""
+
+    uscc: str
+    name: str
+    region_id: int | None
+    path: str
+    status: str
+    industry: str
+    size: str
+    capital: Decimal | None
+    capital_band: str
+    tags: tuple[str, ...]
+    headcount: int | None
+    established_on: dt.date | None
+
+    def state_fields(self) -> dict[str, Any]:
+        return {"name": self.name[:200], "region_id": self.region_id, "path": self.path, "status": self.status,
+                "industry": self.industry, "size": self.size, "capital": self.capital,
+                "capital_band": self.capital_band, "tags": classify.tag_text(self.tags), "headcount": self.headcount,
+                "established_on": self.established_on}
+
+
+class Regions:
+    """Region codes and ids to (id, path), loaded once per batch or rebuild."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, tuple[int, str]] = {}
+        self.by_id: dict[int, tuple[str, str]] = {}
+        for pk, code, path in Region.objects.values_list("pk", "code", "path"):
+            self.by_code[code] = (pk, path)
+            self.by_id[pk] = (code, path)
+
+    def place(self, registry_code: str, account_region_id: int | None) -> tuple[int | None, str]:
+        """The node: the registry's region, or the account's placement when it lies deeper inside it."""
+        registered = self.by_code.get(registry_code)
+        placed = self.by_id.get(account_region_id) if account_region_id is not None else None
+        if registered is None:
+            return (account_region_id, placed[1]) if placed is not None else (None, "")
+        if placed is not None and placed[1].startswith(registered[1]):
+            return account_region_id, placed[1]
+        return registered
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _latest(source_id: int | None, usccs: Sequence[str], *, by: str) -> dict[str, dict[str, Any]]:
+    """The most recent record's data per enterprise (by `as_of`, or by `category` for yearly reports)."""
+    if source_id is None:
+        return {}
+    out: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for chunk in _chunks(usccs):
+        rows = DataRecord.objects.filter(source_id=source_id, uscc__in=chunk).values_list("uscc", by, "key", "data")
+        for uscc, order, key, data in rows:
+            rank = (order, key)
+            if uscc not in out or rank > out[uscc][0]:
+                out[uscc] = (rank, data)
+    return {uscc: data for uscc, (_rank, data) in out.items()}
+
+
+def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> set[str]:
+    """Enterprises on the list of abnormal operations now (listed, not yet removed)."""
+    if source_id is None:
+        return set()
+    listed: set[str] = set()
+    for chunk in _chunks(usccs):
+        for uscc, data in DataRecord.objects.filter(source_id=source_id, uscc__in=chunk).values_list("uscc", "data"):
+            removed = str(data.get("removed_on") or "")
+            if not removed or removed > today.isoformat():
+                listed.add(uscc)
+    return listed
+
+
+def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.date | None = None,
+            ) -> dict[str, Observed]:
+    """Classify every given enterprise the registry or the platform's accounts know; unknown codes are left out."""
+    from django.utils import timezone
+
+    codes = sorted(set(usccs))
+    if not codes:
+        return {}
+    regions = regions or Regions()
+    today = today or timezone.localdate()
+    sources = dict(Source.objects.filter(code__in=[SOCIAL, ANNUAL, ABNORMAL]).values_list("code", "pk"))
+    registry: dict[str, tuple[Any, ...]] = {}
+    accounts: dict[str, tuple[str, int | None]] = {}
+    for chunk in _chunks(codes):
+        for record in RegistryRecord.objects.filter(uscc__in=chunk).values_list(
+                "uscc", "name", "region_code", "status", "industry_code", "registered_capital", "established_on"):
+            registry[record[0]] = record
+        for uscc, name, region_id in Enterprise.objects.filter(uscc__in=chunk).values_list("uscc", "name", "region_id"):
+            accounts[uscc] = (name, region_id)
+    social = _latest(sources.get(SOCIAL), codes, by="as_of")
+    annual = _latest(sources.get(ANNUAL), codes, by="category")
+    abnormal = _abnormal(sources.get(ABNORMAL), codes, today)
+    out: dict[str, Observed] = {}
+    for uscc in codes:
+        account = accounts.get(uscc)
+        row = registry.get(uscc)
+        headcount = _int(social.get(uscc, {}).get("insured_count"))
+        report = annual.get(uscc, {})
+        revenue = _decimal(report.get("revenue"))
+        tags = tuple(sorted(classify.tags_of(report)))
+        if row is not None:
+            _, name, region_code, registry_status, industry_code, raw_capital, established = row
+            placed_id, path = regions.place(region_code, account[1] if account else None)
+            capital = _decimal(raw_capital)
+            out[uscc] = Observed(
+                uscc=uscc, name=name, region_id=placed_id, path=path,
+                status=classify.status_of(registry_status, abnormal=uscc in abnormal),
+                industry=classify.section_of(industry_code),
+                size=classify.size_of(industry_code, headcount, revenue), capital=capital,
+                capital_band=classify.capital_band(capital), tags=tags, headcount=headcount,
+                established_on=established if isinstance(established, dt.date) else None)
+        elif account is not None:
+            # An account the registry does not (yet) hold: counted where its account says, little else known.
+            account_region = account[1]
+            path = regions.by_id[account_region][1] if account_region in regions.by_id else ""
+            out[uscc] = Observed(
+                uscc=uscc, name=account[0], region_id=account_region if path else None, path=path,
+                status=classify.ABNORMAL if uscc in abnormal else classify.ACTIVE, industry="",
+                size=classify.UNKNOWN, capital=None, capital_band="", tags=tags, headcount=headcount,
+                established_on=None)
+    return out

@@ -197,3 +197,15 @@ def test_grid_staff_read_only_their_grid():
     usccs = set(scope_of(worker).enterprises().values_list("uscc", flat=True))
     assert demo_uscc(1) in usccs and demo_uscc(0) not in usccs
     assert Role.GRID_STAFF in worker.roles
+
+
+def test_the_consumer_sifts_a_whole_batch_in_two_queries(django_assert_max_num_queries):
+    from qinqing.core.events import EnterpriseFactsChanged, Stored
+    from qinqing.datahub.tests.support import new_uscc
+
+    now = timezone.now()
+    batch = [Stored(i + 1, 1, now, EnterpriseFactsChanged(enterprise=new_uscc(9400 + i), sources=("market_registry",),
+                                                          fields=("market_registry.name",), created=True))
+             for i in range(300)]
+    with django_assert_max_num_queries(2):
+        prompts.apply_events(batch)

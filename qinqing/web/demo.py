@@ -14,6 +14,7 @@ from qinqing.accounts.models import Authorisation, Department, Role, User
 from qinqing.accounts.services import create_enterprise, create_staff, grant_authorisation
 from qinqing.bundles.services import load_bundles
 from qinqing.catalog.services import load_catalog
+from qinqing.cockpit.services.modules import load_modules
 from qinqing.core.calendar import seed_from_chinese_calendar
 from qinqing.core.ids import generate_uscc
 from qinqing.datahub.models import RegistryRecord, Source
@@ -100,13 +101,14 @@ def load_demo() -> dict[str, int]:
     _load_regional_staff()
     desk = load_desk_demo(DEMO_PASSWORD)
     policies = load_demo_policies(uscc_for=demo_uscc, enterprises=len(ENTERPRISES), password=DEMO_PASSWORD)
+    modules = load_modules()  # after the region tree (and the buildings and the park) are in
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
         admin.set_password(DEMO_PASSWORD)
         admin.save()
     return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles, "desk_staff": desk,
-            **policies}
+            **policies, "cockpit_modules": modules["cockpit_modules"]}
 
 
 AGENTS = (

@@ -27,6 +27,22 @@
   }
 
   var COLOURS = ["#b4241b", "#1f4e8c", "#1e7a3c", "#9a5b00", "#6b3fa0", "#0f7c8c"];
+  var TILES = ["#c0392b", "#2e6db4", "#2e8b57", "#b9770e", "#7d3c98", "#138d90", "#a04000", "#5d6d7e"];
+
+  // Counts never get half ticks: a whole-number step of about five ticks (amounts keep plotly's own).
+  function countAxis(values, extra) {
+    var max = Math.max.apply(null, [1].concat(values.map(Number).filter(isFinite)));
+    var dtick = Math.max(1, Math.ceil(max / 5));
+    return Object.assign({ automargin: true, rangemode: "tozero", tickmode: "linear", tick0: 0, dtick: dtick,
+                           tickformat: ",d", gridcolor: dark() ? "#33415c" : "#e3e7ee" }, extra || {});
+  }
+
+  // Long category names wrap (GB/T 4754 section names run to 20 characters).
+  function wrap(label) {
+    var text = String(label), out = [];
+    for (var i = 0; i < text.length; i += 9) { out.push(text.slice(i, i + 9)); }
+    return out.join("<br>");
+  }
 
   function go(url) { if (url) { window.location.assign(url); } }
 
@@ -36,9 +52,10 @@
     var data = [{
       type: "treemap", ids: tree.ids, labels: tree.labels, parents: tree.parents, values: tree.values,
       branchvalues: "remainder", textinfo: "label+value", hovertemplate: "%{label}<br>%{value}<extra></extra>",
-      marker: { colorscale: "Reds" }, pathbar: { visible: false }
+      pathbar: { visible: false }, tiling: { pad: 2 }
     }];
-    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 420 : 380 }), CONFIG);
+    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 420 : 380,
+                                    treemapcolorway: TILES }), CONFIG);
     if (!el.dataset.bound) {
       el.dataset.bound = "1";
       el.on("plotly_treemapclick", function (event) {
@@ -52,19 +69,26 @@
   }
 
   function drawLines(el, series) {
+    var all = [], money = false;
     var data = series.lines.map(function (line, i) {
+      all = all.concat(line.y);
+      money = money || line.unit === "元" || line.unit === "yuan";
       return { type: "scatter", mode: "lines+markers", name: line.name + "（" + line.unit + "）", x: line.x,
                y: line.y.map(Number), line: { color: COLOURS[i % COLOURS.length], width: 3 } };
     });
-    Plotly.react(el, data, layout({ xaxis: { type: "date", tickformat: "%Y-%m", automargin: true } }), CONFIG);
+    var yaxis = money ? { automargin: true, rangemode: "tozero", tickformat: ",.0f" } : countAxis(all);
+    Plotly.react(el, data, layout({ xaxis: { type: "date", tickformat: "%Y-%m", automargin: true }, yaxis: yaxis }),
+                 CONFIG);
   }
 
   function drawBars(el, items) {
-    var data = [{ type: "bar", orientation: "h", y: items.map(function (i) { return i.label; }).reverse(),
-                  x: items.map(function (i) { return i.value; }).reverse(), marker: { color: COLOURS[0] },
-                  hovertemplate: "%{y}: %{x}<extra></extra>" }];
-    var height = Math.max(dark() ? 320 : 220, 28 * items.length + 60);
-    Plotly.react(el, data, layout({ height: height, margin: { l: 8, r: 16, t: 8, b: 32 } }), CONFIG);
+    var values = items.map(function (i) { return i.value; });
+    var data = [{ type: "bar", orientation: "h", y: items.map(function (i) { return wrap(i.label); }).reverse(),
+                  x: values.slice().reverse(), marker: { color: COLOURS[0] }, text: values.slice().reverse(),
+                  textposition: "auto", hovertemplate: "%{y}: %{x}<extra></extra>" }];
+    var height = Math.max(dark() ? 320 : 220, 40 * items.length + 60);
+    Plotly.react(el, data, layout({ height: height, margin: { l: 8, r: 16, t: 8, b: 32 }, xaxis: countAxis(values),
+                                    yaxis: { automargin: true } }), CONFIG);
   }
 
   function drawModule(el, module) {
@@ -85,17 +109,19 @@
                  y: rows.map(function (r) { return Number(r[c.key]) || 0; }), line: { color: COLOURS[i % COLOURS.length] } };
       });
     } else {
-      data = columns.filter(function (c) { return c.unit !== "%"; }).map(function (c, i) {
-        return { type: "bar", name: c.label + "（" + c.unit + "）", x: labels,
-                 y: rows.map(function (r) { return Number(r[c.key]) || 0; }), marker: { color: COLOURS[i % COLOURS.length] } };
-      });
+      // Bars of the first measure (a count); the table beside it holds every measure with its unit.
+      var values = rows.map(function (r) { return Number(r[first.key]) || 0; });
+      data = [{ type: "bar", name: first.label + "（" + first.unit + "）", x: labels.map(wrap), y: values,
+                text: values, textposition: "auto", marker: { color: COLOURS[0] } }];
     }
-    Plotly.react(el, data, layout({ barmode: "group" }), CONFIG);
+    var extra = module.chart === "bar" ? { yaxis: countAxis(rows.map(function (r) { return r[first.key]; })) } : {};
+    Plotly.react(el, data, layout(extra), CONFIG);
     if (module.level && !el.dataset.bound) {
       el.dataset.bound = "1";
       el.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
-        var row = point && rows.filter(function (r) { return r.label === (point.label || point.x); })[0];
+        var index = point ? point.pointNumber : -1;
+        var row = index >= 0 ? rows[index] : null;
         if (row && row.code) { go(nodeUrl(row.code)); }
         return false;
       });

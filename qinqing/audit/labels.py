@@ -30,6 +30,9 @@ ACTIONS: dict[str, Promise] = {
     "account.deactivated": _("Account deactivated"),
     "token.revoked": _("API token revoked (logout)"),
     "token.revoked_all": _("All API tokens revoked"),
+    "cockpit.alert_acknowledged": _("Cockpit alert acknowledged"),
+    "cockpit.alert_rule_saved": _("Cockpit alert rule saved"),
+    "cockpit.rebuilt": _("Cockpit figures rebuilt"),
 }
 
 

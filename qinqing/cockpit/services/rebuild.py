@@ -39,6 +39,7 @@ from qinqing.cockpit.aggregates import (
     PAYOUTS,
     REGISTERED,
     Deltas,
+    append_rows,
     stock_keys,
     to_fen,
 )
@@ -156,8 +157,9 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
             rows.append(EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=now, last_txid=txid, last_seq=seq,
                                         **o.state_fields()))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
-        EnterpriseState.objects.bulk_create(rows, batch_size=2_000)
-        EnterpriseChange.objects.bulk_create(journal, batch_size=2_000)
+        append_rows(EnterpriseState, ingest.STATE_COLUMNS, [tuple(getattr(s, c) for c in ingest.STATE_COLUMNS) for s in rows])
+        append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
+                    [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():
             deltas.total(path, stock_keys(status, industry, size, band, tags), n)
         written += len(rows)

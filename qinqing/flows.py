@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from qinqing.bundles.services import on_case_closed
 from qinqing.cases.services import tallies
+from qinqing.cockpit import prompts as visit_prompts
 from qinqing.cockpit.services import ingest as cockpit_ingest
 from qinqing.core.events import CaseClosed, Consumer, Flows, LicenceIssued, LicenceRevoked
 from qinqing.datahub.services import on_licence_issued, on_licence_revoked
@@ -34,6 +35,10 @@ FLOWS = Flows(
         # Policies find the enterprise: a publish matches the registry, changed facts re-match one
         # enterprise; 免申即享 entitlements and payouts are committed here, sent to the bank after.
         Consumer(name=rematch.CONSUMER, handles=rematch.HANDLES, apply=rematch.apply_events, batch_size=50),
+        # A new registration at or above its node's registered-capital threshold raises a visit task for
+        # the grid's staff, exactly once per enterprise.
+        Consumer(name=visit_prompts.CONSUMER, handles=visit_prompts.HANDLES, apply=visit_prompts.apply_events,
+                 batch_size=200),
         # The street cockpit's read models: each enterprise as last seen, per-node daily and present figures,
         # alerts by the rules; an unknown event type moves the cursor and changes nothing.
         Consumer(name=cockpit_ingest.CONSUMER, handles=cockpit_ingest.HANDLES, apply=cockpit_ingest.apply_events,

@@ -1,4 +1,5 @@
-"""The cockpit's periodic work: overdue cases become alerts (the read models follow the outbox consumer)."""
+"""The cockpit's periodic work: overdue cases become alerts (the read models follow the outbox consumer);
+overdue visits are flagged."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from qinqing.cockpit.services.alerts import raise_overdue_case_alerts
+from qinqing.cockpit.services.visits import flag_overdue_visits
 from qinqing.core.tasks import typed
 
 
@@ -13,3 +15,9 @@ from qinqing.core.tasks import typed
 def sweep_overdue_cases() -> None:
     """Raise the case-overdue alerts of cases past their promised deadline."""
     raise_overdue_case_alerts()
+
+
+@typed(db_periodic_task(crontab(minute="*/5")))
+def sweep_overdue_visits() -> None:
+    """Every five minutes: each open visit past its due time becomes overdue once (`VisitOverdue`)."""
+    flag_overdue_visits()

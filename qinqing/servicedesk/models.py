@@ -221,6 +221,7 @@ class WorkOrder(Tracked):
         APPEAL = "appeal", _("Appeal")
         CASE = "case", _("About a case")
         RECTIFICATION = "rectification", _("Rectification")
+        VISIT = "visit", _("Visit")
 
     number = models.CharField(_("number"), max_length=24, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

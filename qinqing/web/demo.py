@@ -14,12 +14,14 @@ from qinqing.accounts.models import Authorisation, Department, Role, User
 from qinqing.accounts.services import create_enterprise, create_staff, grant_authorisation
 from qinqing.bundles.services import load_bundles
 from qinqing.catalog.services import load_catalog
+from qinqing.cockpit.demo import load_demo_visits
 from qinqing.cockpit.services.modules import load_modules
 from qinqing.core.calendar import seed_from_chinese_calendar
 from qinqing.core.ids import generate_uscc
 from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.services import load_demo_records, load_sources
 from qinqing.policies.demo import load_demo_policies
+from qinqing.regions.buildings import load_demo_buildings
 from qinqing.regions.services import load_regions
 from qinqing.servicedesk.demo import load_desk_demo
 
@@ -44,7 +46,7 @@ ENTERPRISES = (
     DemoEnterprise("杭州滨江智联科技有限公司", "王晓明", "12000000", "I6513", "应用软件开发", "有限责任公司（自然人投资或控股）",
                    "浙江省杭州市滨江区长河街道江南大道3850号创新大厦12层", "330108002002", "2016-05-18"),
     DemoEnterprise("杭州浦沿物联网设备有限公司", "李芳", "30000000", "C3921", "通信终端设备制造", "有限责任公司（自然人投资或控股）",
-                   "浙江省杭州市滨江区浦沿街道东信大道66号", "330108003001", "2012-09-03"),
+                   "浙江省杭州市滨江区浦沿街道东信大道66号东方通信科技园3层301室", "33010800301500100301", "2012-09-03"),
     DemoEnterprise("杭州西兴餐饮管理有限公司", "陈建国", "1000000", "H6210", "正餐服务", "有限责任公司（自然人独资）",
                    "浙江省杭州市滨江区西兴街道江陵路88号", "330108001001", "2019-03-27"),
     DemoEnterprise("杭州钱塘江数字贸易有限公司", "赵敏", "50000000", "F5179", "其他机械设备及电子产品批发",
@@ -53,7 +55,7 @@ ENTERPRISES = (
     DemoEnterprise("杭州长河生物医药有限公司", "孙立", "20000000", "C2720", "化学药品制剂制造", "其他有限责任公司",
                    "浙江省杭州市滨江区长河街道南环路3766号", "330108002010", "2011-06-30"),
     DemoEnterprise("杭州新启航信息技术有限公司", "周婷", "500000", "I6510", "软件开发", "有限责任公司（自然人独资）",
-                   "浙江省杭州市滨江区西兴街道聚工路19号", "330108001008", "2026-05-12"),
+                   "浙江省杭州市滨江区西兴街道物联网街物联网产业园1号楼2层203室", "33010800140000100203", "2026-05-12"),
     DemoEnterprise("杭州旧港物流有限公司", "吴刚", "2000000", "G5430", "道路货物运输", "有限责任公司（自然人投资或控股）",
                    "浙江省杭州市滨江区浦沿街道浦沿路1000号", "330108003004", "2013-02-14", status="吊销"),
     DemoEnterprise("杭州云栖人力资源服务有限公司", "郑洁", "5000000", "L7262", "职业中介服务", "有限责任公司（自然人投资或控股）",
@@ -70,6 +72,7 @@ def demo_uscc(index: int) -> str:
 def load_demo() -> dict[str, int]:
     """Load everything a newcomer needs to try the platform; safe to run twice."""
     regions = load_regions()
+    load_demo_buildings()  # 浦沿's office buildings and the IoT park, floors and units; enterprises sit in units
     seed_from_chinese_calendar(range(2024, 2027))
     load_sources()
     catalog = load_catalog()
@@ -102,6 +105,7 @@ def load_demo() -> dict[str, int]:
     desk = load_desk_demo(DEMO_PASSWORD)
     policies = load_demo_policies(uscc_for=demo_uscc, enterprises=len(ENTERPRISES), password=DEMO_PASSWORD)
     modules = load_modules()  # after the region tree (and the buildings and the park) are in
+    load_demo_visits()  # two fresh registrations of 10 M yuan or more: their visit prompts follow from the outbox
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
@@ -140,11 +144,14 @@ REGIONAL_STAFF = (
     ("changhe_staff", Role.STREET_STAFF, "330108002", "长河街道 · 企业服务专员"),
     ("puyan_staff", Role.STREET_STAFF, "330108003", "浦沿街道 · 企业服务专员"),
     ("binjiang_staff", Role.DISTRICT_STAFF, "330108", "滨江区 · 企业服务专员"),
+    # The grid worker (网格员) of the IoT park and of 东信社区: visits to enterprises in their grid.
+    ("iotpark_grid", Role.GRID_STAFF, "330108001400", "滨江物联网产业园 · 网格员"),
+    ("dongxin_grid", Role.GRID_STAFF, "330108003015", "浦沿街道东信社区 · 网格员"),
 )
 
 
 def _load_regional_staff() -> None:
-    """Street and district staff (街道/区 工作人员), scoped to their region's subtree."""
+    """Street, grid and district staff (街道/网格/区 工作人员), scoped to their region's subtree."""
     for username, role, region, name in REGIONAL_STAFF:
         if not User.objects.filter(username=username).exists():
             create_staff(username=username, password=DEMO_PASSWORD, department=None, roles=[role], region=region,

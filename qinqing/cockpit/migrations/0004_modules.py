@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
 
     dependencies = [
-        ('cockpit', '0002_read_models'),
+        ('cockpit', '0003_visits'),
         ('regions', '0001_initial'),
     ]
 

@@ -36,10 +36,11 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_city_is_counted_in_every_ancestor_node() -> None:
     catch_up()
     changhe, puyan, district = (queries.summary(node(c)) for c in (CHANGHE, PUYAN, BINJIANG))
-    # 长河: enterprises 0, 3, 4 and 7; 浦沿: 1 in business and 6 revoked (吊销).
+    # 长河: enterprises 0, 3, 4 and 7; 浦沿: 1 in business, 6 revoked (吊销) and the demo's fresh registration
+    # of 杭州东信智感科技有限公司 (`cockpit.demo`, registry only).
     assert changhe.enterprises == 4
-    assert puyan.enterprises == 1
-    assert puyan.by_status == {"active": 1, "revoked": 1}
+    assert puyan.enterprises == 2
+    assert puyan.by_status == {"active": 2, "revoked": 1}
     assert district.enterprises == changhe.enterprises + puyan.enterprises + queries.summary(node(XIXING)).enterprises
     assert changhe.by_industry == {"C": 1, "F": 1, "I": 1, "L": 1}
     assert sum(changhe.by_capital_band.values()) == 4
@@ -87,11 +88,12 @@ def test_deregistration_abnormal_listing_and_a_headcount_drop_raise_alerts_by_th
 
 def test_a_new_registration_is_counted_on_its_establishment_day() -> None:
     catch_up()
+    before = queries.summary(node(PUYAN))
     uscc = fresh_uscc()
     new_registration(uscc, region="330108003001")
     catch_up()
     puyan = queries.summary(node(PUYAN))
-    assert puyan.registered_30d == 1 and puyan.enterprises == 2
+    assert puyan.registered_30d == before.registered_30d + 1 and puyan.enterprises == before.enterprises + 1
     assert EnterpriseState.objects.get(uscc=uscc).capital_band == "10m_100m"
 
 

@@ -306,6 +306,52 @@ class PayoutReversed(DomainEvent):
     reason: str
 
 
+# ---- the cockpit's visits (走访): `visit_id` the task, `due_at` ISO date-time ---------------------
+
+@dataclass(frozen=True, kw_only=True)
+class VisitRaised(DomainEvent):
+    """A visit task was raised: by a new registration's prompt (`origin` prompt) or by staff (manual)."""
+
+    NAME = "visit.raised"
+    visit_id: int
+    origin: str
+    due_at: str
+    assignee: str = ""
+    capital: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitRecorded(DomainEvent):
+    """A visit took place and was written down: the day, the topics talked about."""
+
+    NAME = "visit.recorded"
+    visit_id: int
+    record_id: int
+    visited_on: str
+    topics: tuple[str, ...] = ()
+    staff: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitClosed(DomainEvent):
+    """A visit task was closed; `on_time` whether before its due time."""
+
+    NAME = "visit.closed"
+    visit_id: int
+    on_time: bool = True
+    staff: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VisitOverdue(DomainEvent):
+    """A visit task passed its due time still open (emitted once per task)."""
+
+    NAME = "visit.overdue"
+    visit_id: int
+    due_at: str
+    assignee: str = ""
+
+
 _FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
 
 
@@ -323,6 +369,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         EnterpriseFactsChanged, AuthorisationGranted, AuthorisationRevoked, EmployeesEnrolled,
         DeskAssigned, DeskHandedOver, DeskReplied, DeskPaused, DeskEscalated, DeskClosed, DeskRated,
         PolicyPublished, PolicySimulated, EntitlementGranted, PayoutStatusChanged, PayoutReversed,
+        VisitRaised, VisitRecorded, VisitClosed, VisitOverdue,
     )
 }
 

@@ -42,6 +42,7 @@ from qinqing.cases.tests.support import (
     submit,
 )
 from qinqing.catalog.models import Matter
+from qinqing.cockpit.services.visits import create_visit
 from qinqing.datahub.models import DataRecord
 from qinqing.notifications.models import Notification
 from qinqing.rules.engine import APPROVE
@@ -73,6 +74,9 @@ DATA_OF_B = frozenset({"ent_b", "reviewer_x", "reviewer_y", "street_b", "distric
 READ_DESK = frozenset({"ent_a", "street_a", "district", "admin"})
 
 READ_PAYOUT = frozenset({"ent_a", "street_a", "district", "admin"})  # policy officers: tested in policies/tests
+# A's visit tasks and portrait (亲清驾驶舱): the staff whose region contains A, and the admin; B's street arranges B's.
+READ_VISIT = frozenset({"street_a", "district", "admin"})
+ARRANGE_B = frozenset({"street_b", "district", "admin"})
 ADMIN = frozenset({"admin"})
 
 
@@ -240,6 +244,16 @@ PAGES = [
         page(ADMIN, others=403, ok=404)),
     Row("POST policies/manage/claims/<int:pk>/review/", "/policies/manage/claims/{entitlement}/review/",
         page(ADMIN, others=403, ok=302), data=lambda w: {"outcome": "grant"}),
+    # Visit tasks (走访任务) and the enterprise portrait (企业画像): region staff of A's node and the admin.
+    Row("GET cockpit/visits/", "/cockpit/visits/?whose=node", page(LOGGED_IN), marker="visit_reason", shows=READ_VISIT),
+    Row("POST cockpit/visits/", "/cockpit/visits/", page(ARRANGE_B, ok=302, others=422),
+        data=lambda w: {"uscc": w["uscc_b"], "reason": "走访"}, writers=ARRANGE_B),
+    Row("GET cockpit/visits/<int:visit_id>/", "/cockpit/visits/{visit}/", page(READ_VISIT), marker="visit_reason",
+        shows=READ_VISIT),
+    Row("POST cockpit/visits/<int:visit_id>/", "/cockpit/visits/{visit}/", page(READ_VISIT, ok=302),
+        data=lambda w: {"visited_on": w["today"], "attendees": "网格员", "topics": ["qa"]}, writers=READ_VISIT),
+    Row("GET cockpit/enterprises/<str:uscc>/", "/cockpit/enterprises/{uscc}/", page(READ_VISIT),
+        marker="enterprise_name", shows=READ_VISIT),
     # The Django admin, sampled: only superusers; everyone else is sent to the admin's login.
     Row("GET admin/", "/admin/", override(public(302), admin=200)),
     Row("GET admin/", "/admin/cases/case/{case}/change/", override(public(302), admin=200)),
@@ -358,6 +372,20 @@ DESK_API = [
         data=lambda w: {"conversation": w["desk_chat"], "level": "satisfied"}, web=False),
 ]
 
+COCKPIT_VISITS_API = [
+    Row("GET api/v1/visits", f"{A}/visits?whose=node", api(LOGGED_IN), marker="visit_reason", shows=READ_VISIT,
+        web=False),
+    Row("POST api/v1/visits", f"{A}/visits", api(ARRANGE_B, ok=201), json=True,
+        data=lambda w: {"uscc": w["uscc_b"], "reason": "走访"}, writers=ARRANGE_B, web=False),
+    Row("GET api/v1/visits/<visit_id>", f"{A}/visits/{{visit}}", api(READ_VISIT), marker="visit_reason",
+        shows=READ_VISIT, web=False),
+    Row("POST api/v1/visits/<visit_id>/record", f"{A}/visits/{{visit}}/record", api(READ_VISIT, ok=201), json=True,
+        data=lambda w: {"visited_on": w["today"], "attendees": "网格员", "topics": ["qa"]}, writers=READ_VISIT,
+        web=False),
+    Row("GET api/v1/enterprises/<uscc>/portrait", f"{A}/enterprises/{{uscc}}/portrait", api(READ_VISIT),
+        marker="uscc", shows=READ_VISIT, web=False),
+]
+
 # The cockpit's figures (亲清驾驶舱): a node's readers are the staff whose region holds it, and the admin;
 # everyone else, enterprises and other streets included, is told the node does not exist.
 READ_NODE_A = frozenset({"street_a", "district", "admin"})  # 浦沿街道, A's street
@@ -411,6 +439,7 @@ COCKPIT_PAGES = [
 ]
 
 MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_PAGES
+MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_VISITS_API
 
 
 # ----------------------------------------------------------------------------- the routes of the URL conf
@@ -528,6 +557,8 @@ def build_world() -> dict[str, Any]:
     authorisation = Authorisation.objects.get(agent__username="fgw_agent", enterprise=owner.enterprise)
     desk_chat = desk_chat_services.open_conversation(user=owner)
     desk_order = desk_order_services.file_work_order(user=owner, kind="appeal", title="scope-matrix-appeal", body="诉求")
+    visit = create_visit(user=User.objects.get(username="puyan_staff"), uscc=owner.enterprise.uscc,  # type: ignore[union-attr]
+                         reason="scope-matrix-visit")
     users = {
         "ent_a": owner, "ent_b": enterprise(0),
         "reviewer_x": User.objects.get(department_id=department_id, username__endswith="_reviewer"),
@@ -551,6 +582,7 @@ def build_world() -> dict[str, Any]:
         "land_key": land.key, "authorisation": authorisation.pk,
         "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
         "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
+        "visit": visit.pk, "visit_reason": visit.reason, "today": timezone.localdate().isoformat(),
         **_policy_world(owner),
         **_cockpit_world(owner),
     }

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         self.stdout.write("  数据 importer    data_importer → POST /api/v1/datahub/<source>/records, qinqing importdata")
         self.stdout.write("  街道 street      changhe_staff, xixing_staff, puyan_staff; 区 district binjiang_staff"
                           " (read-only: their region's enterprises, cases, licences) → /cases/")
+        self.stdout.write("  网格 grid        iotpark_grid (滨江物联网产业园), dongxin_grid (浦沿 东信社区): visit tasks"
+                          " → /cockpit/visits/")
         self.stdout.write("  D小二 desk       changhe_dxe, xixing_dxe, puyan_dxe (street seats, dedicated to their enterprises);"
                           " bj_answer, bj_business, bj_supervisor, bj_chief, bj_tech (滨江区); hz_chief, hz_business,"
                           " hz_supervisor, hz_tech (杭州); changhe_chief, xixing_chief, puyan_supervisor, puyan_chief"

@@ -44,11 +44,17 @@ def node_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "cockpit/node.html", board.page(node))
 
 
+def _refresh_seconds(request: HttpRequest) -> int:
+    """?refresh=N (5 to 600 seconds) for a wall that wants another pace; 30 s otherwise."""
+    raw = request.GET.get("refresh", "")
+    return min(max(int(raw), 5), 600) if raw.isdigit() and len(raw) < 5 else SCREEN_REFRESH_SECONDS
+
+
 @login_required
 def screen_page(request: HttpRequest, code: str) -> HttpResponse:
     node = _node(request, code)
     return render(request, "cockpit/screen.html", {"node": node, "data": board.screen(node),
-                                                   "refresh": SCREEN_REFRESH_SECONDS})
+                                                   "refresh": _refresh_seconds(request)})
 
 
 @never_cache

@@ -33,6 +33,11 @@ def _money(value: Any) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
+def grouped(value: Any) -> str:
+    """An amount in yuan with thousands separators, as the cards show it (126,000.00)."""
+    return f"{Decimal(value or 0).quantize(Decimal('0.01')):,}"
+
+
 def _share(value: Decimal | None) -> str | None:
     """A share as a percentage with one decimal (None when nothing was decided)."""
     if value is None:
@@ -65,7 +70,7 @@ def cards(summary: Any) -> list[dict[str, Any]]:
         (_("Moved in, last 30 days"), summary.moved_in_30d, labels.ENTERPRISES, "moved_in_30d"),
         (_("Moved out, last 30 days"), summary.moved_out_30d, labels.ENTERPRISES, "moved_out_30d"),
         (_("Policy payouts"), summary.payouts_count, labels.PAYMENTS, "payouts_count"),
-        (_("Payout amount"), _money(summary.payouts_amount), labels.YUAN, "payouts_amount"),
+        (_("Payout amount"), grouped(summary.payouts_amount), labels.YUAN, "payouts_amount"),
         (_("Cases handled"), summary.cases_handled, labels.CASES, "cases_handled"),
         (_("Decided at once (秒办)"), _share(summary.miaoban_share), "%", "miaoban_share"),
         (_("Open alerts"), summary.alerts_open, labels.ALERTS, "alerts_open"),

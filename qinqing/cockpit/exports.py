@@ -36,7 +36,9 @@ def _cell(value: Any) -> Any:
 
 def _summary(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
     summary = queries.summary(node)
-    rows = [[c["label"], c["value"] if c["value"] is not None else "—", c["unit"]] for c in board.cards(summary)]
+    exact = {"payouts_amount": Decimal(summary.payouts_amount).quantize(Decimal("0.01"))}  # a number, not text
+    rows = [[c["label"], exact.get(c["key"], c["value"] if c["value"] is not None else "—"), c["unit"]]
+            for c in board.cards(summary)]
     for dimension in ("status", "industry", "size", "capital_band", "tag"):
         for item in board.breakdown(getattr(summary, f"by_{dimension}"), dimension):
             rows.append([f"{labels.DIMENSION_LABELS[dimension]}：{item['label']}", item["value"],

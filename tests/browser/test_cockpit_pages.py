@@ -62,6 +62,15 @@ def _charts_drawn(page: Any) -> None:
     page.wait_for_function("() => document.documentElement.dataset.chartsDrawn === 'yes'")
 
 
+def _first_child_with_enterprises(page: Any) -> tuple[str, str]:
+    rows = page.locator("section[aria-labelledby=children-h] tbody tr")
+    for i in range(rows.count()):
+        if rows.nth(i).locator("td").nth(2).inner_text().strip() not in ("", "0"):
+            link = rows.nth(i).locator("td").first.locator("a")
+            return link.inner_text().strip(), str(link.get_attribute("href"))
+    raise AssertionError(f"no area with enterprises below {page.url}")
+
+
 def _open_a_child_with_enterprises(page: Any) -> None:
     """Click the first area below that holds an enterprise (the first area when none does)."""
     rows = page.locator("section[aria-labelledby=children-h] tbody tr")
@@ -90,12 +99,14 @@ def test_a_puyan_official_drills_from_the_street_to_a_unit_and_back(
     problems = _audit(page, "street", shot)
     assert "浦沿街道" in page.inner_text("h1") and "关键指标" in page.inner_text("main")
 
-    # The treemap navigates: a click on a community's tile opens that community's own page.
-    tile = page.locator("[data-chart=treemap] g.slice").nth(1)
-    tile.click()
-    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1] != PUYAN and "/cockpit/" in url)
+    # The treemap navigates: a click on an area's tile (its top-left corner, above the tiles nested in it) opens
+    # that area's own page, never a zoom in place.
+    name, href = _first_child_with_enterprises(page)
+    tile = page.locator("[data-chart=treemap] g.slice").filter(has_text=name).first.locator("path.surface")
+    tile.click(position={"x": 6, "y": 6})
+    page.wait_for_url(f"**{href}")
     community_url = page.url
-    assert "浦沿街道" in page.inner_text("nav.crumbs")
+    assert "浦沿街道" in page.inner_text("nav.crumbs") and name in page.inner_text("h1")
     page.go_back()
     page.wait_for_url(f"**/cockpit/{PUYAN}/")
 
@@ -153,6 +164,7 @@ def test_the_big_screen_renders_chinese_and_refreshes_in_place(
     assert has_cjk(text) and "亲清驾驶舱" in text and "预警动态" in text
     assert page.evaluate("() => document.fonts.check('20px \"Noto Sans CJK SC\"')")
     assert page.evaluate(OVERFLOW) <= 0
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= SCREEN["height"]  # one screen, no scrolling
     # Dark: the page's background is darker than its text.
     assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(11, 20, 38)"
     page.evaluate("() => { document.querySelector('[data-key=enterprises]').dataset.kept = 'yes'; }")
@@ -175,7 +187,7 @@ def test_the_export_downloads_with_the_streets_tables(new_context: Any, login: A
     login(page, "puyan_staff")
     page.goto(f"/cockpit/{PUYAN}/")
     with page.expect_download() as caught:
-        page.get_by_role("link", name="导出Excel").click()
+        page.locator(f"a[href=\"/cockpit/{PUYAN}/export.xlsx\"]").click()
     download = caught.value
     assert download.suggested_filename.startswith(f"cockpit-{PUYAN}-all-")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115

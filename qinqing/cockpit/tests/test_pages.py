@@ -53,7 +53,7 @@ def test_a_street_page_shows_its_subtree_with_units_breadcrumb_and_children() ->
     for child in queries.children(node(PUYAN)):
         assert f'href="/cockpit/{child.code}/"' in html
     assert "企业数" in html and "家" in html and "兑付金额" in html and "元" in html
-    assert str(summary.payouts_amount.quantize(Decimal("0.01"))) in html
+    assert f"{summary.payouts_amount.quantize(Decimal('0.01')):,}" in html  # the card: 126,000.00
     for name, _count, _amount in summary.payouts_by_policy:
         assert name in html
     assert "cockpit/vendor/plotly.min.js" in html and 'id="cockpit-charts"' in html
@@ -118,7 +118,9 @@ def test_the_export_holds_every_reported_table_with_chinese_headers_and_units() 
     assert rows[4] == ("指标", "值", "单位")
     figures = {r[0]: (r[1], r[2]) for r in rows[5:]}
     assert figures["企业数"] == (summary.enterprises, "家")
-    assert figures["兑付金额"] == (str(summary.payouts_amount.quantize(Decimal("0.01"))), "元")
+    amount, unit = figures["兑付金额"]
+    assert (Decimal(str(amount)).quantize(Decimal("0.01")), unit) == (summary.payouts_amount.quantize(Decimal("0.01")),
+                                                                     "元")
     children = _sheet_rows(content, "下级区域")
     assert children[4][:4] == ("区划代码", "区域", "层级", "企业数（家）")
     assert sum(int(str(r[3])) for r in children[5:]) <= summary.enterprises  # enterprises may sit on the street itself

@@ -16,7 +16,7 @@
 
   function layout(extra) {
     var base = {
-      margin: { l: 48, r: 16, t: 12, b: 40 }, height: dark() ? 320 : 280,
+      margin: { l: 48, r: 16, t: 12, b: 40 }, height: dark() ? 290 : 280,
       font: { family: FONT, size: dark() ? 18 : 13, color: dark() ? "#e8eef8" : "#1d2430" },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       legend: { orientation: "h", y: -0.2 },
@@ -54,7 +54,7 @@
       branchvalues: "remainder", textinfo: "label+value", hovertemplate: "%{label}<br>%{value}<extra></extra>",
       pathbar: { visible: false }, tiling: { pad: 2 }
     }];
-    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 420 : 380,
+    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 400 : 380,
                                     treemapcolorway: TILES }), CONFIG);
     if (!el.dataset.bound) {
       el.dataset.bound = "1";
@@ -76,9 +76,10 @@
       return { type: "scatter", mode: "lines+markers", name: line.name + "（" + line.unit + "）", x: line.x,
                y: line.y.map(Number), line: { color: COLOURS[i % COLOURS.length], width: 3 } };
     });
-    var yaxis = money ? { automargin: true, rangemode: "tozero", tickformat: ",.0f" } : countAxis(all);
-    Plotly.react(el, data, layout({ xaxis: { type: "date", tickformat: "%Y-%m", automargin: true }, yaxis: yaxis }),
-                 CONFIG);
+    var grid = dark() ? "#33415c" : "#e3e7ee";
+    var yaxis = money ? { automargin: true, rangemode: "tozero", tickformat: ",.0f", gridcolor: grid } : countAxis(all);
+    Plotly.react(el, data, layout({ xaxis: { type: "date", tickformat: "%Y-%m", automargin: true, gridcolor: grid },
+                                    yaxis: yaxis }), CONFIG);
   }
 
   function drawBars(el, items) {
@@ -86,9 +87,9 @@
     var data = [{ type: "bar", orientation: "h", y: items.map(function (i) { return wrap(i.label); }).reverse(),
                   x: values.slice().reverse(), marker: { color: COLOURS[0] }, text: values.slice().reverse(),
                   textposition: "auto", hovertemplate: "%{y}: %{x}<extra></extra>" }];
-    var height = Math.max(dark() ? 320 : 220, 40 * items.length + 60);
+    var height = dark() ? 290 : Math.max(220, 40 * items.length + 60);
     Plotly.react(el, data, layout({ height: height, margin: { l: 8, r: 16, t: 8, b: 32 }, xaxis: countAxis(values),
-                                    yaxis: { automargin: true } }), CONFIG);
+                                    yaxis: { automargin: true, gridcolor: dark() ? "#33415c" : "#e3e7ee" } }), CONFIG);
   }
 
   function drawModule(el, module) {

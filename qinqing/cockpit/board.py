@@ -154,7 +154,15 @@ def modules_for(node: Region) -> list[dict[str, Any]]:
             for module in CockpitModule.objects.for_node(node).select_related("region")]
 
 
-def page(node: Region, *, today: dt.date | None = None, with_modules: bool = True) -> dict[str, Any]:
+def crumbs(node: Region, viewer_root: Region | None) -> list[dict[str, Any]]:
+    """From the city down to the node; steps above the viewer's own node are named, not linked (they would 404)."""
+    top = viewer_root.path if viewer_root is not None else ""
+    return [{"code": r.code, "name": r.name, "url": node_url(r.code) if r.path.startswith(top) else ""}
+            for r in queries.breadcrumb(node)]
+
+
+def page(node: Region, *, today: dt.date | None = None, with_modules: bool = True,
+         viewer_root: Region | None = None) -> dict[str, Any]:
     """Everything the node's page shows."""
     today = today or timezone.localdate()
     summary = queries.summary(node, today=today)
@@ -162,7 +170,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     return {
         "node": node,
         "level_label": labels.level_label(node.level),
-        "breadcrumb": [{"code": r.code, "name": r.name, "url": node_url(r.code)} for r in queries.breadcrumb(node)],
+        "breadcrumb": crumbs(node, viewer_root),
         "summary": summary,
         "cards": cards(summary),
         "children": children,

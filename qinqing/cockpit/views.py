@@ -41,7 +41,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def node_page(request: HttpRequest, code: str) -> HttpResponse:
     node = _node(request, code)
-    return render(request, "cockpit/node.html", board.page(node))
+    try:
+        root: Region | None = queries.home_node(request_user(request))
+    except NotFound:
+        root = None
+    return render(request, "cockpit/node.html", board.page(node, viewer_root=root))
 
 
 def _refresh_seconds(request: HttpRequest) -> int:

@@ -48,8 +48,10 @@ def test_a_street_page_shows_its_subtree_with_units_breadcrumb_and_children() ->
     assert response.status_code == 200
     html = response.content.decode()
     summary = queries.summary(node(PUYAN))
-    # The breadcrumb climbs to the city; each step above is a link.
-    assert f'href="/cockpit/{BINJIANG}/"' in html and 'aria-current="page">浦沿街道<' in html
+    # The breadcrumb climbs to the city; steps above the viewer's street are named, not linked (they would 404).
+    assert "滨江区" in html and f'href="/cockpit/{BINJIANG}/"' not in html and 'aria-current="page">浦沿街道<' in html
+    district_html = _client("cw_district", BINJIANG, Role.DISTRICT_STAFF).get(f"/cockpit/{PUYAN}/").content.decode()
+    assert f'href="/cockpit/{BINJIANG}/"' in district_html
     for child in queries.children(node(PUYAN)):
         assert f'href="/cockpit/{child.code}/"' in html
     assert "企业数" in html and "家" in html and "兑付金额" in html and "元" in html

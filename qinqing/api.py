@@ -21,6 +21,7 @@ from qinqing.cases.api import public as public_router
 from qinqing.cases.api import router as cases_router
 from qinqing.cases.roster.api import router as rosters_router
 from qinqing.catalog.api import router as catalog_router
+from qinqing.cockpit import modules_api as _cockpit_modules  # noqa: F401  (its routes join the cockpit router)
 from qinqing.cockpit.api import router as cockpit_router
 from qinqing.core.errors import DomainError
 from qinqing.datahub.api import router as datahub_router

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Role, User
 from qinqing.audit.services import record_event
-from qinqing.cockpit.models import Alert, AlertRule
+from qinqing.cockpit.models import Alert, AlertRule, CockpitModule
 from qinqing.cockpit.services.alerts import REGIONAL_ROLES, check_condition
 from qinqing.core import events
 from qinqing.rules.engine import RuleError
@@ -85,3 +85,37 @@ class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CockpitModule)
+class CockpitModuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Street modules as data (district staff and administrators): the spec is checked on save, every problem
+    named (see `cockpit.modules`); each save is audited."""
+
+    list_display = ("title", "key", "region", "order", "active", "updated_at")
+    list_filter = ("active",)
+    search_fields = ("title", "key", "region__name", "region__code")
+    autocomplete_fields = ("region",)
+    ordering = ("region__code", "order", "key")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_edit_rules(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_edit_rules(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+    def save_model(self, request: HttpRequest, obj: CockpitModule, form: Any, change: bool) -> None:
+        with events.atomic():
+            before = {f: form.initial.get(f) for f in form.changed_data} if change else None
+            super().save_model(request, obj, form, change)
+            record_event(actor=request.user, action="cockpit.module_saved", obj=obj, before=before,
+                         after={f: str(form.cleaned_data.get(f)) for f in form.changed_data})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -227,6 +228,56 @@ class Alert(models.Model):
         return f"{self.rule} · {self.enterprise_name or self.uscc}"
 
 
+# ----------------------------------------------------------------------------- street modules
+
+
+class CockpitModuleQuerySet(models.QuerySet["CockpitModule"]):
+    def for_node(self, node: object) -> CockpitModuleQuerySet:
+        """The active modules of a node: those of the node itself and of every node above it."""
+        path = getattr(node, "path", "")
+        prefixes = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+        return self.filter(active=True, region__path__in=prefixes).order_by("order", "key")
+
+
+class CockpitModule(models.Model):
+    """A street's own module, configuration only: what to measure where, filtered, grouped, as which chart.
+
+    It belongs to a region node and shows on that node's cockpit page and on every page below it.
+    `spec` is validated on save (`qinqing.cockpit.modules.validate_spec`); see that module for its keys.
+    """
+
+    key = models.SlugField(_("key"), max_length=48)
+    title = models.CharField(_("title"), max_length=64)
+    title_en = models.CharField(_("title in English"), max_length=96, blank=True)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="cockpit_modules",
+                               verbose_name=_("region"))
+    spec = models.JSONField(_("specification"), default=dict,
+                            help_text=_("Measures, filters, grouping and chart kind as JSON; checked on save."))
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CockpitModuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "key"]
+        verbose_name = _("cockpit module")
+        verbose_name_plural = _("cockpit modules")
+        constraints = [models.UniqueConstraint(fields=["region", "key"], name="cockpit_module_key_per_region")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.full_clean(exclude=["region"] if self.region_id is None else None)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        from qinqing.cockpit.modules import validate_spec
+
+        errors = validate_spec(self.spec)
+        if errors:
+            raise ValidationError({"spec": errors})
 # ---- visits (走访): prompts raised by new registrations, tasks of the grid's staff, their records ----------------
 
 DEFAULT_MIN_CAPITAL = Decimal("10000000.00")

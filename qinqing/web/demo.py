@@ -15,6 +15,7 @@ from qinqing.accounts.services import create_enterprise, create_staff, grant_aut
 from qinqing.bundles.services import load_bundles
 from qinqing.catalog.services import load_catalog
 from qinqing.cockpit.demo import load_demo_visits
+from qinqing.cockpit.services.modules import load_modules
 from qinqing.core.calendar import seed_from_chinese_calendar
 from qinqing.core.ids import generate_uscc
 from qinqing.datahub.models import RegistryRecord, Source
@@ -103,6 +104,7 @@ def load_demo() -> dict[str, int]:
     _load_regional_staff()
     desk = load_desk_demo(DEMO_PASSWORD)
     policies = load_demo_policies(uscc_for=demo_uscc, enterprises=len(ENTERPRISES), password=DEMO_PASSWORD)
+    modules = load_modules()  # after the region tree (and the buildings and the park) are in
     load_demo_visits()  # two fresh registrations of 10 M yuan or more: their visit prompts follow from the outbox
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
@@ -110,7 +112,7 @@ def load_demo() -> dict[str, int]:
         admin.set_password(DEMO_PASSWORD)
         admin.save()
     return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles, "desk_staff": desk,
-            **policies}
+            **policies, "cockpit_modules": modules["cockpit_modules"]}
 
 
 AGENTS = (

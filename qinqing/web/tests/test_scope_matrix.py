@@ -410,6 +410,39 @@ COCKPIT_API = [
         api(READ_NODE_A), writers=READ_NODE_A, web=False),
 ]
 
+# The cockpit's pages, big screen, exports and street modules (cockpit-web): the same readers per node; 西兴街道
+# (node_x) is read by its district and the admin only — a 长河 (street_b) or 浦沿 (street_a) viewer gets 404.
+READ_NODE_X = frozenset({"district", "admin"})
+REGIONAL = frozenset({"street_a", "street_b", "district", "admin"})
+COCKPIT_PAGES = [
+    Row("GET cockpit/", "/cockpit/", override(page(REGIONAL, ok=302), anonymous=302)),
+    Row("GET cockpit/<region:code>/", "/cockpit/{node_a}/", page(READ_NODE_A), marker="enterprise_name",
+        shows=READ_NODE_A),
+    Row("GET cockpit/<region:code>/", "/cockpit/{node_x}/", page(READ_NODE_X)),
+    Row("GET cockpit/<region:code>/", "/cockpit/{node_b}/", page(READ_NODE_B)),
+    Row("GET cockpit/<region:code>/screen/", "/cockpit/{node_a}/screen/", page(READ_NODE_A)),
+    Row("GET cockpit/<region:code>/screen/", "/cockpit/{node_x}/screen/", page(READ_NODE_X)),
+    Row("GET cockpit/<region:code>/screen.json", "/cockpit/{node_a}/screen.json", page(READ_NODE_A),
+        marker="enterprise_name", shows=READ_NODE_A),
+    Row("GET cockpit/<region:code>/screen.json", "/cockpit/{node_x}/screen.json", page(READ_NODE_X)),
+    Row("GET cockpit/<region:code>/export.xlsx", "/cockpit/{node_a}/export.xlsx", page(READ_NODE_A)),
+    Row("GET cockpit/<region:code>/export.xlsx", "/cockpit/{node_x}/export.xlsx", page(READ_NODE_X)),
+    Row("GET cockpit/<region:code>/export/<slug:table>.xlsx", "/cockpit/{node_a}/export/enterprises.xlsx",
+        page(READ_NODE_A)),
+    Row("GET cockpit/<region:code>/export/<slug:table>.xlsx", "/cockpit/{node_x}/export/alerts.xlsx",
+        page(READ_NODE_X)),
+    Row("GET cockpit/<region:code>/export/<slug:table>.xlsx", "/cockpit/{node_a}/export/nothing.xlsx",
+        page(READ_NODE_A, ok=404)),
+    Row("GET api/v1/cockpit/<region_code>/modules/<key>", f"{A}/cockpit/{{node_x}}/modules/xixing-hightech-key",
+        api(READ_NODE_X), web=False),
+    Row("GET api/v1/cockpit/<region_code>/modules/<key>", f"{A}/cockpit/{{node_a}}/modules/puyan-building-economy",
+        api(READ_NODE_A), web=False),
+    # A module of another street is not on this node: 404 for its readers too.
+    Row("GET api/v1/cockpit/<region_code>/modules/<key>", f"{A}/cockpit/{{node_a}}/modules/xixing-hightech-key",
+        api(frozenset()), web=False),
+]
+
+MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_PAGES
 MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_VISITS_API
 
 
@@ -572,7 +605,8 @@ def _cockpit_world(owner: User) -> dict[str, Any]:
     alert = Alert.objects.create(rule=rule, signal=rule.signal, severity=rule.severity, node_id=state.region_id,
                                  path=state.path, uscc=state.uscc, enterprise_name=state.name, raised_at=timezone.now(),
                                  day=timezone.localdate(), source_key="scope-matrix")
-    return {"node_a": "330108003", "node_b": "330108002", "alert": alert.pk, "alert_rule": rule.key}
+    return {"node_a": "330108003", "node_b": "330108002", "node_x": "330108001", "alert": alert.pk,
+            "alert_rule": rule.key}
 
 
 def _policy_world(owner: User) -> dict[str, Any]:

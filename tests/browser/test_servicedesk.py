@@ -141,6 +141,29 @@ def test_a_missed_first_response_escalates_to_the_supervisor_who_urges_and_reass
     seat.locator("[data-desk-send] button[type=submit]").click()
     expect(seat.locator(".desk-staff").last).to_contain_text("抱歉久等", timeout=15_000)
 
+    # The enterprise sends markup (shown as text, never run) and a file (checked by content); the seat sees both live.
+    enterprise = new_context().new_page()
+    login(enterprise, demo.uscc(0))
+    enterprise.goto(f"/service/conversations/{pk}/")
+    box = enterprise.locator("[data-desk-chat][data-conversation-id]")  # the page's chat, not the panel
+    dialogs: list[str] = []
+    seat.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    enterprise.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    box.locator("#chat-text").fill("<img src=x onerror=alert(1)><script>alert(2)</script>")
+    box.locator("[data-desk-send] button[type=submit]").click()
+    expect(seat.locator(".desk-enterprise").last).to_contain_text("<img src=x onerror=alert(1)>", timeout=15_000)
+    expect(seat.locator("[data-desk-log] img")).to_have_count(0)
+    box.locator("[data-desk-file]").set_input_files(files=[{
+        "name": "营业执照.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}])
+    expect(box.locator(".desk-file-link").last).to_contain_text("营业执照.png", timeout=15_000)
+    link = seat.locator(".desk-file-link").last
+    expect(link).to_contain_text("营业执照.png", timeout=15_000)
+    assert re.match(r"^/service/attachments/\d+/$", link.get_attribute("href") or "")
+    box.locator("[data-desk-file]").set_input_files(files=[{
+        "name": "合同.pdf", "mimeType": "application/pdf", "buffer": b"<html><script>alert(3)</script></html>"}])
+    expect(box.locator("[data-desk-state]")).to_contain_text("文件内容", timeout=15_000)  # refused: why
+    assert not dialogs
+
     found: list[str] = []
     supervisor.goto(f"/service/conversations/{pk}/")
     _axe(supervisor, f"/service/conversations/{pk}/ (supervisor)", found)

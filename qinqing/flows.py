@@ -12,6 +12,7 @@ Which service emits what is listed in docs/architecture.md ("Event map").
 
 from __future__ import annotations
 
+from qinqing.accounts.models import Enterprise, User
 from qinqing.bundles.services import on_case_closed
 from qinqing.cases.services import tallies
 from qinqing.cockpit import prompts as visit_prompts
@@ -19,6 +20,7 @@ from qinqing.cockpit.services import ingest as cockpit_ingest
 from qinqing.core.events import CaseClosed, Consumer, Flows, LicenceIssued, LicenceRevoked
 from qinqing.datahub.services import on_licence_issued, on_licence_revoked
 from qinqing.policies.services import rematch
+from qinqing.servicedesk import context as desk_context
 
 FLOWS = Flows(
     subscribers={
@@ -45,3 +47,23 @@ FLOWS = Flows(
                  batch_size=1000),
     ),
 )
+
+
+def desk_payouts(enterprise: Enterprise, user: User) -> desk_context.ContextSection:
+    """The D小二's view of an enterprise's policy payouts (policies is the desk's sibling: joined here)."""
+    from django.utils.translation import gettext as _
+
+    from qinqing.policies.models import Payout
+
+    rows = (Payout.objects.visible_to(user).filter(entitlement__enterprise=enterprise)
+            .select_related("entitlement__policy").order_by("-created_at", "-id")[:10])
+    return desk_context.ContextSection(key="payouts", title=_("Payouts"), rows=[
+        desk_context.ContextRow(
+            text=payout.entitlement.policy.display_title,
+            detail=_("%(amount)s yuan · %(status)s") % {"amount": f"{payout.amount:,.2f}",
+                                                         "status": payout.get_status_display()})
+        for payout in rows])
+
+
+# The seat console shows what sibling apps know about the enterprise beside a chat.
+desk_context.register("payouts", desk_payouts)

@@ -245,8 +245,14 @@ else:
 # Real time (chat with D小二): one process by default; channels-redis across processes when REDIS_URL is set.
 CHANNEL_LAYERS: dict[str, dict[str, object]]
 if _redis_url:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [_redis_url]}}}
+    # Redis pub/sub: a message for a conversation crosses Redis once per server process, which then hands it
+    # to each of its own connected clients; the list-based layer pushed and popped one copy per client
+    # (docs/performance.md, "Service desk"). Delivery is at most once either way: clients catch up by
+    # sequence number. QINQING_CHANNELS_PUBSUB=0 selects the list-based layer.
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer" if _flag("QINQING_CHANNELS_PUBSUB", True)
+        else "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [_redis_url]}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

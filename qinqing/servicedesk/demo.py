@@ -41,7 +41,12 @@ def load_desk_demo(password: str) -> int:
     for username, name, level, region, roles, topics in DESK_STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = create_staff(username=username, password=password, department=None, roles=[], region=region,
+            # A D小二 reads its region's enterprises as street or district staff do (the seat console shows
+            # their cases, licences and payouts); a street's D小二 is also a government agent (代办员): with an
+            # enterprise's authorisation it starts a 一件事 on its behalf from the console (政府替办).
+            ladder = "street_staff" if level == Level.STREET else "district_staff"
+            user = create_staff(username=username, password=password, department=None,
+                                roles=[ladder, *(["agent"] if username.endswith("_dxe") else [])], region=region,
                                 display_name=name)
         DeskProfile.objects.get_or_create(user=user, defaults={
             "level": level, "roles": list(roles), "region": Region.objects.get(code=region), "topics": list(topics),

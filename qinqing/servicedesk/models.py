@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.accounts.models import Enterprise
@@ -392,3 +393,31 @@ class Step(Subjected):
 
     def __str__(self) -> str:
         return self.action
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # Stored names never come from the user: no traversal, no collisions.
+    return f"desk/{timezone.now():%Y/%m}/{instance.stored_name}"
+
+
+class Attachment(Subjected):
+    """A file sent in a chat or added to a work order, checked by content as case uploads are."""
+
+    message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="attachment")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    stored_name = models.CharField(max_length=64)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from qinqing.accounts.models import User
+from qinqing.accounts.models import Authorisation, Enterprise, User
 from qinqing.core.events.types import DeskClosed, DeskEscalated, DeskRated, DeskReplied
 from qinqing.core.models import OutboxEvent
 from qinqing.servicedesk.models import (
@@ -116,7 +116,8 @@ def console(user: User) -> Console:
 
 
 def enterprise_context(conversation: Conversation, user: User) -> dict[str, Any]:
-    """The enterprise beside a chat: its cases and licences (as the seat may read them), earlier chats."""
+    """The enterprise beside a chat: its cases and licences (as the seat may read them), earlier chats, what
+    sibling apps register (payouts), and its portrait."""
     from qinqing.cases.models import Case, Licence
 
     enterprise = conversation.enterprise
@@ -124,7 +125,25 @@ def enterprise_context(conversation: Conversation, user: User) -> dict[str, Any]
     licences = list(Licence.objects.visible_to(user).filter(enterprise=enterprise).order_by("-pk")[:10])
     earlier = list(Conversation.objects.visible_to(user).filter(enterprise=enterprise).exclude(pk=conversation.pk)
                    .order_by("-created_at")[:10])
-    return {"enterprise": enterprise, "cases": cases, "licences": licences, "earlier": earlier}
+    from qinqing.servicedesk import context
+
+    return {"enterprise": enterprise, "cases": cases, "licences": licences, "earlier": earlier,
+            "sections": context.sections(enterprise, user), "portrait_url": portrait_url(enterprise.uscc)}
+
+
+def portrait_url(uscc: str) -> str:
+    """The enterprise's portrait in the cockpit (above the desk: linked by route name, never imported).
+
+    Until the cockpit's route exists, the link is its agreed path (/cockpit/enterprises/<uscc>/).
+    """
+    from django.urls import NoReverseMatch, reverse
+
+    for name in ("cockpit:enterprise", "cockpit:portrait", "cockpit:enterprise_portrait"):
+        try:
+            return reverse(name, kwargs={"uscc": uscc})
+        except NoReverseMatch:
+            continue
+    return f"/cockpit/enterprises/{uscc}/"
 
 
 def staff_in_scope(user: User) -> list[DeskProfile]:
@@ -214,3 +233,28 @@ def group_report(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     for group in groups.values():
         group["attainment"] = round(100 * group["on_time"] / group["first"]) if group["first"] else None
     return list(groups.values())
+
+
+@dataclass
+class Acting:
+    """政府替办 from the console: may this seat act for the enterprise, under which authorisation, where to start."""
+
+    is_agent: bool
+    authorisation: Authorisation | None
+    starts: list[tuple[str, str]]  # (bundle code, URL of the bundles app's apply page on the enterprise's behalf)
+    workbench_url: str
+    request_url: str  # the enterprise's page to grant authorisations
+
+
+def acting_for(enterprise: Enterprise, user: User) -> Acting:
+    """The authorisation check, visible on the console. The bundles app is above-beside the desk: linked by URL."""
+    from django.urls import reverse
+
+    authorisation = (Authorisation.objects.active().filter(enterprise=enterprise, agent=user)
+                     .order_by("-granted_at").first())
+    starts = []
+    if authorisation is not None:
+        for code in authorisation.scope_codes:
+            starts.append((code, reverse("bundles:apply", kwargs={"code": code}) + f"?for={enterprise.uscc}"))
+    return Acting(is_agent=user.is_agent, authorisation=authorisation, starts=starts,
+                  workbench_url=reverse("bundles:workbench"), request_url=reverse("bundles:authorisations"))

@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,10 +19,13 @@ from qinqing.accounts.models import User
 from qinqing.core.errors import DomainError
 from qinqing.servicedesk import queries
 from qinqing.servicedesk.errors import DeskInvalid
-from qinqing.servicedesk.models import Conversation, DeskProfile, Handover, Rating, WorkOrder
-from qinqing.servicedesk.services import chat, handovers, orders, ratings, sla
+from qinqing.servicedesk.models import Attachment, Conversation, DeskProfile, Handover, Rating, WorkOrder
+from qinqing.servicedesk.services import attachments, chat, handovers, orders, ratings, sla
 from qinqing.servicedesk.services.chat import message_payload
-from qinqing.servicedesk.workflow import Stage
+from qinqing.servicedesk.workflow import OPEN_ORDER, Stage
+
+# What the file pickers offer (the type is checked by content on the server whatever the name says).
+ACCEPT = ".pdf,.ofd,.jpg,.jpeg,.png,.docx,.xlsx"
 
 QUICK_REPLIES = (
     "您好，我是您的亲清D小二，请问有什么可以帮您？",
@@ -151,7 +155,7 @@ CHAT_ACTIONS = ("human", "take", "close", "handover", "convert")
 @login_required
 @require_POST
 def chat_action(request: HttpRequest, pk: int) -> HttpResponse:
-    """转人工, take, close, hand over, convert to a work order."""
+    """转人工, take, close, hand over, convert to a work order; a supervisor's 催办 and reassignment."""
     user = request_user(request)
     conversation = _visible_chat(user, pk)
     action = request.POST.get("action", "")
@@ -167,6 +171,18 @@ def chat_action(request: HttpRequest, pk: int) -> HttpResponse:
             if to is None:
                 raise DeskInvalid(_("Choose another D小二."), errors={"to": [_("Not a D小二.")]})
             handovers.hand_over(item=conversation, by=user, to=to, reason=request.POST.get("reason", ""))
+        elif action == "ask_authorisation":
+            chat.ask_for_authorisation(conversation=conversation, staff=user)
+            messages.success(request, _("The enterprise has been asked for an authorisation."))
+        elif action in ("urge", "reassign"):
+            # 督办 on a chat, as on a work order: press the holder, or move the chat to another seat.
+            if action == "urge":
+                handovers.urge(item=conversation, by=user, note=request.POST.get("note", "")[:500])
+            else:
+                to = User.objects.filter(username=request.POST.get("to", "")).first()
+                if to is None:
+                    raise DeskInvalid(_("Choose another D小二."), errors={"to": [_("Not a D小二.")]})
+                handovers.reassign(item=conversation, by=user, to=to, note=request.POST.get("note", "")[:500])
         elif action == "convert":
             order = orders.convert_to_work_order(conversation=conversation, staff=user,
                                                  title=request.POST.get("title", ""), note=request.POST.get("note", ""))
@@ -193,11 +209,14 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     is_desk = DeskProfile.objects.filter(user=user).exists()
     context: dict[str, Any] = {"conversation": conversation, "is_desk": is_desk, "levels": Rating.choices,
                                "can_rate": user.is_enterprise and ratings.can_rate(conversation),
-                               "quick_replies": QUICK_REPLIES,
+                               "quick_replies": QUICK_REPLIES, "accept": ACCEPT,
                                "evaluations": conversation.evaluations.order_by("closure")}
     if is_desk:
         context |= queries.enterprise_context(conversation, user)
         context["colleagues"] = queries.staff_in_scope(user)
+        context["is_supervisor"] = _desk(user).is_supervisor
+        context["acting"] = queries.acting_for(conversation.enterprise, user)
+        context["escalations"] = conversation.escalations.select_related("to_user", "by").order_by("at")
     return render(request, "servicedesk/conversation.html", context)
 
 
@@ -217,6 +236,8 @@ def order_page(request: HttpRequest, pk: int) -> HttpResponse:
     desk = DeskProfile.objects.filter(user=user).first()
     return render(request, "servicedesk/order.html", {
         "order": order, "steps": queries.steps_of(order), "desk": desk, "levels": Rating.choices,
+        "attachments": order.attachments.select_related("uploaded_by"), "open": order.status in OPEN_ORDER,
+        "accept": ACCEPT,
         "can_rate": user.is_enterprise and ratings.can_rate(order),
         "evaluations": order.evaluations.order_by("closure"), "stages": Stage.choices,
         "colleagues": queries.staff_in_scope(user) if desk else []})
@@ -376,4 +397,87 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(out.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="servicedesk-report.xlsx"'
+    return response
+
+
+# ---- attachments ----------------------------------------------------------------------------------
+
+
+def _attach(request: HttpRequest, item: Conversation | WorkOrder) -> Attachment:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise DeskInvalid(_("Choose a file."), errors={"file": [_("This field is required.")]})
+    return attachments.attach(item=item, user=request_user(request), handle=upload, name=upload.name or "file",
+                              size=upload.size, client_id=request.POST.get("client_id", ""))
+
+
+@login_required
+@require_POST
+def chat_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a file in a chat (multipart `file`, optional `client_id`): checked by content, then pushed like a message."""
+    conversation = _visible_chat(request_user(request), pk)
+    try:
+        attachment = _attach(request, conversation)
+    except DomainError as exc:
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return _json_error(exc)
+        if exc.status_code == 403:
+            raise PermissionDenied from exc
+        for problems in exc.errors.values():
+            for problem in problems:
+                messages.error(request, str(problem))
+        if not exc.errors:
+            messages.error(request, str(exc.message))
+        return redirect("servicedesk:conversation", pk=conversation.pk)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        message = attachment.message
+        assert message is not None
+        return JsonResponse({"type": "ack", "seq": message.seq, "client_id": message.client_id,
+                             "message": message_payload(message)}, status=201)
+    return redirect("servicedesk:conversation", pk=conversation.pk)
+
+
+@login_required
+@require_POST
+def order_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a file to a work order (the enterprise's evidence, the D小二's answer), checked by content."""
+    order = _visible_order(request_user(request), pk)
+    try:
+        _attach(request, order)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied from exc
+        for problems in exc.errors.values():
+            for problem in problems:
+                messages.error(request, str(problem))
+        if not exc.errors:
+            messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("File added."))
+    return redirect("servicedesk:order", pk=order.pk)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Download an attachment of a chat or work order the user may see (another enterprise's: 404).
+
+    Always as a download, typed by the content found at upload; `nosniff` and a sandboxing CSP keep a
+    browser from running it as a page.
+    """
+    user = request_user(request)
+    chats = Conversation.objects.visible_to(user).values("pk")
+    orders_seen = WorkOrder.objects.visible_to(user).values("pk")
+    attachment = (Attachment.objects.filter(Q(conversation__in=chats) | Q(work_order__in=orders_seen), pk=pk)
+                  .first())
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing.")) from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,7 @@ from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.events.types import DeskAssigned, DeskClosed, DeskReplied
 from qinqing.servicedesk.errors import DeskInvalid, TooManyMessages, WrongState
-from qinqing.servicedesk.models import Conversation, DeskProfile, Message
+from qinqing.servicedesk.models import Attachment, Conversation, DeskProfile, Message
 from qinqing.servicedesk.services import routing, sla
 from qinqing.servicedesk.services._common import (
     broadcast,
@@ -41,19 +40,53 @@ def message_payload(message: Message) -> dict[str, Any]:
         "seq": message.seq, "author_kind": message.author_kind, "text": message.text,
         "author": (author.display_name or author.username) if author is not None and message.author_kind == "staff" else "",
         "citations": message.citations or [], "client_id": message.client_id,
-        "created_at": message.created_at.isoformat(),
+        "created_at": message.created_at.isoformat(), "attachment": attachment_payload(message),
     }
 
 
+def attachment_payload(message: Message) -> dict[str, Any] | None:
+    """The file a message carries (name, size, download link), or None."""
+    from django.urls import reverse
+
+    attachment = getattr(message, "attachment", None)  # cached: select_related, or set when appended
+    if attachment is None:
+        return None
+    return {"name": attachment.original_name, "size": attachment.size, "content_type": attachment.content_type,
+            "url": reverse("servicedesk:attachment", kwargs={"pk": attachment.pk})}
+
+
 def _append(conversation: Conversation, *, kind: str, text: str, author: User | None = None,
-            citations: list[dict[str, str]] | None = None, client_id: str = "") -> Message:
-    """Persist a message with the next sequence number (the conversation row is locked), then push it."""
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=F("last_seq") + 1)
-    conversation.refresh_from_db(fields=["last_seq"])
+            citations: list[dict[str, str]] | None = None, client_id: str = "",
+            attachment: Attachment | None = None) -> Message:
+    """Persist a message with the next sequence number, then push it.
+
+    Every caller holds the conversation's row lock (or has just created it), so the instance's `last_seq`
+    is current: one UPDATE, no re-read. Were it ever stale, the unique (conversation, seq) constraint
+    refuses the message instead of storing two with one number.
+    """
+    conversation.last_seq += 1
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
     message = Message.objects.create(conversation=conversation, seq=conversation.last_seq, author_kind=kind,
                                      author=author, text=text, citations=citations or [], client_id=client_id)
+    if attachment is not None:
+        attachment.message = message
+        attachment.save(update_fields=["message"])
+    # The reverse one-to-one is known now: the payload reads it without a query.
+    Message.attachment.related.set_cached_value(message, attachment)
     broadcast(conversation.pk, {"type": "message", "message": message_payload(message),
                                 "status": conversation.status})
+    return message
+
+
+def append_attachment(conversation: Conversation, attachment: Attachment, *, kind: str, author: User,
+                      client_id: str = "") -> Message:
+    """A file in the chat: a message naming it, carrying the download link (the caller holds the row lock)."""
+    message = _append(conversation, kind=kind, text=f"📎 {attachment.original_name}", author=author,
+                      client_id=client_id, attachment=attachment)
+    if kind == Message.Author.ENTERPRISE and conversation.status == ChatStatus.ACTIVE and conversation.due_at is None:
+        policy = sla.policy_of(conversation)
+        sla.set_due(conversation, sla.due(policy, timezone.now(), policy.reply))
+        conversation.save(update_fields=["due_at", "warned_at"])
     return message
 
 
@@ -75,7 +108,7 @@ def open_conversation(*, user: User, context_kind: str = "", context_key: str = 
     return conversation
 
 
-def _flooding(conversation: Conversation, user: User) -> bool:
+def flooding(conversation: Conversation, user: User) -> bool:
     since = timezone.now() - FLOOD_WINDOW
     return Message.objects.filter(conversation=conversation, author=user, created_at__gte=since).count() >= FLOOD_LIMIT
 
@@ -86,14 +119,14 @@ def post_message(*, conversation: Conversation, user: User, text: object, client
     value = clean_text(text)
     client_id = (client_id or "")[:64]
     if client_id:
-        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+        existing = Message.objects.filter(conversation=conversation, client_id=client_id).order_by("seq").first()
         if existing is not None:
             return existing
     with events.atomic():
         conversation = locked(conversation)
         if conversation.status == ChatStatus.CLOSED:
             raise WrongState(_("This consultation is closed; open a new one."))
-        if _flooding(conversation, user):
+        if flooding(conversation, user):
             raise TooManyMessages(_("Too many messages at once; wait a few seconds."))
         message = _append(conversation, kind=Message.Author.ENTERPRISE, text=value, author=user, client_id=client_id)
         events.emit(DeskReplied(**subject(conversation), item="conversation", item_id=conversation.pk,
@@ -195,7 +228,7 @@ def staff_reply(*, conversation: Conversation, staff: User, text: object, client
             raise WrongState(_("Take the consultation before answering it."))
         client_id = (client_id or "")[:64]
         if client_id:
-            existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+            existing = Message.objects.filter(conversation=conversation, client_id=client_id).order_by("seq").first()
             if existing is not None:
                 return existing
         now = timezone.now()
@@ -248,4 +281,31 @@ def close_conversation(*, conversation: Conversation, user: User) -> Conversatio
 
 def messages_after(conversation: Conversation, after: int, *, limit: int = 500) -> list[Message]:
     """Messages with a sequence above `after`, in order: what a reconnecting client is missing."""
-    return list(conversation.messages.select_related("author").filter(seq__gt=max(after, 0)).order_by("seq")[:limit])
+    return list(conversation.messages.select_related("author", "attachment").filter(seq__gt=max(after, 0))
+                .order_by("seq")[:limit])
+
+
+def ask_for_authorisation(*, conversation: Conversation, staff: User) -> Message:
+    """政府替办 needs the enterprise's authorisation: the seat asks for it in the chat, with the page to grant it.
+
+    The enterprise grants it on its authorisations page (the bundles app, linked by URL); nothing is granted here.
+    """
+    from django.urls import reverse
+
+    with events.atomic():
+        conversation = locked(conversation)
+        require_staff_on(staff, conversation)
+        if conversation.status == ChatStatus.CLOSED:
+            raise WrongState(_("This consultation is closed; open a new one."))
+        if not staff.is_agent:
+            raise WrongState(_("You are not a government agent; ask your chief to make you one."))
+        name = staff.display_name or staff.username
+        text = _("%(name)s offers to handle your one-stop service on your behalf. If you agree, authorise "
+                 "%(name)s on your authorisations page; you can revoke it at any time.") % {"name": name}
+        message = _append(conversation, kind=Message.Author.SYSTEM, text=text, citations=[
+            {"kind": "page", "key": "authorisations", "title": _("My authorisations"),
+             "url": reverse("bundles:authorisations")}])
+        step(conversation, "authorisation_asked", actor=staff)
+        record_event(actor=staff, action="servicedesk.authorisation_asked", obj=conversation,
+                     after={"seq": message.seq})
+    return message

@@ -144,3 +144,41 @@ def test_bad_frames_get_an_error_and_a_retry_is_acknowledged_with_the_same_seq()
     assert frames[2]["code"] == "desk_invalid"
     assert frames[3]["seq"] == frames[4]["seq"]
     assert Message.objects.filter(conversation=conversation, client_id="same").count() == 1
+
+
+def test_a_flood_over_the_websocket_is_refused_after_the_limit_and_markup_comes_back_as_text() -> None:
+    conversation = human_chat()
+    headers = _cookie(conversation.opened_by)
+
+    async def scenario() -> list[dict[str, Any]]:
+        ent = _communicator(conversation.pk, headers)
+        await ent.connect()
+        answers = []
+        for n in range(chat.FLOOD_LIMIT + 4):
+            await ent.send_json_to({"type": "message", "text": f"<img src=x onerror=alert({n})>",
+                                    "client_id": f"flood-{n}"})
+            while True:
+                frame = await ent.receive_json_from(timeout=5)
+                if frame["type"] in ("ack", "error"):
+                    answers.append(frame)
+                    break
+        await ent.disconnect()
+        return answers
+
+    answers = async_to_sync(scenario)()
+    kinds = [a["type"] for a in answers]
+    stored = Message.objects.filter(conversation=conversation, client_id__startswith="flood-")
+    # The 转人工 message counts too: the limit is per client and window, whatever the text.
+    assert kinds.count("error") >= 4 and all(a["code"] == "too_many_messages" for a in answers if a["type"] == "error")
+    assert stored.count() == kinds.count("ack") <= chat.FLOOD_LIMIT
+    # Stored and sent back exactly as written: the page shows it as text (textContent), never as markup.
+    assert stored.first().text == "<img src=x onerror=alert(0)>"  # type: ignore[union-attr]
+
+
+def test_a_flood_over_the_polling_fallback_gets_429() -> None:
+    conversation = human_chat()
+    client = Client()
+    client.force_login(conversation.opened_by, backend="django.contrib.auth.backends.ModelBackend")
+    codes = [client.post(f"/service/conversations/{conversation.pk}/messages/", {"text": f"刷屏{n}"}).status_code
+             for n in range(chat.FLOOD_LIMIT + 2)]
+    assert codes[0] == 201 and codes[-1] == 429

@@ -46,6 +46,7 @@ from qinqing.cockpit.services.visits import create_visit
 from qinqing.datahub.models import DataRecord
 from qinqing.notifications.models import Notification
 from qinqing.rules.engine import APPROVE
+from qinqing.servicedesk.services import attachments as desk_attachment_services
 from qinqing.servicedesk.services import chat as desk_chat_services
 from qinqing.servicedesk.services import orders as desk_order_services
 
@@ -214,6 +215,13 @@ PAGES = [
     Row("POST service/conversations/<int:pk>/action/", "/service/conversations/{desk_chat}/action/",
         override(page(READ_DESK, ok=403), ent_a=302), data=lambda w: {"action": "close"},
         writers=frozenset({"ent_a"})),
+    # Attachments: checked by content (a real PNG here); the owner's upload is accepted, a reader who is no
+    # D小二 is refused, everyone else sees nothing (404), for the upload and for the download alike.
+    Row("POST service/conversations/<int:pk>/attachments/", "/service/conversations/{desk_chat}/attachments/",
+        override(page(READ_DESK, ok=403), ent_a=302), data=lambda w: {"file": _png()}, writers=frozenset({"ent_a"})),
+    Row("POST service/workorders/<int:pk>/attachments/", "/service/workorders/{desk_order_id}/attachments/",
+        override(page(READ_DESK, ok=403), ent_a=302), data=lambda w: {"file": _png()}, writers=frozenset({"ent_a"})),
+    Row("GET service/attachments/<int:pk>/", "/service/attachments/{desk_attachment}/", page(READ_DESK)),
     Row("POST service/handovers/<int:pk>/", "/service/handovers/1/", page(frozenset())),
     Row("POST service/rate/", "/service/rate/", override(page(READ_DESK, ok=403), ent_a=302),
         data=lambda w: {"item": "conversation", "id": w["desk_chat"], "level": "satisfied"}),
@@ -563,6 +571,7 @@ def build_world() -> dict[str, Any]:
     desk_order = desk_order_services.file_work_order(user=owner, kind="appeal", title="scope-matrix-appeal", body="诉求")
     visit = create_visit(user=User.objects.get(username="puyan_staff"), uscc=owner.enterprise.uscc,  # type: ignore[union-attr]
                          reason="scope-matrix-visit")
+    desk_attachment = desk_attachment_services.attach(item=desk_order, user=owner, handle=_png(), name="凭证.png")
     users = {
         "ent_a": owner, "ent_b": enterprise(0),
         "reviewer_x": User.objects.get(department_id=department_id, username__endswith="_reviewer"),
@@ -587,6 +596,7 @@ def build_world() -> dict[str, Any]:
         "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
         "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
         "visit": visit.pk, "visit_reason": visit.reason, "today": timezone.localdate().isoformat(),
+        "desk_attachment": desk_attachment.pk,
         **_policy_world(owner),
         **_cockpit_world(owner),
     }
@@ -607,6 +617,9 @@ def _cockpit_world(owner: User) -> dict[str, Any]:
                                  day=timezone.localdate(), source_key="scope-matrix")
     return {"node_a": "330108003", "node_b": "330108002", "node_x": "330108001", "alert": alert.pk,
             "alert_rule": rule.key}
+def _png() -> SimpleUploadedFile:
+    """A small file that is a PNG by its content (a fresh handle for every request)."""
+    return SimpleUploadedFile("图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
 
 
 def _policy_world(owner: User) -> dict[str, Any]:

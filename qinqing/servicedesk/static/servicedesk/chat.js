@@ -65,6 +65,14 @@
       a.textContent = "依据：" + c.title;
       item.appendChild(a);
     });
+    if (m.attachment) {                             // a file: a download link, named as the server checked it
+      var file = document.createElement("a");
+      file.href = m.attachment.url;
+      file.className = "desk-file-link";
+      file.setAttribute("download", "");
+      file.textContent = m.attachment.name + " (" + Math.max(1, Math.round(m.attachment.size / 1024)) + " KB)";
+      item.appendChild(file);
+    }
     this.log.appendChild(item);
     this.log.scrollTop = this.log.scrollHeight;
   };
@@ -143,6 +151,26 @@
       .then(function (res) { if (!res.ok) self.say(res.body.detail || "发送失败"); self.catchUp(); });
   };
 
+  Chat.prototype.attach = function (input) {
+    var self = this, file = input.files && input.files[0];
+    if (!file) return;
+    var body = new FormData();
+    body.append("file", file);
+    body.append("client_id", "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8));
+    this.say("正在上传 " + file.name + "…");
+    fetch(this.url("data-attach-url"), {method: "POST", body: body, credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf(), "Accept": "application/json"}})
+      .then(function (r) { return r.json().then(function (b) { return {ok: r.ok, body: b}; }); })
+      .then(function (res) {
+        input.value = "";
+        if (!res.ok) {
+          var errors = (res.body.errors && res.body.errors.file) || [];
+          self.say(errors.length ? errors.join(" ") : (res.body.detail || "上传失败"));
+        } else { self.say(""); }
+        self.catchUp();
+      });
+  };
+
   Chat.prototype.action = function (name) {
     var self = this;
     return post(this.url("data-action-url"), {action: name})
@@ -161,6 +189,8 @@
       area.value = "";
       self.send(text);
     });
+    var fileInput = this.box.querySelector("[data-desk-file]");
+    if (fileInput) fileInput.addEventListener("change", function () { self.attach(fileInput); });
     var human = this.box.querySelector("[data-desk-human]");
     if (human) human.addEventListener("click", function () { self.action("human"); });
     var page = this.box.querySelector("[data-desk-page]");

@@ -132,4 +132,7 @@ class Command(BaseCommand):
             "qinqing.asgi:application", host=options["host"], port=options["port"],
             workers=options["workers"], log_level="warning", access_log=False, lifespan="off",
             proxy_headers=False, forwarded_allow_ips="",
+            # Chat frames are short: compressing each copy of a message for every connected client cost more
+            # CPU than it saved bytes (docs/performance.md, "Service desk").
+            ws_per_message_deflate=False,
         )

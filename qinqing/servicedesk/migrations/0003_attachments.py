@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicedesk', '0001_initial'),
+        ('servicedesk', '0002_workorder_visit_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

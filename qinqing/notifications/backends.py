@@ -16,12 +16,18 @@ class Backend(Protocol):
 
 
 class LogBackend:
-    """Log the message instead of sending it (the sandbox for SMS gateways and mail servers)."""
+    """Log the message instead of sending it (the sandbox for SMS gateways and mail servers).
 
+    `sent` keeps the latest messages for tests and the demo, bounded so a long-running server doesn't grow.
+    """
+
+    KEEP = 1000
     sent: list[tuple[str, str, str]] = []
 
     def send(self, *, address: str, title: str, body: str) -> None:
         LogBackend.sent.append((address, title, body))
+        if len(LogBackend.sent) > 2 * LogBackend.KEEP:
+            del LogBackend.sent[: -LogBackend.KEEP]
         logger.info("deliver to %s: %s — %s", address, title, body)
 
 

@@ -182,3 +182,13 @@ def test_a_message_stored_as_plain_text_is_still_shown():
     user = enterprise(0)
     Notification.objects.create(recipient=user, kind=K.DECISION, title="旧消息：已受理")
     assert "旧消息：已受理" in session_client(user).get("/inbox/").content.decode()
+
+
+def test_the_sandbox_keeps_only_the_latest_messages_in_memory():
+    LogBackend.sent.clear()
+    backend = LogBackend()
+    for i in range(2 * LogBackend.KEEP + 5):
+        backend.send(address="13800000000", title=f"t{i}", body="b")
+    assert len(LogBackend.sent) <= 2 * LogBackend.KEEP
+    assert LogBackend.sent[-1][1] == f"t{2 * LogBackend.KEEP + 4}"
+    LogBackend.sent.clear()

@@ -24,7 +24,9 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 
 
 def _automatic_matter() -> Matter:
-    return Matter.objects.online().filter(rule_set__isnull=False).order_by("code").first()
+    matter = Matter.objects.online().filter(rule_set__isnull=False).order_by("code").first()
+    assert matter is not None
+    return matter
 
 
 @pytest.mark.django_db

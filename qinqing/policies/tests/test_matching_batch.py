@@ -25,6 +25,8 @@ PREFIX = "annual"
 NUMBERS = ["revenue", "rd_spend", "tax_paid", "employees", "graduates_hired"]
 TEXTS = {"high_tech": ["是", "否"], "above_scale": ["是", "否"], "specialised": ["否", "市级", "省级", "国家级"]}
 FIGURES = st.one_of(st.none(), st.sampled_from([0, 1, 3, 12, 250, 99999.99, 1_000_000, 8_600_000, 31_000_000.5]))
+COUNTS = st.one_of(st.none(), st.sampled_from([0, 1, 3, 12, 250]))  # integer fields hold whole numbers
+INTEGERS = {"employees", "graduates_hired"}
 
 
 def _var(name: str) -> dict[str, str]:
@@ -51,7 +53,7 @@ formula = st.one_of(
         lambda t: {"expr": {"min": [{"-": [_var(t[0]), _var(t[1])]}, {"/": [_var(t[0]), "3"]}]}, "cap": "500000"}),
     st.just({"expr": "20000", "cap": "20000"}),
 )
-record = st.fixed_dictionaries({name: FIGURES for name in NUMBERS} | {
+record = st.fixed_dictionaries({name: COUNTS if name in INTEGERS else FIGURES for name in NUMBERS} | {
     name: st.one_of(st.none(), st.sampled_from(values)) for name, values in TEXTS.items()})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -84,6 +84,10 @@ class Deltas:
         self.totals.clear()
 
 
+_PG_TYPES = {"node": "text", "measure": "text", "dimension": "text", "day": "date", "count": "bigint",
+             "amount_fen": "bigint"}
+
+
 def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...], rows: list[tuple[Any, ...]],
             chunk: int = 500) -> None:
     if not rows:
@@ -92,13 +96,62 @@ def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...], rows: li
     q = connection.ops.quote_name
     columns = ", ".join(q(c) for c in (*keys, *values))
     adds = ", ".join(f"{q(v)} = {q(table)}.{q(v)} + excluded.{q(v)}" for v in values)
-    one = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
+    conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {adds}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement of arrays: no per-row placeholders for the driver to parse.
+            arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in (*keys, *values))
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                           [list(column) for column in zip(*rows, strict=True)])
+            return
+        one = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
-            sql = (f"INSERT INTO {q(table)} ({columns}) VALUES {', '.join([one] * len(part))} "  # noqa: S608
-                   f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {adds}")
-            cursor.execute(sql, [value for row in part for value in row])
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) VALUES {', '.join([one] * len(part))} {conflict}",  # noqa: S608
+                           [value for row in part for value in row])
+
+
+def append_rows(model: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Append rows to a table: COPY on PostgreSQL, `bulk_create` elsewhere (inside the caller's transaction)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        fields = [model._meta.get_field(c).column for c in columns]
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {q(model._meta.db_table)} ({', '.join(q(f) for f in fields)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
+
+
+def update_rows(model: Any, key: str, columns: Sequence[str], rows: list[tuple[Any, ...]], types: dict[str, str],
+                ) -> None:
+    """Update rows by a unique key: one UPDATE … FROM unnest(arrays) on PostgreSQL, `bulk_update` elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        table = q(model._meta.db_table)
+        names = [key, *columns]
+        arrays = ", ".join(f"%s::{types[c]}[]" for c in names)
+        sets = ", ".join(f"{q(model._meta.get_field(c).column)} = v.{q(c)}" for c in columns)
+        keycol = q(model._meta.get_field(key).column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(q(c) for c in names)}) "  # noqa: S608
+                f"WHERE {table}.{keycol} = v.{q(key)}", [list(column) for column in zip(*rows, strict=True)])
+        return
+    found = {getattr(o, key): o for o in model.objects.filter(**{f"{key}__in": [r[0] for r in rows]})}
+    changed = []
+    for row in rows:
+        obj = found.get(row[0])
+        if obj is not None:
+            for name, value in zip(columns, row[1:], strict=True):
+                setattr(obj, name, value)
+            changed.append(obj)
+    model.objects.bulk_update(changed, list(columns), batch_size=500)
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:

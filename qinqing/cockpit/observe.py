@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
 from qinqing.accounts.models import Enterprise
 from qinqing.cockpit import classify
 from qinqing.datahub.models import DataRecord, RegistryRecord, Source
@@ -84,6 +88,14 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def among(rows: QuerySet[Any], field: str, values: Sequence[Any]) -> QuerySet[Any]:
+    """`field IN values`; on PostgreSQL as `= ANY(array)`, one parameter the driver need not parse a thousand times."""
+    if connection.vendor != "postgresql":
+        return rows.filter(**{f"{field}__in": list(values)})
+    column = f"{connection.ops.quote_name(rows.model._meta.db_table)}.{connection.ops.quote_name(rows.model._meta.get_field(field).column)}"
+    return rows.filter(RawSQL(f"{column} = ANY(%s)", (list(values),), output_field=BooleanField()))  # noqa: S611
+
+
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
@@ -95,7 +107,7 @@ def _latest(source_id: int | None, usccs: Sequence[str], *, by: str) -> dict[str
         return {}
     out: dict[str, tuple[Any, dict[str, Any]]] = {}
     for chunk in _chunks(usccs):
-        rows = DataRecord.objects.filter(source_id=source_id, uscc__in=chunk).values_list("uscc", by, "key", "data")
+        rows = among(DataRecord.objects.filter(source_id=source_id), "uscc", chunk).values_list("uscc", by, "key", "data")
         for uscc, order, key, data in rows:
             rank = (order, key)
             if uscc not in out or rank > out[uscc][0]:
@@ -109,7 +121,7 @@ def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> se
         return set()
     listed: set[str] = set()
     for chunk in _chunks(usccs):
-        for uscc, data in DataRecord.objects.filter(source_id=source_id, uscc__in=chunk).values_list("uscc", "data"):
+        for uscc, data in among(DataRecord.objects.filter(source_id=source_id), "uscc", chunk).values_list("uscc", "data"):
             removed = str(data.get("removed_on") or "")
             if not removed or removed > today.isoformat():
                 listed.add(uscc)
@@ -130,10 +142,10 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
     registry: dict[str, tuple[Any, ...]] = {}
     accounts: dict[str, tuple[str, int | None]] = {}
     for chunk in _chunks(codes):
-        for record in RegistryRecord.objects.filter(uscc__in=chunk).values_list(
+        for record in among(RegistryRecord.objects.all(), "uscc", chunk).values_list(
                 "uscc", "name", "region_code", "status", "industry_code", "registered_capital", "established_on"):
             registry[record[0]] = record
-        for uscc, name, region_id in Enterprise.objects.filter(uscc__in=chunk).values_list("uscc", "name", "region_id"):
+        for uscc, name, region_id in among(Enterprise.objects.all(), "uscc", chunk).values_list("uscc", "name", "region_id"):
             accounts[uscc] = (name, region_id)
     social = _latest(sources.get(SOCIAL), codes, by="as_of")
     annual = _latest(sources.get(ANNUAL), codes, by="category")

@@ -193,3 +193,40 @@ def open_alerts(path: str) -> int:
     code = ancestors(path)[-1] if path else ""
     row = NodeTotal.objects.filter(node=code, measure=ALERTS_OPEN, dimension="").values_list("count", flat=True).first()
     return int(row or 0)
+
+
+def raise_overdue_case_alerts(*, now: dt.datetime | None = None, limit: int = 5_000) -> int:
+    """Alert on cases past their promised deadline and still waiting for a department (the periodic sweep).
+
+    A case raises its overdue alert once (`source_key`), at the node where the cockpit sees its enterprise.
+    """
+    from qinqing.cases.models import Case
+    from qinqing.cases.workflow import CLOCK_STATUSES
+    from qinqing.cockpit.aggregates import Deltas as _Deltas
+    from qinqing.cockpit.models import EnterpriseState
+
+    now = now or timezone.now()
+    late = list(Case.objects.filter(status__in=CLOCK_STATUSES, due_at__lt=now, matter__isnull=False)
+                .order_by("due_at", "pk").values("pk", "number", "due_at", "enterprise__uscc")[:limit])
+    if not late:
+        return 0
+    known = set(Alert.objects.filter(source_key__in=[f"case-overdue:case_overdue:{c['pk']}" for c in late])
+                .values_list("source_key", flat=True))
+    states = {s.uscc: s for s in EnterpriseState.objects.filter(uscc__in={c["enterprise__uscc"] for c in late})}
+    raised = []
+    for case in late:
+        state = states.get(case["enterprise__uscc"])
+        if state is None or f"case-overdue:case_overdue:{case['pk']}" in known:
+            continue
+        raised.append(Raised(
+            signal=Signal.CASE_OVERDUE, path=state.path, region_id=state.region_id, uscc=state.uscc, name=state.name,
+            at=now, key=f"case_overdue:{case['pk']}",
+            facts={"signal": {"kind": Signal.CASE_OVERDUE, "case": case["number"],
+                              "due_at": case["due_at"].isoformat()},
+                   "enterprise": {"status": state.status, "industry": state.industry, "size": state.size,
+                                  "headcount": state.headcount}}))
+    with events.atomic():
+        deltas = _Deltas()
+        made = raise_alerts(raised, deltas)
+        deltas.write()
+    return len(made)

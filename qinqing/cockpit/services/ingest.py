@@ -33,11 +33,13 @@ from qinqing.cockpit.aggregates import (
     VISITS_OVERDUE,
     VISITS_RAISED,
     Deltas,
+    append_rows,
     stock_keys,
     to_fen,
+    update_rows,
 )
 from qinqing.cockpit.models import CountedItem, EnterpriseChange, EnterpriseState, Signal
-from qinqing.cockpit.observe import Observed, Regions, observe
+from qinqing.cockpit.observe import Observed, Regions, among, observe
 from qinqing.cockpit.services.alerts import Raised, Rules, raise_alerts
 from qinqing.core.events import (
     EVENT_TYPES,
@@ -62,6 +64,16 @@ HANDLES: frozenset[type[DomainEvent]] = frozenset({
     *(EVENT_TYPES[name] for name in VISIT_EVENTS if name in EVENT_TYPES),
 })
 DECIDED = ("approved", "rejected")
+# The sources the cockpit classifies an enterprise by; a change elsewhere (monthly tax, housing fund…)
+# is not read again for an enterprise the cockpit already knows.
+READ_SOURCES = frozenset({"market_registry", "social_insurance", "enterprise_annual", "abnormal_operations"})
+
+
+def concerns_cockpit(event: DomainEvent) -> bool:
+    """Whether an enterprise event may change what the cockpit counts about a known enterprise."""
+    if isinstance(event, EnterpriseFactsChanged):
+        return not READ_SOURCES.isdisjoint(event.sources)
+    return isinstance(event, EnterpriseRegistered)
 CASE_SUBMITTED, CASE_DECIDED, PAYOUT, PAYOUT_FAILED = "case_submitted", "case_decided", "payout", "payout_failed"
 VISIT, VISIT_DONE, VISIT_LATE = "visit", "visit_closed", "visit_overdue"
 RECENT_DAYS = 30
@@ -122,8 +134,8 @@ class Ingest:
         usccs = sorted({s.event.enterprise for s in self.batch if s.event.enterprise})
         self.states: dict[str, EnterpriseState] = {}
         for chunk in _chunked(usccs):
-            self.states.update((s.uscc, s) for s in EnterpriseState.objects.filter(uscc__in=chunk))
-        wanted = {s.event.enterprise for s in self.batch if isinstance(s.event, ENTERPRISE_EVENTS)}
+            self.states.update((s.uscc, s) for s in among(EnterpriseState.objects.all(), "uscc", chunk))
+        wanted = {s.event.enterprise for s in self.batch if concerns_cockpit(s.event)}
         wanted |= set(usccs) - set(self.states)
         self.observed: dict[str, Observed] = observe(wanted, regions=self.regions)
         payout_ids = [s.event.payout_id for s in self.batch if isinstance(s.event, PayoutStatusChanged | PayoutReversed)]
@@ -204,13 +216,15 @@ class Ingest:
         uscc = stored.event.enterprise
         fresh = uscc not in self.states
         state = self._state(uscc, stored)
-        if state is None:
+        if state is None or (not fresh and not concerns_cockpit(stored.event)):
             return
         position = (stored.txid, stored.seq)
         if not fresh and (state.last_txid, state.last_seq) >= position:
             return  # already applied (twice, or out of order): what it reported is already in the state
         seen = self.observed.get(uscc)
-        if seen is not None and not fresh:
+        if not fresh:
+            if seen is None or all(getattr(state, name) == value for name, value in seen.state_fields().items()):
+                return  # nothing the cockpit counts has changed (another source's facts, or already seen)
             self._compare(state, seen, stored)
         state.last_txid, state.last_seq = position
         if uscc not in self.created:
@@ -354,19 +368,28 @@ class Ingest:
     # ---- writing ---------------------------------------------------------------------------------------
 
     def _write(self, rules: Rules) -> None:
-        EnterpriseState.objects.bulk_create(list(self.created.values()), batch_size=1000)
+        created = list(self.created.values())
+        append_rows(EnterpriseState, STATE_COLUMNS, [tuple(getattr(s, c) for c in STATE_COLUMNS) for s in created])
         changed = [s for uscc, s in self.changed.items() if uscc not in self.created]
-        if changed:
-            EnterpriseState.objects.bulk_update(changed, [
-                "name", "region", "path", "status", "industry", "size", "capital", "capital_band", "tags",
-                "headcount", "established_on", "updated_at", "last_txid", "last_seq"], batch_size=500)
-        EnterpriseChange.objects.bulk_create(self.journal, batch_size=1000)
+        update_rows(EnterpriseState, "uscc", STATE_UPDATES,
+                    [(s.uscc, *(getattr(s, c) for c in STATE_UPDATES)) for s in changed], STATE_TYPES)
+        append_rows(EnterpriseChange, CHANGE_COLUMNS, [tuple(getattr(c, n) for n in CHANGE_COLUMNS) for c in self.journal])
         for item in self.gone_items:
             CountedItem.objects.filter(kind=item.kind, item_id=item.item_id).delete()
         CountedItem.objects.bulk_create(list(self.new_items.values()), batch_size=1000)
         if not self.replaying:
             raise_alerts(self.raised, self.deltas, rules=rules)
         self.deltas.write()
+
+
+STATE_UPDATES = ("name", "region_id", "path", "status", "industry", "size", "capital", "capital_band", "tags",
+                 "headcount", "established_on", "updated_at", "last_txid", "last_seq")
+STATE_COLUMNS = ("uscc", *STATE_UPDATES, "first_seen_at")
+STATE_TYPES = {"uscc": "text", "name": "text", "region_id": "bigint", "path": "text", "status": "text",
+               "industry": "text", "size": "text", "capital": "numeric", "capital_band": "text", "tags": "text",
+               "headcount": "integer", "established_on": "date", "updated_at": "timestamptz", "last_txid": "bigint",
+               "last_seq": "bigint"}
+CHANGE_COLUMNS = ("uscc", "kind", "at", "day", "from_path", "to_path", "from_value", "to_value", "txid", "seq")
 
 
 def apply_events(batch: Sequence[Stored]) -> None:

@@ -39,6 +39,7 @@ from qinqing.cockpit.aggregates import (
     PAYOUTS,
     REGISTERED,
     Deltas,
+    append_rows,
     stock_keys,
     to_fen,
 )
@@ -102,13 +103,21 @@ class Locations:
 
 
 def rebuild_cockpit(*, actor: Any = "rebuildcockpit", progress: Callable[[str, int], None] | None = None,
-                    ) -> dict[str, int]:
-    """Recompute every read model from scratch; return how many rows of each were written."""
+                    skip_backlog: bool = False) -> dict[str, int]:
+    """Recompute every read model from scratch; return how many rows of each were written.
+
+    The consumer is caught up first; with `skip_backlog` its cursor is placed after the newest event
+    instead (the figures then come from the tables as they are, and moves the backlog reported but the
+    consumer never saw are not in the journal).
+    """
     say = progress or (lambda stage, n: None)
     with events.atomic():
         cursor, _ = OutboxCursor.objects.get_or_create(consumer=ingest.CONSUMER)
         OutboxCursor.objects.select_for_update().get(pk=cursor.pk)
-        events.consume(ingest.CONSUMER, batches=1_000_000)  # caught up, inside this transaction
+        if skip_backlog:
+            events.start_at_head(ingest.CONSUMER)
+        else:
+            events.consume(ingest.CONSUMER, batches=1_000_000)  # caught up, inside this transaction
         cursor = OutboxCursor.objects.get(pk=cursor.pk)
         counts = _rebuild(cursor.txid, cursor.seq, say)
         record_event(actor=actor, action="cockpit.rebuilt", obj=cursor, after=counts)
@@ -156,8 +165,9 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
             rows.append(EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=now, last_txid=txid, last_seq=seq,
                                         **o.state_fields()))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
-        EnterpriseState.objects.bulk_create(rows, batch_size=2_000)
-        EnterpriseChange.objects.bulk_create(journal, batch_size=2_000)
+        append_rows(EnterpriseState, ingest.STATE_COLUMNS, [tuple(getattr(s, c) for c in ingest.STATE_COLUMNS) for s in rows])
+        append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
+                    [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():
             deltas.total(path, stock_keys(status, industry, size, band, tags), n)
         written += len(rows)

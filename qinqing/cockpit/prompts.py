@@ -16,11 +16,11 @@ from django.db.models import Max, Min
 from qinqing.cockpit.models import DEFAULT_MIN_CAPITAL, DEFAULT_NEW_WITHIN_DAYS, VisitThreshold
 from qinqing.cockpit.services.visits import prompt_usccs
 from qinqing.core import clock
-from qinqing.core.events import EnterpriseFactsChanged, EnterpriseRegistered, Stored
+from qinqing.core.events import DomainEvent, EnterpriseFactsChanged, EnterpriseRegistered, Stored
 from qinqing.datahub.models import RegistryRecord
 
 CONSUMER = "cockpit.visit_prompts"
-HANDLES = frozenset({EnterpriseRegistered, EnterpriseFactsChanged})
+HANDLES: frozenset[type[DomainEvent]] = frozenset({EnterpriseRegistered, EnterpriseFactsChanged})
 REGISTRY = "market_registry"
 LOOKUP_BATCH = 2000
 

@@ -103,13 +103,21 @@ class Locations:
 
 
 def rebuild_cockpit(*, actor: Any = "rebuildcockpit", progress: Callable[[str, int], None] | None = None,
-                    ) -> dict[str, int]:
-    """Recompute every read model from scratch; return how many rows of each were written."""
+                    skip_backlog: bool = False) -> dict[str, int]:
+    """Recompute every read model from scratch; return how many rows of each were written.
+
+    The consumer is caught up first; with `skip_backlog` its cursor is placed after the newest event
+    instead (the figures then come from the tables as they are, and moves the backlog reported but the
+    consumer never saw are not in the journal).
+    """
     say = progress or (lambda stage, n: None)
     with events.atomic():
         cursor, _ = OutboxCursor.objects.get_or_create(consumer=ingest.CONSUMER)
         OutboxCursor.objects.select_for_update().get(pk=cursor.pk)
-        events.consume(ingest.CONSUMER, batches=1_000_000)  # caught up, inside this transaction
+        if skip_backlog:
+            events.start_at_head(ingest.CONSUMER)
+        else:
+            events.consume(ingest.CONSUMER, batches=1_000_000)  # caught up, inside this transaction
         cursor = OutboxCursor.objects.get(pk=cursor.pk)
         counts = _rebuild(cursor.txid, cursor.seq, say)
         record_event(actor=actor, action="cockpit.rebuilt", obj=cursor, after=counts)

@@ -46,7 +46,7 @@ def resolve_work_order(visit: Visit, user: User) -> None:
     """Resolve the visit's open work order with the last record's topics (the enterprise may rate it then)."""
     if visit.work_order_id is None:
         return
-    order = WorkOrder.objects.select_for_update().select_related("enterprise", "region", "owner").get(
+    order = WorkOrder.objects.select_for_update().get(
         pk=visit.work_order_id)
     if order.status not in OPEN_ORDER:
         return

@@ -336,7 +336,7 @@ class Visit(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("To visit")
         VISITED = "visited", _("Visited, follow-up open")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Closed after the visit")
 
     uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
     enterprise_name = models.CharField(_("enterprise"), max_length=200)

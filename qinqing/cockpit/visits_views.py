@@ -51,7 +51,7 @@ def visit_list_page(request: HttpRequest) -> HttpResponse:
     except BadCursor:
         page = visit_list(user, whose=whose, status=status)  # type: ignore[arg-type]
     context = {"visits": visit_rows(page.items), "next_cursor": page.next_cursor, "whose": whose, "status": status,
-               "statuses": [("open", _("Open")), ("overdue", _("Overdue")), ("closed", _("Closed")),
+               "statuses": [("open", _("Not closed")), ("overdue", _("Overdue")), ("closed", _("Closed after the visit")),
                             ("all", _("All"))],
                "form_errors": form_errors, "summary": summary, "posted": request.POST,
                "labels": {"uscc": _("Unified social credit code"), "reason": _("Purpose of the visit")}}

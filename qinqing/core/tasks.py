@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, cast
@@ -34,17 +35,40 @@ def kick() -> None:
     process that scheduled a run skips even the check until that run may start.
     """
     global _scheduled_until
+    if HUEY.immediate:
+        _run_now()
+        return
     now = time.monotonic()
     if now < _scheduled_until:
         return
     if not HUEY.put_if_empty(_PENDING, "1"):
         return
-    if HUEY.immediate:
-        run_consumers()
-        return
     task: Any = run_consumers
     task.schedule(delay=DELAY)
     _scheduled_until = now + DELAY * 0.9
+
+
+_now = threading.Lock()
+_again = False
+
+
+def _run_now() -> None:
+    """Run the consumers in this process now (an immediate queue: tests, `serve` without a worker).
+
+    A commit made by a consumer while a run is going on (a consumer emitting events) asks that run to go
+    round once more, instead of a nested run that would find the lock taken and leave a marker behind
+    that keeps every later commit from running the consumers.
+    """
+    global _again
+    _again = True
+    while _again:
+        if not _now.acquire(blocking=False):
+            return  # the run going on sees `_again` and goes round once more
+        try:
+            _again = False
+            events.consume_all()
+        finally:
+            _now.release()
 
 
 def _consume() -> None:

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('uscc', models.CharField(db_index=True, max_length=18, verbose_name='unified social credit code')),
                 ('enterprise_name', models.CharField(max_length=200, verbose_name='enterprise')),
                 ('origin', models.CharField(choices=[('prompt', 'Visit prompt (new registration)'), ('manual', 'Arranged by staff')], max_length=16, verbose_name='origin')),
-                ('status', models.CharField(choices=[('open', 'To visit'), ('visited', 'Visited, follow-up open'), ('closed', 'Closed')], default='open', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('open', 'To visit'), ('visited', 'Visited, follow-up open'), ('closed', 'Closed after the visit')], default='open', max_length=16, verbose_name='status')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
                 ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='registered capital (yuan)')),
                 ('raised_at', models.DateTimeField(verbose_name='raised at')),

@@ -259,7 +259,7 @@ def flag_overdue_visits(*, now: dt.datetime | None = None) -> int:
     due = Visit.objects.filter(status=Visit.Status.OPEN, overdue_at__isnull=True, due_at__lt=moment)
     for pk in due.values_list("pk", flat=True).order_by("pk")[:1000]:
         with events.atomic():
-            visit = Visit.objects.select_for_update().select_related("region", "assignee").get(pk=pk)
+            visit = Visit.objects.select_for_update().get(pk=pk)
             if visit.overdue_at is not None or visit.status != Visit.Status.OPEN:
                 continue
             before = _snapshot(visit)

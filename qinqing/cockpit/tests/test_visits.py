@@ -22,7 +22,7 @@ from qinqing.cockpit.services.visits import (
     record_visit,
     threshold_for,
 )
-from qinqing.cockpit.tests.visit_support import DONGXIN_UNIT, PARK_UNIT, grid, register, today
+from qinqing.cockpit.tests.visit_support import DONGXIN_UNIT, PARK_UNIT, grid, register, run_prompts, today
 from qinqing.core import clock, events
 from qinqing.core.errors import NotFound
 from qinqing.core.models import OutboxEvent
@@ -32,6 +32,12 @@ from qinqing.servicedesk.workflow import OrderStatus
 from qinqing.web.demo import demo_uscc
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _demo_prompts(db):
+    """The demo's fresh registrations have raised their prompts (see `run_prompts`)."""
+    run_prompts()
 
 RECORD = {"visited_on": None, "attendees": "网格员 王宁；企业 李总", "topics": ["policy", "qa"], "notes": "介绍人才政策。"}
 
@@ -64,7 +70,7 @@ def test_a_prompt_is_raised_once_however_often_the_registration_arrives():
     uscc = register(9102, capital="30000000.00")
     register(9102, capital="30000000.00", name="杭州改名科技有限公司")  # the same record again: not created
     assert raise_visit_prompt(uscc=uscc) is None
-    events.consume(prompts.CONSUMER)
+    run_prompts()
     assert Visit.objects.filter(uscc=uscc).count() == 1
 
 
@@ -100,7 +106,7 @@ def test_a_new_account_with_a_fresh_registry_record_raises_its_prompt_from_enter
         industry_name="应用软件开发", entity_type="有限责任公司", address="滨江区", region_code="330108003015",
         established_on=today(), status="存续", as_of=timezone.now())
     create_enterprise(uscc=uscc, name="杭州开户科技有限公司", password="Qinqing@2026", region=DONGXIN_UNIT)
-    events.consume(prompts.CONSUMER)
+    run_prompts(uscc)
     visit = Visit.objects.get(uscc=uscc)
     assert visit.region.code == DONGXIN_UNIT and visit.enterprise is not None
     # An enterprise with an account gets its visit as a work order of the grid worker.
@@ -197,3 +203,20 @@ def test_grid_staff_read_only_their_grid():
     usccs = set(scope_of(worker).enterprises().values_list("uscc", flat=True))
     assert demo_uscc(1) in usccs and demo_uscc(0) not in usccs
     assert Role.GRID_STAFF in worker.roles
+
+
+def test_the_consumer_sifts_a_whole_batch_in_two_queries(django_assert_max_num_queries):
+    from qinqing.core.events import EnterpriseFactsChanged, Stored
+    from qinqing.datahub.tests.support import new_uscc
+
+    now = timezone.now()
+    batch = [Stored(i + 1, 1, now, EnterpriseFactsChanged(enterprise=new_uscc(9400 + i), sources=("market_registry",),
+                                                          fields=("market_registry.name",), created=True))
+             for i in range(300)]
+    with django_assert_max_num_queries(2):
+        prompts.apply_events(batch)
+
+
+def test_the_prompt_consumer_is_registered_for_registrations():
+    consumer = events.flows().consumer(prompts.CONSUMER)
+    assert consumer.handles == prompts.HANDLES and consumer.apply is prompts.apply_events

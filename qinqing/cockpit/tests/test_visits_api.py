@@ -7,11 +7,17 @@ import pytest
 from qinqing.accounts.models import User
 from qinqing.cockpit.demo import new_registration_uscc
 from qinqing.cockpit.models import Visit
-from qinqing.cockpit.tests.visit_support import register, today
+from qinqing.cockpit.tests.visit_support import register, run_prompts, today
 from qinqing.datahub.tests.support import client_for
 from qinqing.web.demo import demo_uscc
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _demo_prompts(db):
+    """The demo's fresh registrations have raised their prompts (see `run_prompts`)."""
+    run_prompts()
 
 
 def _client(username: str):

@@ -10,7 +10,9 @@ from django.utils import timezone
 from qinqing.accounts.models import Role, User
 from qinqing.accounts.services import create_staff
 from qinqing.cockpit import prompts
-from qinqing.core import clock, events
+from qinqing.core import clock
+from qinqing.core.events import EVENT_TYPES, Stored
+from qinqing.core.models import OutboxEvent
 from qinqing.datahub.services import import_records
 from qinqing.datahub.tests.support import new_uscc, registry_row
 
@@ -23,6 +25,21 @@ def today() -> dt.date:
     return clock.local(timezone.now()).date()
 
 
+def run_prompts(uscc: str = "") -> None:
+    """Apply the prompt consumer to the registrations in the outbox (of one enterprise), as the worker would.
+
+    It reads the outbox itself rather than by the consumer's cursor: on a PostgreSQL cluster shared with
+    other work, a cursor waits until every older transaction of the whole cluster has ended.
+    """
+    names = [cls.NAME for cls in prompts.HANDLES]
+    rows = OutboxEvent.objects.filter(name__in=names).order_by("txid", "seq")
+    if uscc:
+        rows = rows.filter(enterprise=uscc)
+    prompts.apply_events([Stored(r.seq, r.txid, r.occurred_at,
+                                 EVENT_TYPES[r.name].from_row(r.payload, enterprise=r.enterprise, region=r.region))
+                          for r in rows])
+
+
 def register(seed: int, *, capital: str = "10000000.00", region: str = PARK_UNIT, days_ago: int = 2,
              **changes: Any) -> str:
     """Import a fresh registry record through the market-registry import and run the prompt consumer."""
@@ -30,7 +47,7 @@ def register(seed: int, *, capital: str = "10000000.00", region: str = PARK_UNIT
     row = registry_row(uscc, registered_capital=capital, region_code=region,
                        established_on=(today() - dt.timedelta(days=days_ago)).isoformat(), **changes)
     import_records(source_code="market_registry", rows=[row], actor="test")
-    events.consume(prompts.CONSUMER)
+    run_prompts(uscc)
     return uscc
 
 

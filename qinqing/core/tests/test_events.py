@@ -235,3 +235,21 @@ def test_many_commits_queue_one_consumer_run_until_it_starts():
     finally:
         HUEY.flush()
         HUEY.immediate = True
+
+
+def test_an_immediate_queue_runs_again_for_commits_made_during_a_run_and_never_sticks(monkeypatch):
+    from qinqing.core import tasks
+
+    runs: list[int] = []
+
+    def consume_all() -> dict[str, int]:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            tasks.kick()  # a consumer's own commit emitted events while the run is going on
+        return {}
+
+    monkeypatch.setattr(tasks.events, "consume_all", consume_all)
+    tasks.kick()
+    assert runs == [0, 1], "the run went round once more instead of a nested run"
+    tasks.kick()
+    assert runs == [0, 1, 2], "a later commit still runs the consumers"

@@ -197,7 +197,7 @@ def drill_steps(limit: int) -> list[float]:
     while frontier and len(out) < limit:
         node = frontier.pop(0)
         out.append(timed(step, node)[0])
-        frontier += list(Region.objects.filter(parent=node).order_by("code")[:4])
+        frontier += list(Region.objects.filter(parent=node, active=True).order_by("code"))
     return out
 
 

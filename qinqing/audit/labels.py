@@ -33,6 +33,11 @@ ACTIONS: dict[str, Promise] = {
     "cockpit.alert_acknowledged": _("Cockpit alert acknowledged"),
     "cockpit.alert_rule_saved": _("Cockpit alert rule saved"),
     "cockpit.rebuilt": _("Cockpit figures rebuilt"),
+    "cockpit.visit_raised": _("Visit task raised"),
+    "cockpit.visit_recorded": _("Visit recorded"),
+    "cockpit.visit_closed": _("Visit task closed"),
+    "cockpit.visit_overdue": _("Visit task overdue"),
+    "regions.buildings_imported": _("Building register imported"),
 }
 
 

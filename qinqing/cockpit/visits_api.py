@@ -17,7 +17,8 @@ from qinqing.core.api import ErrorOut
 
 router = Router(tags=["cockpit"])
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
+                         422: ErrorOut, 429: ErrorOut}
 
 
 class RecordOut(Schema):

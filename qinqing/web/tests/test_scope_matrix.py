@@ -450,8 +450,7 @@ COCKPIT_PAGES = [
         api(frozenset()), web=False),
 ]
 
-MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_PAGES
-MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_VISITS_API
+MATRIX = PAGES + API + DESK_API + COCKPIT_API + COCKPIT_VISITS_API + COCKPIT_PAGES
 
 
 # ----------------------------------------------------------------------------- the routes of the URL conf

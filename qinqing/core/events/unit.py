@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # A cascade of events that has not settled after this many is a loop between subscribers.
 MAX_EVENTS_PER_TRANSACTION = 10_000
+# Outbox rows written with COPY instead of INSERT on PostgreSQL when a transaction has more than this many.
+COPY_ABOVE = 200
 
 
 class _UnitOfWork:
@@ -147,7 +149,7 @@ def write_many(events: Sequence[DomainEvent]) -> None:
 
 def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
     """INSERT the rows as multi-row statements (1,000 rows each): a decision's events cost one round trip,
-    a bulk import's 100,000 events no model instances.
+    a bulk import's 100,000 events no model instances; above `COPY_ABOVE` rows on PostgreSQL, COPY.
 
     On PostgreSQL each row takes the writing transaction's id from `pg_current_xact_id()` in the same
     statement; on SQLite the id is 0 (one writer at a time makes `seq` the commit order).
@@ -166,6 +168,14 @@ def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
         for e, at in rows
     ]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(params) > COPY_ABOVE:
+            # A bulk import's events: COPY costs a fifth of an executemany INSERT per row.
+            txid = _transaction_id()
+            columns = "txid, name, version, payload, enterprise, region, occurred_at"
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row((txid, *row))
+            return
         for start in range(0, len(params), 1000):
             chunk = params[start:start + 1000]
             cursor.execute(
@@ -173,6 +183,14 @@ def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
                 f"VALUES {', '.join([one] * len(chunk))}",
                 [value for row in chunk for value in row],
             )
+
+
+def _transaction_id() -> int:
+    """The writing transaction's id on PostgreSQL (for COPY, which cannot compute it per row)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def _kick_consumers() -> None:

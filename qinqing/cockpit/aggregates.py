@@ -2,7 +2,7 @@
 
 Every figure is stored for every node on the enterprise's path (city, district, street, community,
 building, floor, unit), so a node's summary is a handful of indexed rows whatever its size; the price
-is a write per ancestor, at most eight (docs/decisions/0005-cockpit-aggregates-per-ancestor.md).
+is a write per ancestor, at most eight (docs/decisions/0006-cockpit-aggregates-per-ancestor.md).
 """
 
 from __future__ import annotations

@@ -43,14 +43,6 @@ def fee(value: Any) -> str:
 
 
 @register.filter
-def money(value: Any) -> str:
-    """An amount of money in yuan to the fen, ¥0.00 included (a fee of 0 is "free"; a balance of 0 is not)."""
-    if value in (None, ""):
-        return ""
-    return f"¥{Decimal(str(value)).quantize(Decimal('0.01')):,}"
-
-
-@register.filter
 def with_unit(value: Any, unit: str) -> str:
     """A figure as a person reads it: thousands separators, then its unit (元, 人, m² …) when it has one."""
     from qinqing.core.values import unit_label

@@ -64,7 +64,7 @@ def breakdown(counts: dict[str, int], dimension: str) -> list[dict[str, Any]]:
 def cards(summary: Any) -> list[dict[str, Any]]:
     """The key figures as (label, value, unit) cards."""
     items = [
-        (_("Enterprises"), summary.enterprises, labels.ENTERPRISES, "enterprises"),
+        (_("Enterprises in operation"), summary.enterprises, labels.ENTERPRISES, "enterprises"),
         (_("Registered, last 30 days"), summary.registered_30d, labels.ENTERPRISES, "registered_30d"),
         (_("Deregistered, last 30 days"), summary.deregistered_30d, labels.ENTERPRISES, "deregistered_30d"),
         (_("Moved in, last 30 days"), summary.moved_in_30d, labels.ENTERPRISES, "moved_in_30d"),

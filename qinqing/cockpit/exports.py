@@ -47,7 +47,7 @@ def _summary(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
 
 
 def _children(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
-    header = [_("Region code"), _("Region"), _("Level"), _header(_("Enterprises"), str(labels.ENTERPRISES)),
+    header = [_("Region code"), _("Region"), _("Level"), _header(_("Enterprises in operation"), str(labels.ENTERPRISES)),
               _header(_("Registered, last 30 days"), str(labels.ENTERPRISES)),
               _header(_("Payout amount"), str(labels.YUAN)), _header(_("Open alerts"), str(labels.ALERTS))]
     rows = ([r["code"], r["name"], r["level"], r["enterprises"], r["registered_30d"], Decimal(r["payouts_amount"]),
@@ -116,7 +116,7 @@ BUILDERS: dict[str, Callable[[Region], tuple[list[str], Iterator[list[Any]]]]] =
 
 
 def sheet_title(table: str) -> str:
-    return {"summary": _("Summary figures"), "children": _("Areas below"), "enterprises": _("Enterprises"),
+    return {"summary": _("Summary figures"), "children": _("Areas below"), "enterprises": _("Enterprise list"),
             "payouts": _("Payouts by policy"), "alerts": _("Alerts")}[table]
 
 

@@ -27,7 +27,7 @@ PEOPLE = _("people")
 PERCENT = "%"
 
 MEASURE_LABELS: dict[str, str | Promise] = {
-    "enterprises": _("Enterprises"), "registered_30d": _("Registered, last 30 days"),
+    "enterprises": _("Enterprises in operation"), "registered_30d": _("Registered, last 30 days"),
     "deregistered_30d": _("Deregistered, last 30 days"), "moved_in_30d": _("Moved in, last 30 days"),
     "moved_out_30d": _("Moved out, last 30 days"), "payouts_count": _("Policy payouts"),
     "payouts_amount": _("Payout amount"), "cases_handled": _("Cases handled"), "alerts_open": _("Open alerts"),

@@ -191,7 +191,7 @@ def test_the_export_downloads_with_the_streets_tables(new_context: Any, login: A
     download = caught.value
     assert download.suggested_filename.startswith(f"cockpit-{PUYAN}-all-")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    assert book.sheetnames == ["汇总", "下级区域", "企业数", "分政策兑付", "预警"]
+    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警"]
     assert book["汇总"]["B1"].value == f"浦沿街道（{PUYAN}）"
 
 

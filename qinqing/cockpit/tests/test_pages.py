@@ -54,7 +54,7 @@ def test_a_street_page_shows_its_subtree_with_units_breadcrumb_and_children() ->
     assert f'href="/cockpit/{BINJIANG}/"' in district_html
     for child in queries.children(node(PUYAN)):
         assert f'href="/cockpit/{child.code}/"' in html
-    assert "企业数" in html and "家" in html and "兑付金额" in html and "元" in html
+    assert "在营企业数" in html and "家" in html and "兑付金额" in html and "元" in html
     assert f"{summary.payouts_amount.quantize(Decimal('0.01')):,}" in html  # the card: 126,000.00
     for name, _count, _amount in summary.payouts_by_policy:
         assert name in html
@@ -112,25 +112,25 @@ def test_the_export_holds_every_reported_table_with_chinese_headers_and_units() 
     assert f"cockpit-{PUYAN}-all-" in response["Content-Disposition"]
     content = response.content
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["汇总", "下级区域", "企业数", "分政策兑付", "预警"]
+    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警"]
     summary = queries.summary(node(PUYAN))
     rows = _sheet_rows(content, "汇总")
     assert rows[0] == ("区域", f"浦沿街道（{PUYAN}）", None)
     assert rows[1][0] == "生成时间" and "北京时间" in str(rows[1][1])
     assert rows[4] == ("指标", "值", "单位")
     figures = {r[0]: (r[1], r[2]) for r in rows[5:]}
-    assert figures["企业数"] == (summary.enterprises, "家")
+    assert figures["在营企业数"] == (summary.enterprises, "家")
     amount, unit = figures["兑付金额"]
     assert (Decimal(str(amount)).quantize(Decimal("0.01")), unit) == (summary.payouts_amount.quantize(Decimal("0.01")),
                                                                      "元")
     children = _sheet_rows(content, "下级区域")
-    assert children[4][:4] == ("区划代码", "区域", "层级", "企业数（家）")
+    assert children[4][:4] == ("区划代码", "区域", "层级", "在营企业数（家）")
     assert sum(int(str(r[3])) for r in children[5:]) <= summary.enterprises  # enterprises may sit on the street itself
     payouts = _sheet_rows(content, "分政策兑付")
     assert payouts[4] == ("政策", "政策兑付（笔）", "金额（元）")
     assert [(r[0], r[1], Decimal(str(r[2]))) for r in payouts[5:]] == [
         (name, count, amount) for name, count, amount in summary.payouts_by_policy]
-    enterprises = _sheet_rows(content, "企业数")
+    enterprises = _sheet_rows(content, "企业名录")
     assert enterprises[4][:2] == ("统一社会信用代码", "企业") and "注册资本（元）" in enterprises[4]
     in_subtree = EnterpriseState.objects.filter(path__startswith=node(PUYAN).path)
     assert {r[0] for r in enterprises[5:]} == set(in_subtree.values_list("uscc", flat=True))

@@ -35,6 +35,14 @@ def yuan(value: Any) -> str:
 
 
 @register.filter
+def amount(value: Any) -> str:
+    """An amount in a column headed with its unit (元): thousands separators and two decimals, no ¥ sign."""
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
+
+
+@register.filter
 def fee(value: Any) -> str:
     """A matter's fee: 不收费 when there is none, else the amount."""
     if value in (None, ""):

@@ -23,3 +23,10 @@ def test_a_zero_fee_reads_free_in_chinese_and_english():
 
 def test_missing_values_show_nothing():
     assert yuan(None) == "" and fee("") == ""
+
+
+def test_an_amount_under_a_yuan_heading_has_separators_and_two_decimals():
+    from qinqing.web.templatetags.humanize_cn import amount
+
+    assert amount(Decimal("126000")) == "126,000.00"
+    assert amount(0) == "0.00" and amount(None) == ""

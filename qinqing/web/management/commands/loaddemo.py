@@ -22,7 +22,7 @@ class Command(BaseCommand):
         self.stdout.write("  代办 agent       fgw_agent (authorised by the 2nd enterprise for 工业项目全流程审批), scjg_agent → /agent/")
         self.stdout.write("  数据 importer    data_importer → POST /api/v1/datahub/<source>/records, qinqing importdata")
         self.stdout.write("  街道 street      changhe_staff, xixing_staff, puyan_staff; 区 district binjiang_staff"
-                          " (read-only: their region's enterprises, cases, licences) → /cases/")
+                          " (read-only: their region's enterprises, cases, licences) → 驾驶舱 /cockpit/, /cases/")
         self.stdout.write("  网格 grid        iotpark_grid (滨江物联网产业园), dongxin_grid (浦沿 东信社区): visit tasks"
                           " → /cockpit/visits/")
         self.stdout.write("  D小二 desk       changhe_dxe, xixing_dxe, puyan_dxe (street seats, dedicated to their enterprises);"

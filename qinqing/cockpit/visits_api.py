@@ -123,14 +123,14 @@ class TagOut(Schema):
     source: str
 
 
-class PointOut(Schema):
+class PortraitPointOut(Schema):
     period: str
     headcount: Decimal | None
     tax_paid: Decimal | None
     sources: list[str]
 
 
-class CaseOut(Schema):
+class PortraitCaseOut(Schema):
     number: str
     title: str
     status: str
@@ -138,12 +138,12 @@ class CaseOut(Schema):
     submitted_at: dt.datetime
 
 
-class BundleOut(CaseOut):
+class PortraitBundleOut(PortraitCaseOut):
     steps: int
     steps_open: int
 
 
-class LicenceOut(Schema):
+class PortraitLicenceOut(Schema):
     number: str
     title: str
     status: str
@@ -152,7 +152,7 @@ class LicenceOut(Schema):
     valid_until: dt.date | None
 
 
-class EntitlementOut(Schema):
+class PortraitEntitlementOut(Schema):
     policy: str
     title: str
     period: str
@@ -163,7 +163,7 @@ class EntitlementOut(Schema):
     paid_at: dt.datetime | None
 
 
-class AlertOut(Schema):
+class PortraitAlertOut(Schema):
     id: int
     signal: str
     severity: str
@@ -178,13 +178,13 @@ class PortraitOut(Schema):
     location: list[LocationOut]
     facts: list[FactOut]
     tags: list[TagOut]
-    series: list[PointOut]
-    cases: list[CaseOut]
-    licences: list[LicenceOut]
-    bundles: list[BundleOut]
-    policies: list[EntitlementOut]
+    series: list[PortraitPointOut]
+    cases: list[PortraitCaseOut]
+    licences: list[PortraitLicenceOut]
+    bundles: list[PortraitBundleOut]
+    policies: list[PortraitEntitlementOut]
     visits: list[VisitOut]
-    alerts: list[AlertOut]
+    alerts: list[PortraitAlertOut]
 
 
 @router.get("/enterprises/{uscc}/portrait", response={200: PortraitOut, **ERRORS})

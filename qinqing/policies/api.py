@@ -54,7 +54,7 @@ class PolicyOut(Schema):
     demo: bool
 
 
-class ConditionOut(Schema):
+class PolicyConditionOut(Schema):
     key: str
     label: str
     label_en: str = ""
@@ -65,7 +65,7 @@ class PolicyDetailOut(PolicyOut):
     source_note: str
     version: int
     clause: str
-    conditions: list[ConditionOut]
+    conditions: list[PolicyConditionOut]
 
 
 class ReasonOut(Schema):

@@ -66,7 +66,7 @@ class TextIn(Schema):
     client_id: str = Field("", max_length=64)
 
 
-class StepOut(Schema):
+class DeskStepOut(Schema):
     action: str
     note: str
     actor: str
@@ -87,7 +87,7 @@ class WorkOrderOut(Schema):
     escalation: int
     resolution: str
     can_rate: bool
-    steps: list[StepOut]
+    steps: list[DeskStepOut]
 
 
 class WorkOrderIn(Schema):
@@ -110,7 +110,7 @@ class HandoverOut(Schema):
     to_user: str
 
 
-class DecisionIn(Schema):
+class DeskDecisionIn(Schema):
     accept: bool
 
 
@@ -263,7 +263,7 @@ def escalate_work_order(request: HttpRequest, order_id: int, payload: NoteIn) ->
 
 
 @router.post("/handovers/{handover_id}", response={200: HandoverOut, **ERRORS})
-def decide_handover(request: HttpRequest, handover_id: int, payload: DecisionIn) -> dict[str, Any]:
+def decide_handover(request: HttpRequest, handover_id: int, payload: DeskDecisionIn) -> dict[str, Any]:
     """The receiver accepts (and owns the item from then on) or declines."""
     user = request_user(request)
     handover = get_object_or_404(Handover.objects.filter(to_user=user), pk=handover_id)

@@ -86,11 +86,13 @@ def load_demo() -> dict[str, int]:
                 "source": registry, "name": ent.name, "legal_representative": ent.legal_representative,
                 "registered_capital": Decimal(ent.capital), "industry_code": ent.industry_code,
                 "industry_name": ent.industry_name, "entity_type": ent.entity_type, "address": ent.address,
-                "region_code": ent.community, "established_on": dt.date.fromisoformat(ent.established),
+                "region_code": ent.community[:12], "established_on": dt.date.fromisoformat(ent.established),
                 "status": ent.status, "as_of": now,
             },
         )
         if not User.objects.filter(username=uscc).exists():
+            # The registry holds the 12-digit statistical division (社区/园区); the platform places the account
+            # down to its unit when the street's building register knows it (ent.community may be a unit code).
             create_enterprise(uscc=uscc, name=ent.name, password=DEMO_PASSWORD, region=ent.community,
                               phone=f"1385710{index:04d}")
     load_demo_records(uscc_for=demo_uscc)

@@ -72,8 +72,10 @@ def _a_payout() -> Any:
 
     version = PolicyVersion.objects.select_related("policy").first()
     assert version is not None
+    enterprise = changhe_enterprise().enterprise
+    assert enterprise is not None
     entitlement = Entitlement.objects.create(
-        key="desk-context-test", policy=version.policy, version=version, enterprise=changhe_enterprise().enterprise,
+        key="desk-context-test", policy=version.policy, version=version, enterprise=enterprise,
         period="2026", amount=Decimal("1234.50"), status=EntitlementStatus.values[0])
     return Payout.objects.create(entitlement=entitlement, reference="desk-context-test", amount=Decimal("1234.50"),
                                  bank_name="测试银行", account_name="测试", account_number="6222020000000000")

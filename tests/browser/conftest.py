@@ -53,6 +53,27 @@ def has_cjk(text: str) -> bool:
 # The server
 
 
+BLOCKING = {"serious", "critical"}
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+def audit_page(page: Any, name: str, shot: Callable[[Any, str], Any]) -> list[str]:
+    """Screenshot the loaded page as `name`, then list its serious/critical axe violations and any overflow."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_load_state("load")
+    shot(page, name)
+    problems = []
+    for violation in Axe().run(page).response["violations"]:
+        if violation.get("impact") in BLOCKING:
+            targets = [" ".join(map(str, n.get("target", []))) for n in violation["nodes"][:3]]
+            problems.append(f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']} {targets}")
+    overflow = page.evaluate(OVERFLOW)
+    if overflow > 0:
+        problems.append(f"[{name}] wider than the window ({page.viewport_size}) by {overflow} px")
+    return problems
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

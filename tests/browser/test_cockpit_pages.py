@@ -6,13 +6,11 @@ downloads; every request stays on the test server; axe and no overflow at 1366 p
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import has_cjk
+from tests.browser.conftest import OVERFLOW, audit_page, has_cjk
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +18,6 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREEN = {"width": 1920, "height": 1080}
 PUYAN = "330108003"
-BLOCKING = {"serious", "critical"}
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
 class Watch:
@@ -45,17 +41,6 @@ class Watch:
         return [v for v in self.violations if not ("style-src-elem" in v and "plotly.min.js" in v)]
 
 
-def _audit(page: Any, name: str, shot: Callable[[Any, str], Any]) -> list[str]:
-    page.wait_for_load_state("load")
-    shot(page, f"cockpit_web_{name}")
-    problems = []
-    for violation in Axe().run(page).response["violations"]:
-        if violation.get("impact") in BLOCKING:
-            targets = [" ".join(map(str, n.get("target", []))) for n in violation["nodes"][:3]]
-            problems.append(f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']} {targets}")
-    if page.evaluate(OVERFLOW) > 0:
-        problems.append(f"[{name}] wider than the window by {page.evaluate(OVERFLOW)} px")
-    return problems
 
 
 def _charts_drawn(page: Any) -> None:
@@ -96,7 +81,7 @@ def test_a_puyan_official_drills_from_the_street_to_a_unit_and_back(
     page.get_by_role("link", name="驾驶舱", exact=True).click()
     page.wait_for_url(f"**/cockpit/{PUYAN}/")
     _charts_drawn(page)
-    problems = _audit(page, "street", shot)
+    problems = audit_page(page, "cockpit_web_street", shot)
     assert "浦沿街道" in page.inner_text("h1") and "关键指标" in page.inner_text("main")
 
     # The treemap navigates: a click on an area's tile (its top-left corner, above the tiles nested in it) opens
@@ -117,7 +102,7 @@ def test_a_puyan_official_drills_from_the_street_to_a_unit_and_back(
         assert page.url != visited[-1]
         visited.append(page.url)
     _charts_drawn(page)
-    problems += _audit(page, "unit", shot)
+    problems += audit_page(page, "cockpit_web_unit", shot)
     main = page.inner_text("main")
     assert "已是最小单元" in main and "室" in page.inner_text("h1")
     crumbs = page.locator("nav.crumbs li")
@@ -127,7 +112,7 @@ def test_a_puyan_official_drills_from_the_street_to_a_unit_and_back(
     page.go_back()
     page.wait_for_url(visited[-2])
     assert "楼层" in page.inner_text("h1 small") or "层" in page.inner_text("h1")
-    problems += _audit(page, "floor", shot)
+    problems += audit_page(page, "cockpit_web_floor", shot)
     page.locator("nav.crumbs").get_by_role("link", name="浦沿街道").click()
     page.wait_for_url(f"**/cockpit/{PUYAN}/")
     assert community_url.startswith(server_url)
@@ -174,7 +159,7 @@ def test_the_big_screen_renders_chinese_and_refreshes_in_place(
     assert not page.evaluate("() => document.body.dataset.refreshFailed")
     path = shot(page, "cockpit_web_big_screen")
     assert path.stat().st_size > 50_000
-    problems = _audit(page, "big_screen", shot)
+    problems = audit_page(page, "cockpit_web_big_screen", shot)
     assert not watch.outside(server_url), watch.outside(server_url)
     assert not watch.unexpected_violations(), watch.unexpected_violations()
     assert not problems, "\n".join(problems)
@@ -200,7 +185,7 @@ def test_the_street_page_fits_a_phone_and_switches_to_english(new_context: Any, 
     login(page, "puyan_staff")
     page.goto(f"/cockpit/{PUYAN}/")
     _charts_drawn(page)
-    problems = _audit(page, "street_phone", shot)
+    problems = audit_page(page, "cockpit_web_street_phone", shot)
     page.goto(f"/cockpit/{PUYAN}/screen/")  # the big screen is for a wall: its own 1920 px layout
     page.goto(f"/cockpit/{PUYAN}/")
     menu = page.locator(".menu-toggle")

@@ -7,32 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import audit_page
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-BLOCKING = {"serious", "critical"}
 PARK_UNIT = "33010800140000200301"  # 滨江物联网产业园 2号楼 3层 301室
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
-def _axe(page: Any, name: str, shot: Callable[[Any, str], Any]) -> list[str]:
-    page.wait_for_load_state("load")
-    shot(page, f"cockpit_{name}")
-    problems = []
-    for violation in Axe().run(page).response["violations"]:
-        if violation.get("impact") in BLOCKING:
-            targets = [" ".join(map(str, n.get("target", []))) for n in violation["nodes"][:3]]
-            problems.append(f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']} {targets}")
-    if page.evaluate(OVERFLOW) > 0:
-        problems.append(f"[{name}] wider than the 390 px phone by {page.evaluate(OVERFLOW)} px")
-    return problems
 
 
 def test_a_puyan_official_opens_an_enterprise_portrait(new_context: Any, login: Any, shot: Any, demo: Any) -> None:
@@ -43,7 +30,7 @@ def test_a_puyan_official_opens_an_enterprise_portrait(new_context: Any, login: 
     for expected in ("杭州浦沿物联网设备有限公司", "企业画像", "浦沿街道", "东方通信科技园", "301室", "登记信息", "市场监管主体登记库",
                      "用工与纳税", "政策与兑付"):
         assert expected in main, expected
-    problems = _axe(page, "portrait", shot)
+    problems = audit_page(page, "cockpit_portrait", shot)
     # Outside the official's street: not found.
     assert page.goto(f"/cockpit/enterprises/{demo.uscc(0)}/").status == 404
     assert not problems, "\n".join(problems)
@@ -73,17 +60,17 @@ def test_a_grid_worker_records_the_visit_a_ten_million_registration_raised(
             break
         time.sleep(0.5)
     assert name in page.inner_text("main"), "no visit prompt for the 10 M-yuan registration"
-    problems = _axe(page, "visits", shot)
+    problems = audit_page(page, "cockpit_visits", shot)
     page.get_by_role("link", name=name).click()
     page.wait_for_load_state("load")
     assert "走访提示" in page.inner_text("main") and "10,000,000" in page.inner_text("main")
-    problems += _axe(page, "visit", shot)
+    problems += audit_page(page, "cockpit_visit", shot)
 
     page.click("button[value=record]")  # nothing filled in: every missing field is named
     page.wait_for_load_state("load")
     summary = page.inner_text("#error-summary")
     assert "参加人员" in summary and "走访内容" in summary
-    problems += _axe(page, "visit_errors", shot)
+    problems += audit_page(page, "cockpit_visit_errors", shot)
 
     page.fill("#f-attendees", "网格员 陈晨；企业负责人 周岚")
     page.get_by_label("政策解读").check()
@@ -93,7 +80,7 @@ def test_a_grid_worker_records_the_visit_a_ten_million_registration_raised(
     page.wait_for_load_state("load")
     main = page.inner_text("main")
     assert "已办结" in main and "政策解读、答疑" in main
-    problems += _axe(page, "visit_closed", shot)
+    problems += audit_page(page, "cockpit_visit_closed", shot)
     page.click("text=企业画像")
     page.wait_for_load_state("load")
     assert name in page.inner_text("main") and "物联网产业园2号楼" in page.inner_text("main")

@@ -22,6 +22,25 @@ def _may_edit_rules(request: HttpRequest) -> bool:
     return bool(user.is_active and (user.is_superuser or (isinstance(user, User) and user.has_role(Role.DISTRICT_STAFF))))
 
 
+class DistrictStaffAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Configuration that district staff (区级工作人员) and superusers edit: rules and modules, not code."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_edit_rules(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_edit_rules(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_edit_rules(request)
+
+
 class AlertRuleForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = AlertRule
@@ -43,22 +62,11 @@ class AlertRuleForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AlertRuleAdmin(DistrictStaffAdmin):
     form = AlertRuleForm
     list_display = ("key", "name", "signal", "severity", "active", "order")
     list_filter = ("signal", "severity", "active")
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _may_edit_rules(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit_rules(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return _may_edit_rules(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit_rules(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # alerts point at their rule; switch a rule off instead
@@ -88,7 +96,7 @@ class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CockpitModule)
-class CockpitModuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CockpitModuleAdmin(DistrictStaffAdmin):
     """Street modules as data (district staff and administrators): the spec is checked on save, every problem
     named (see `cockpit.modules`); each save is audited."""
 
@@ -97,21 +105,6 @@ class CockpitModuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("title", "key", "region__name", "region__code")
     autocomplete_fields = ("region",)
     ordering = ("region__code", "order", "key")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _may_edit_rules(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit_rules(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return _may_edit_rules(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit_rules(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_edit_rules(request)
 
     def save_model(self, request: HttpRequest, obj: CockpitModule, form: Any, change: bool) -> None:
         with events.atomic():

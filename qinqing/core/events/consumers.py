@@ -11,10 +11,19 @@ from django.utils import timezone
 from qinqing.core.events.registry import Stored, flows
 from qinqing.core.events.types import EVENT_TYPES, DomainEvent
 
-# Below the oldest transaction that other sessions still have running (no limit when none is): every
-# transaction with a smaller id has finished. Evaluated inside the reading statement, on its snapshot.
-_HORIZON = ("COALESCE((SELECT min(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x), "
-            "9223372036854775807)")
+# Below the oldest transaction still running that may write to this database (no limit when none is):
+# every transaction with a smaller id has finished or can never write here. Evaluated inside the reading
+# statement, on its snapshot. Transaction ids are cluster-wide, but a backend is connected to one database
+# for its whole life, so a transaction positively seen running in a backend of another database is
+# left out; anything not seen that way (a prepared transaction, a subtransaction's id, a backend whose
+# row this role may not read, a transaction that ended between the snapshot and the look) still holds
+# the horizon back, which is only ever slower, never wrong. `backend_xid` is the 32-bit form of the id.
+_HORIZON = (
+    "COALESCE((SELECT min(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    " WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+    " WHERE a.backend_xid IS NOT NULL AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND a.backend_xid::text::bigint = mod(x::text::bigint, 4294967296))), "
+    "9223372036854775807)")
 
 
 def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None = None) -> list[Stored]:
@@ -26,8 +35,8 @@ def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None =
 
     rows = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq))
     if connection.vendor == "postgresql":
-        # Only events of transactions below every transaction still running elsewhere: a cursor
-        # never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
+        # Only events of transactions below every transaction still running that may write here: a
+        # cursor never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
         rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))  # noqa: S611 - a constant, no parameters
     out: list[Stored] = []
     for row in rows.order_by("txid", "seq")[:limit]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.validation import KEY_MAX_LENGTH, USCC_COLUMN
 from qinqing.datahub.staging import RESULT_CHANGES, STAGE, Progress, RegistryStaging
 
+log = logging.getLogger(__name__)
 RAW = "qq_stage_raw"
 BLOCK = 1 << 20
 # A quoted cell may hold line breaks; a block of text is checked once its quotes pair up, up to this size.
@@ -359,15 +361,19 @@ def copy_import(source: Source, path: Path, *, as_of: dt.datetime,
                 or not required.issubset(header)):
             raise Unsupported("header")
         predicate = compile_predicate(specs, source.key_field, source.category_field, header)
-    except Unsupported:
+    except Unsupported as exc:
+        log.info("registry import of %s in Python: %s", path.name, exc)
         return None
     import psycopg  # PostgreSQL only
 
     try:
         with transaction.atomic():
-            return _load(source, path, offset, header, predicate, as_of, progress)
-    except (Unsupported, DatabaseError, psycopg.Error):
+            result = _load(source, path, offset, header, predicate, as_of, progress)
+    except (Unsupported, DatabaseError, psycopg.Error) as exc:
+        log.info("registry import of %s in Python: %s", path.name, exc)
         return None
+    log.info("registry import of %s in SQL: %d rows", path.name, result.rows)
+    return result
 
 
 def _load(source: Source, path: Path, offset: int, header: list[str], predicate: RowPredicate,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -34,14 +33,13 @@ from django.db import DatabaseError, connection, transaction
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged
 from qinqing.core.ids import _DEPARTMENTS, _ORG_ALPHABET, _ORG_WEIGHTS, _USCC_WEIGHTS, USCC_ALPHABET
-from qinqing.core.models import OutboxEvent
-from qinqing.datahub.adapters import Change, ImportResult, RegistryAdapter
-from qinqing.datahub.models import RegistryRecord, Source
+from qinqing.datahub.adapters import ImportResult, RegistryAdapter
+from qinqing.datahub.models import Source
 from qinqing.datahub.rows import field_specs
 from qinqing.datahub.rows.checks import INTEGER_LIMIT
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.validation import KEY_MAX_LENGTH, USCC_COLUMN
-from qinqing.datahub.staging import RESULT_CHANGES, STAGE, Progress, RegistryStaging
+from qinqing.datahub.staging import STAGE, Progress, RegistryStaging
 
 log = logging.getLogger(__name__)
 RAW = "qq_stage_raw"
@@ -349,8 +347,8 @@ def copy_import(source: Source, path: Path, *, as_of: dt.datetime,
     layout this path does not cover, malformed CSV, or some row the SQL predicate does not accept
     (possibly a bad one: the Python validator then says which and why).
     """
-    if connection.vendor != "postgresql":
-        return None
+    if connection.vendor != "postgresql" or events.flows().subscribers.get(EnterpriseFactsChanged):
+        return None  # (in-process subscribers need the events as objects: the Python path makes them)
     try:
         specs = field_specs(source)
         with path.open("rb") as handle:
@@ -402,39 +400,7 @@ def _load(source: Source, path: Path, offset: int, header: list[str], predicate:
                        f"FROM {RAW} WHERE NOT ({predicate.blank})")
         cursor.execute(f"DROP TABLE {RAW}")
         stage.rows = int(rows)
-        created, kept = _write_events(cursor, source, as_of)
+        created, kept = stage.write_events(as_of)
+        events.written_in_sql(EnterpriseFactsChanged)
         stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
-
-
-def _write_events(cursor: Any, source: Source, now: dt.datetime) -> tuple[int, dict[str, Change]]:
-    """One EnterpriseFactsChanged per new or changed enterprise, by one INSERT … SELECT; (created, first changes)."""
-    q = connection.ops.quote_name
-    registry = q(RegistryRecord._meta.db_table)
-    outbox = q(OutboxEvent._meta.db_table)
-    names = sorted(RegistryAdapter.COLUMNS, key=lambda c: f"{source.code}.{c}")
-    flags = ", ".join(
-        f"CASE WHEN (CASE WHEN t.id IS NULL THEN s.{q(c)} IS NOT NULL ELSE s.{q(c)} IS DISTINCT FROM t.{q(c)} END) "
-        f"THEN {_literal(f'{source.code}.{c}')} END" for c in names)
-    differs = " OR ".join(f"s.{q(c)} IS DISTINCT FROM t.{q(c)}" for c in RegistryAdapter.COLUMNS)
-    cursor.execute(f"SELECT pg_current_xact_id()::text::bigint, COALESCE(max(seq), 0) FROM {outbox}")  # noqa: S608
-    txid, before = cursor.fetchone()
-    cursor.execute(
-        f"WITH written AS (INSERT INTO {outbox} (txid, name, version, payload, enterprise, region, occurred_at) "  # noqa: S608
-        f"SELECT %s, %s, %s, jsonb_build_object('sources', jsonb_build_array(%s::text), "
-        f"'fields', to_jsonb(array_remove(ARRAY[{flags}]::text[], NULL)), 'created', t.id IS NULL), "
-        f"s.uscc, COALESCE(s.region_code, t.region_code, ''), %s "
-        f"FROM {STAGE} s LEFT JOIN {registry} t ON t.uscc = s.uscc WHERE t.id IS NULL OR {differs} "
-        f"ORDER BY s.uscc RETURNING (payload ->> 'created')::boolean AS created) "
-        f"SELECT count(*) FILTER (WHERE created) FROM written",
-        [txid, EnterpriseFactsChanged.NAME, EnterpriseFactsChanged.VERSION, source.code, now])
-    created = int(cursor.fetchone()[0])
-    events.written_in_sql(EnterpriseFactsChanged)
-    cursor.execute(f"SELECT enterprise, payload, region FROM {outbox} WHERE txid = %s AND seq > %s AND name = %s "  # noqa: S608
-            f"ORDER BY seq LIMIT {RESULT_CHANGES}", [txid, before, EnterpriseFactsChanged.NAME])
-    prefix = len(source.code) + 1
-    kept = {}
-    for uscc, raw, region in cursor.fetchall():
-        payload = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
-        kept[uscc] = Change(frozenset(f[prefix:] for f in payload["fields"]), bool(payload["created"]), region)
-    return created, kept

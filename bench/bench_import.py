@@ -18,8 +18,10 @@ the sources from `datahub/data/sources.json`, and N generated registry rows with
 - PostgreSQL only, two COPY floors: `copy tuples`, the same parameter tuples written with psycopg's
   `COPY … FROM STDIN` (`write_row`) into the scratch table, and `copy csv`, the CSV file itself
   sent as `COPY … (FORMAT csv, HEADER)`, parsed by the server (the rawest bulk path there is);
-- import file (created / updated): `datahub.services.import_file` of the CSV file on disk, streamed
-  in chunks (parse, validate, stage, one upsert, events, audit): what `importdata` runs.
+- import file (created / updated): `datahub.services.import_file` of the CSV file on disk: what
+  `importdata` runs. On PostgreSQL the file's bytes go through COPY and are checked in SQL
+  (`datahub.copyload`; the bench asserts that path was taken), then once more with `sql_path=False`:
+  streamed in chunks, parsed and validated in Python, staged, one upsert, events, audit.
 
 `--memory N1,N2,…` instead writes a registry CSV of each size to a temporary file (streamed) and
 imports it with `import_file` in a fresh child process, printing the peak of Python allocations
@@ -217,7 +219,17 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
                                        "file_created": [], "file_updated": []}
     pg = connection.vendor == "postgresql"
     if pg:
-        results.update(copy_tuples=[], copy_csv=[])
+        results.update(copy_tuples=[], copy_csv=[], file_created_python=[], file_updated_python=[])
+    import logging
+
+    paths: list[str] = []
+
+    class PathSeen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            paths.append(record.getMessage())
+
+    logging.getLogger("qinqing.datahub.copyload").addHandler(PathSeen())
+    logging.getLogger("qinqing.datahub.copyload").setLevel(logging.INFO)
     path = Path(tempfile.mkdtemp(prefix="qinqing-bench-import-")) / "registry.csv"
     path.write_bytes(body)
     copy_sql = f"COPY {floor_table} ({', '.join(COLUMNS)}, as_of, source_id) FROM STDIN"
@@ -275,6 +287,15 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
         result = import_file(source_code="market_registry", path=path, actor="bench")
         assert result.created == 0 and result.updated == n, result
         results["file_updated"].append(n / result.seconds)
+        if pg:  # the same file through the Python validator (what a file the SQL check refuses takes)
+            assert all(" in SQL: " in p for p in paths), paths
+            empty(registry_table)
+            result = import_file(source_code="market_registry", path=path, actor="bench", sql_path=False)
+            assert result.created == n and result.updated == 0, result
+            results["file_created_python"].append(n / result.seconds)
+            result = import_file(source_code="market_registry", path=path, actor="bench", sql_path=False)
+            assert result.created == 0 and result.updated == n, result
+            results["file_updated_python"].append(n / result.seconds)
     assert RegistryRecord.objects.count() == n
     return {"db": db, "vendor": connection.vendor, "server": _server(connection), "rows": n, "runs": runs,
             "csv_bytes": len(body), "rates": results}
@@ -337,18 +358,21 @@ def report(result: dict[str, Any]) -> None:
     print(f"\n== {result['server']}: {result['rows']:,} registry rows, median of {result['runs']} runs "
           f"(CSV {result['csv_bytes'] / 1e6:.1f} MB)")
     copy = rates.get("copy_csv")
-    print(f"  {'phase':<34}{'rows/s':>12}{'x floor':>10}{'x COPY':>9}   runs")
+    print(f"  {'phase':<38}{'rows/s':>12}{'x floor':>10}{'x COPY':>9}   runs")
     for name, label in (("floor", "floor: executemany INSERT"), ("copy_tuples", "floor: COPY of the tuples"),
                         ("copy_csv", "floor: COPY of the CSV file"),
                         ("created", "import_records (created)"), ("updated", "import_records (updated)"),
                         ("file_created", "import_file, streamed (created)"),
-                        ("file_updated", "import_file, streamed (updated)"), ("csv_parse", "CSV parse only")):
+                        ("file_updated", "import_file, streamed (updated)"),
+                        ("file_created_python", "import_file, Python checks (created)"),
+                        ("file_updated_python", "import_file, Python checks (updated)"),
+                        ("csv_parse", "CSV parse only")):
         if name not in rates:
             continue
         runs = ", ".join(f"{r:,.0f}" for r in result["rates"][name])
         ratio = f"{rates[name] / floor:.2f}"
         to_copy = f"{rates[name] / copy:.2f}" if copy else "-"
-        print(f"  {label:<34}{rates[name]:>12,.0f}{ratio:>10}{to_copy:>9}   {runs}")
+        print(f"  {label:<38}{rates[name]:>12,.0f}{ratio:>10}{to_copy:>9}   {runs}")
     target, base = (0.5, copy) if copy else (0.5, floor)
     for name in ("created", "updated", "file_created", "file_updated"):
         verdict = "met" if rates[name] >= target * base else "MISSED"

@@ -134,6 +134,8 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if TESTING and os.environ.get("QINQING_TEST_DATABASE_NAME"):  # a shared server's naming rules for test databases
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["QINQING_TEST_DATABASE_NAME"]}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -22,6 +22,7 @@ from qinqing.cases.queries import (
     case_detail,
     case_summary,
     cases_for,
+    for_summaries,
     platform_stats,
     prefill_for,
     review_queue,
@@ -326,7 +327,7 @@ def list_cases(
     """
     params = {"status": status, "matter": matter, "department": department, "submitted_from": submitted_from,
               "submitted_to": submitted_to, "number": number, "q": q}
-    page = page_of(cases_for(request_user(request)), parse_filter(params), cursor=cursor, limit=limit)
+    page = page_of(for_summaries(cases_for(request_user(request))), parse_filter(params), cursor=cursor, limit=limit)
     _link_next(request, response, page.next_cursor)
     return [case_summary(c) for c in page.items]
 
@@ -387,7 +388,8 @@ def queue(
         raise Forbidden(_("Only reviewers have a queue."), code="reviewer_only")
     params = {"matter": matter, "submitted_from": submitted_from, "submitted_to": submitted_to,
               "number": number, "q": q}
-    page = page_of(review_queue(user), parse_filter(params), ordering=DEADLINE_FIRST, cursor=cursor, limit=limit)
+    page = page_of(for_summaries(review_queue(user)), parse_filter(params), ordering=DEADLINE_FIRST, cursor=cursor,
+                   limit=limit)
     _link_next(request, response, page.next_cursor)
     return [case_summary(c) for c in page.items]
 

@@ -112,6 +112,20 @@ def case_licence(case: Case) -> Licence | None:
         return None
 
 
+# The columns `case_summary` reads (with its deadline flags): a list page loads these and nothing else, so
+# no form data, no matter definition, no parent case is read and decoded for a page of 50 (issue 10 §3).
+SUMMARY_FIELDS = (
+    "id", "number", "status", "title", "bundle_code", "step_key", "parent_id", "submitted_at", "due_at",
+    "statutory_due_at", "decided_at", "paused_at", "matter__code", "matter__name", "matter__promised_unit",
+    "matter__statutory_unit", "enterprise__uscc",
+)
+
+
+def for_summaries(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases` reading only what a list of summaries shows (the same rows, fewer columns and joins)."""
+    return cases.select_related(None).select_related("matter", "enterprise").only(*SUMMARY_FIELDS)
+
+
 def case_summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.pk, "number": case.number, "status": case.status,

@@ -21,6 +21,7 @@ from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRe
 from qinqing.core.ids import PROJECT_TYPE_FILING, format_project_code
 from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, RegistryAdapter, adapter_for
 from qinqing.datahub.bulk import cyclic_gc_paused
+from qinqing.datahub.copyload import copy_import
 from qinqing.datahub.errors import PlatformSource, UnknownSource
 from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
@@ -105,12 +106,14 @@ def import_records(
 
 def import_file(
     *, source_code: str, path: Path, actor: Any, as_of: dt.datetime | None = None,
-    progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS, sql_path: bool = True,
 ) -> ImportResult:
     """Import a CSV file of any size, streamed a chunk at a time (memory bounded by the chunk), all or nothing.
 
     The market registry (and any source its default adapter serves) goes through a staging table and one
-    upsert (`datahub.staging`); another source's file is read whole and imported by `import_records`.
+    upsert (`datahub.staging`); on PostgreSQL the file's bytes go through COPY and are checked in SQL first
+    (`datahub.copyload`, `sql_path`), with the Python validator as the fallback that words the refusals.
+    Another source's file is read whole and imported by `import_records`.
     `progress(bytes read, file size)` is called after each chunk.
     """
     if source_code.strip() in PLATFORM_SOURCES:
@@ -123,9 +126,15 @@ def import_file(
 
         rows = parse(path.read_bytes(), "csv")
         return import_records(source_code=source_code, rows=rows, actor=actor, as_of=as_of)
+
+    def write(locked: Source) -> ImportResult:
+        # PostgreSQL: the file's bytes through COPY and checks in SQL; Python when they refuse anything.
+        fast = copy_import(locked, path, as_of=stamp, progress=progress) if sql_path else None
+        return fast or staged_import(
+            locked, csv_file_chunks(path, chunk_rows=chunk_rows, progress=progress), as_of=stamp)
+
     with cyclic_gc_paused():
-        result = _write(source, stamp, actor, lambda s: staged_import(
-            s, csv_file_chunks(path, chunk_rows=chunk_rows, progress=progress), as_of=stamp))
+        result = _write(source, stamp, actor, write)
     return replace(result, seconds=time.perf_counter() - started, as_of=stamp)
 
 

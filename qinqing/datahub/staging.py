@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +30,8 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from qinqing.core import events
-from qinqing.core.events import EnterpriseFactsChanged
+from qinqing.core.events import EnterpriseFactsChanged, flows
+from qinqing.core.models import OutboxEvent
 from qinqing.datahub.adapters import Change, ImportResult, RegistryAdapter
 from qinqing.datahub.errors import ImportRejected, RowError
 from qinqing.datahub.models import RegistryRecord, Source
@@ -209,6 +211,54 @@ class RegistryStaging:
             cursor.close()
         return created
 
+    def write_events(self, now: dt.datetime) -> tuple[int, dict[str, Change]]:
+        """One EnterpriseFactsChanged per new or changed enterprise, by one `INSERT … SELECT` into the outbox.
+
+        The same rows `changes` finds, the payload built by the database (JSON functions), so a province's
+        refresh builds no event objects in Python. Returns how many enterprises are new, and the first
+        `RESULT_CHANGES` changes (read back from the outbox). Call `events.written_in_sql` next.
+        """
+        q, code = self.q, self.source.code
+        outbox = q(OutboxEvent._meta.db_table)
+        registry = q(self.table)
+        distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
+        names = sorted(self.COLUMNS, key=lambda c: f"{code}.{c}")
+        flag = {c: f"(CASE WHEN t.id IS NULL THEN s.{q(c)} IS NOT NULL ELSE s.{q(c)} {distinct} t.{q(c)} END)"
+                for c in names}
+        differs = " OR ".join(f"s.{q(c)} {distinct} t.{q(c)}" for c in self.COLUMNS)
+        if self.pg:
+            listed = ", ".join(f"CASE WHEN {flag[c]} THEN '{code}.{c}' END" for c in names)
+            payload = (f"jsonb_build_object('sources', jsonb_build_array(%s::text), "
+                       f"'fields', to_jsonb(array_remove(ARRAY[{listed}]::text[], NULL)), 'created', t.id IS NULL)")
+            txid = "pg_current_xact_id()::text::bigint"
+        else:
+            listed = " || ".join(f"CASE WHEN {flag[c]} THEN '\"{code}.{c}\",' ELSE '' END" for c in names)
+            payload = (f"json_object('sources', json_array(%s), 'fields', json('[' || rtrim({listed}, ',') || ']'), "
+                       f"'created', json(CASE WHEN t.id IS NULL THEN 'true' ELSE 'false' END))")
+            txid = "0"
+        stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {txid}, COALESCE(max(seq), 0) FROM {outbox}")  # noqa: S608
+            transaction_id, before = cursor.fetchone()
+            cursor.execute(
+                f"INSERT INTO {outbox} (txid, name, version, payload, enterprise, region, occurred_at) "  # noqa: S608
+                f"SELECT %s, %s, %s, {payload}, s.uscc, COALESCE(s.region_code, t.region_code, ''), %s "
+                f"FROM {STAGE} s LEFT JOIN {registry} t ON t.uscc = s.uscc WHERE t.id IS NULL OR {differs} "
+                f"ORDER BY s.uscc",
+                [transaction_id, EnterpriseFactsChanged.NAME, EnterpriseFactsChanged.VERSION, code, stamp])
+            cursor.execute(f"SELECT count(*) FROM {STAGE} s WHERE NOT EXISTS "  # noqa: S608
+                           f"(SELECT 1 FROM {registry} t WHERE t.uscc = s.uscc)")
+            created = int(cursor.fetchone()[0])
+            cursor.execute(f"SELECT enterprise, payload, region FROM {outbox} "  # noqa: S608
+                           f"WHERE txid = %s AND seq > %s AND name = %s ORDER BY seq LIMIT {RESULT_CHANGES}",
+                           [transaction_id, before, EnterpriseFactsChanged.NAME])
+            prefix = len(code) + 1
+            kept: dict[str, Change] = {}
+            for uscc, raw, region in cursor.fetchall():
+                data = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
+                kept[uscc] = Change(frozenset(f[prefix:] for f in data["fields"]), bool(data["created"]), region)
+        return created, kept
+
     def upsert(self, as_of: dt.datetime) -> None:
         columns = self.COLUMNS
         names = ", ".join(self.q(c) for c in ("uscc", *columns))
@@ -244,7 +294,14 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
             run.add(repeated, total)
     run.finish()
 
-    kept: dict[str, Change] = {}
+    if not flows().subscribers.get(EnterpriseFactsChanged):
+        # The events by one INSERT … SELECT (no event objects in Python): nothing in-process listens to them.
+        created, kept = stage.write_events(as_of)
+        events.written_in_sql(EnterpriseFactsChanged)
+        stage.upsert(as_of)
+        return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
+
+    kept = {}
 
     def write_events(batch: list[tuple[str, Change]]) -> None:
         events.write_many([

@@ -51,7 +51,7 @@ from qinqing.core.events.types import (
     VisitRaised,
     VisitRecorded,
 )
-from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service, write_many
+from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service, write_many, written_in_sql
 
 __all__ = [
     "EVENT_TYPES",
@@ -94,4 +94,5 @@ __all__ = [
     "read_after",
     "start_at_head",
     "write_many",
+    "written_in_sql",
 ]

@@ -147,6 +147,20 @@ def write_many(events: Sequence[DomainEvent]) -> None:
     unit.queue.extend(e for e in events if registry.subscribers_of(e))
 
 
+def written_in_sql(event_type: type[DomainEvent]) -> None:
+    """Say that outbox rows of `event_type` were written by set-based SQL in the current service transaction.
+
+    For a province-scale import (`INSERT … SELECT` into the outbox): consumers are kicked after the commit as
+    for `write_many`. Refused when the type has in-process subscribers, which need the events in memory.
+    """
+    unit = _current.get()
+    if unit is None or not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("written_in_sql() must run inside events.atomic(), the service's transaction")
+    if flows().subscribers.get(event_type):
+        raise RuntimeError(f"{event_type.__name__} has in-process subscribers: write it with write_many()")
+    unit.written_early = True
+
+
 def _write_outbox(rows: list[tuple[DomainEvent, dt.datetime]]) -> None:
     """INSERT the rows as multi-row statements (1,000 rows each): a decision's events cost one round trip,
     a bulk import's 100,000 events no model instances; above `COPY_ABOVE` rows on PostgreSQL, COPY.

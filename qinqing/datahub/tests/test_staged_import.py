@@ -40,7 +40,7 @@ def test_a_file_in_many_chunks_is_created_then_updated_with_one_event_per_change
     path = _file(tmp_path, [registry_row(c, name=f"杭州分块{i}有限公司") for i, c in enumerate(codes)], bom=True)
     start, audits = _head(), AuditRecord.objects.count()
     seen: list[tuple[int, int]] = []
-    result = import_file(source_code="market_registry", path=path, actor="test", chunk_rows=3,
+    result = import_file(source_code="market_registry", path=path, actor="test", chunk_rows=3, sql_path=False,
                          progress=lambda done, size: seen.append((done, size)))
     assert (result.rows, result.created, result.updated) == (11, 11, 0)
     assert len(seen) == 4 and seen[-1][0] == seen[-1][1] == path.stat().st_size
@@ -58,7 +58,7 @@ def test_a_file_in_many_chunks_is_created_then_updated_with_one_event_per_change
     rows[7]["registered_capital"] = "1000000"
     rows[9]["address"] = "浙江省杭州市滨江区西兴街道1号"
     start = _head()
-    result = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", chunk_rows=4)
+    result = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", chunk_rows=4, sql_path=False)
     assert (result.rows, result.created, result.updated) == (11, 0, 11)
     events = _facts(start)
     assert {e.enterprise: e.payload["fields"] for e in events} == {

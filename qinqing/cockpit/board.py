@@ -206,6 +206,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     summary = queries.summary(node, today=today)
     children = child_rows(node)
     desk = desk_view(queries.desk_activity(node, today=today))
+    top, rest = split_children(children)
     return {
         "node": node,
         "level_label": labels.level_label(node.level),
@@ -213,8 +214,8 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
         "summary": summary,
         "cards": cards(summary),
         "children": children,
-        "children_top": split_children(children)[0],
-        "children_rest": split_children(children)[1],
+        "children_top": top,
+        "children_rest": rest,
         "payouts": [{"policy": name, "count": count, "amount": _money(amount)}
                     for name, count, amount in summary.payouts_by_policy],
         "alerts": alert_rows(node),

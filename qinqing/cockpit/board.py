@@ -18,10 +18,12 @@ from qinqing.cockpit import classify, labels, queries
 from qinqing.cockpit.models import Alert, CockpitModule
 from qinqing.cockpit.modules import evaluate, months_back
 from qinqing.regions.models import Region
+from qinqing.servicedesk.queries import RegionActivity
 
 TREND_MONTHS = 12
 FEED_SIZE = 12
 TREEMAP_CHILDREN = 40
+CHILDREN_SHOWN = 8  # the page lists this many areas below (most enterprises first); the rest behind "show all"
 EXPORT_ROWS = 100_000  # an export's enterprise list stops here (a street has far fewer)
 
 
@@ -89,6 +91,13 @@ def child_rows(node: Region) -> list[dict[str, Any]]:
                      "registered_30d": row.registered_30d, "payouts_amount": _money(row.payouts_amount),
                      "alerts_open": row.alerts_open})
     return rows
+
+
+def split_children(children: list[dict[str, Any]], shown: int = CHILDREN_SHOWN) -> tuple[list[dict[str, Any]],
+                                                                                  list[dict[str, Any]]]:
+    """The areas with the most enterprises first (then by code), cut after `shown`: what a phone lists at once."""
+    ranked = sorted(children, key=lambda c: (-c["enterprises"], c["code"]))
+    return ranked[:shown], ranked[shown:]
 
 
 def treemap(node: Region, children: list[dict[str, Any]]) -> dict[str, Any]:
@@ -161,12 +170,43 @@ def crumbs(node: Region, viewer_root: Region | None) -> list[dict[str, Any]]:
             for r in queries.breadcrumb(node)]
 
 
+def desk_view(activity: RegionActivity) -> dict[str, Any]:
+    """The service desk's activity as cards, shares and the five official satisfaction levels."""
+    chat_share = queries.share(activity.chats_on_time, activity.chats_decided)
+    order_share = queries.share(activity.orders_on_time, activity.orders_decided)
+    counts = [
+        (_("Consultations opened"), activity.conversations_opened, labels.CONVERSATIONS, "conversations_opened"),
+        (_("Consultations closed"), activity.conversations_closed, labels.CONVERSATIONS, "conversations_closed"),
+        (_("Work orders opened"), activity.orders_opened, labels.WORK_ORDERS, "orders_opened"),
+        (_("Work orders closed"), activity.orders_closed, labels.WORK_ORDERS, "orders_closed"),
+        (_("Open rectifications"), activity.rectifications_open, labels.WORK_ORDERS, "rectifications_open"),
+    ]
+    shares = [
+        (_("Consultations answered within %(limit)s") % {"limit": activity.chat_limit}, _share(chat_share),
+         activity.chats_on_time, activity.chats_decided, "chats_on_time"),
+        (_("Work orders resolved within %(limit)s") % {"limit": activity.order_limit}, _share(order_share),
+         activity.orders_on_time, activity.orders_decided, "orders_on_time"),
+    ]
+    return {
+        "cards": [{"label": str(label), "value": value, "unit": str(unit), "key": key}
+                  for label, value, unit, key in counts],
+        "shares": [{"label": str(label), "value": value, "part": part, "whole": whole, "key": key}
+                   for label, value, part, whole, key in shares],
+        "ratings": [{"key": level, "label": str(label), "value": activity.ratings.get(level, 0)}
+                    for level, label in labels.RATING_LEVELS],
+        "rated": activity.rated,
+        "satisfied_share": _share(queries.share(activity.satisfied, activity.rated)),
+    }
+
+
 def page(node: Region, *, today: dt.date | None = None, with_modules: bool = True,
          viewer_root: Region | None = None) -> dict[str, Any]:
     """Everything the node's page shows."""
     today = today or timezone.localdate()
     summary = queries.summary(node, today=today)
     children = child_rows(node)
+    desk = desk_view(queries.desk_activity(node, today=today))
+    top, rest = split_children(children)
     return {
         "node": node,
         "level_label": labels.level_label(node.level),
@@ -174,9 +214,12 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
         "summary": summary,
         "cards": cards(summary),
         "children": children,
+        "children_top": top,
+        "children_rest": rest,
         "payouts": [{"policy": name, "count": count, "amount": _money(amount)}
                     for name, count, amount in summary.payouts_by_policy],
         "alerts": alert_rows(node),
+        "desk": desk,
         "modules": modules_for(node) if with_modules else [],
         "charts": {
             "status": breakdown(summary.by_status, "status"),
@@ -189,6 +232,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
             "payouts": series(node, ("payouts_amount",), today),
             "cases": series(node, ("cases_decided", "cases_auto"), today),
             "treemap": treemap(node, children),
+            "satisfaction": desk["ratings"],
         },
         "today": today,
     }

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.regions.models import Region
+from qinqing.servicedesk.models import Rating
 
 GBT4754 = Path(__file__).resolve().parent.parent / "datahub" / "data" / "gbt4754_divisions.csv"
 
@@ -25,6 +26,11 @@ VISITS = _("visits (unit)")
 UNITS = _("units (unit)")
 PEOPLE = _("people")
 PERCENT = "%"
+CONVERSATIONS = _("consultations (unit)")
+WORK_ORDERS = _("work orders (unit)")
+RATINGS = _("ratings (unit)")
+# The five official satisfaction levels, best first (the desk's own names).
+RATING_LEVELS = [(r.value, r.label) for r in Rating]
 
 MEASURE_LABELS: dict[str, str | Promise] = {
     "enterprises": _("Enterprises in operation"), "registered_30d": _("Registered, last 30 days"),

@@ -24,6 +24,7 @@ from qinqing.cockpit.models import Alert, DailyAggregate, EnterpriseState, NodeT
 from qinqing.core.errors import NotFound, ValidationFailed
 from qinqing.core.paging import DEFAULT_LIMIT, Page, keyset_page
 from qinqing.regions.models import Region
+from qinqing.servicedesk.queries import RegionActivity, region_activity
 
 # Timeseries measures: name → (stored measure, what is summed).
 MEASURES: dict[str, tuple[str, str]] = {
@@ -327,3 +328,15 @@ def alerts(node: Region, *, cursor: str | None = None, limit: int = DEFAULT_LIMI
         rows = rows.filter(acknowledged_at__isnull=True)
     return keyset_page(rows, ordering=["-raised_at", "-id"], kinds=[dt.datetime, int], cursor=cursor or "",
                        limit=limit)
+
+
+# ---- service-desk activity (read through the desk's own query: the cockpit sits above the desk) -------
+
+def desk_activity(node: Region, *, today: dt.date | None = None, days: int = RECENT_DAYS) -> RegionActivity:
+    """The desk's chats, work orders, response shares, ratings and open rectifications for the node's subtree,
+    over the last `days` days ending today (Beijing time), as the other "last 30 days" figures."""
+    today = today or timezone.localdate()
+    zone = timezone.get_current_timezone()
+    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    since = until - dt.timedelta(days=days)
+    return region_activity(node.path, since=since, until=until)

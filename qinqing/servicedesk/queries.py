@@ -7,19 +7,25 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from qinqing.accounts.models import Authorisation, Enterprise, User
+from qinqing.core import clock
 from qinqing.core.events.types import DeskClosed, DeskEscalated, DeskRated, DeskReplied
 from qinqing.core.models import OutboxEvent
 from qinqing.servicedesk.models import (
+    BAD_RATINGS,
+    Channel,
     Conversation,
     Dedication,
     DeskProfile,
     Evaluation,
     Handover,
+    Pause,
     Rating,
+    SlaPolicy,
     Step,
     WorkOrder,
 )
@@ -258,3 +264,111 @@ def acting_for(enterprise: Enterprise, user: User) -> Acting:
             starts.append((code, reverse("bundles:apply", kwargs={"code": code}) + f"?for={enterprise.uscc}"))
     return Acting(is_agent=user.is_agent, authorisation=authorisation, starts=starts,
                   workbench_url=reverse("bundles:workbench"), request_url=reverse("bundles:authorisations"))
+
+
+# ---- a region's activity (read by the cockpit, which sits above the desk) -------------------------
+
+
+@dataclass
+class RegionActivity:
+    """What the desk did for the enterprises of one region subtree in a window [since, until).
+
+    Chats count against the first-response clock (3 service minutes by default), work orders against the
+    resolution clock (24 hours, paused time not counted); a visit's work order keeps the visit's own due date
+    and is left out of that share. An item still running inside its limit is not decided yet.
+    """
+
+    since: dt.datetime
+    until: dt.datetime
+    conversations_opened: int = 0
+    conversations_closed: int = 0
+    orders_opened: int = 0
+    orders_closed: int = 0
+    chats_decided: int = 0
+    chats_on_time: int = 0
+    orders_decided: int = 0
+    orders_on_time: int = 0
+    ratings: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATING_ORDER, 0))
+    rectifications_open: int = 0
+    chat_limit: str = ""
+    order_limit: str = ""
+
+    @property
+    def rated(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def satisfied(self) -> int:
+        """Ratings of 基本满意 or better."""
+        return sum(n for level, n in self.ratings.items() if level not in BAD_RATINGS)
+
+
+def _limit(policy: SlaPolicy, amount: int) -> str:
+    """A limit as people say it ("3 service minutes", "24 hours"); empty when the policy sets none."""
+    if amount <= 0:
+        return ""
+    words = {clock.Unit.SERVICE_MINUTES: ngettext("%(n)s service minute", "%(n)s service minutes", amount),
+             clock.Unit.SERVICE_HOURS: ngettext("%(n)s service hour", "%(n)s service hours", amount),
+             clock.Unit.CALENDAR_HOURS: ngettext("%(n)s hour", "%(n)s hours", amount)}
+    return words.get(clock.Unit(policy.unit), f"%(n)s {policy.unit}") % {"n": amount}
+
+
+def _chat_shares(chats: QuerySet[Conversation], policy: SlaPolicy, now: dt.datetime) -> tuple[int, int]:
+    decided = on_time = 0
+    for handed, first, closed in chats.values_list("handed_over_at", "first_response_at", "closed_at"):
+        if handed is None:
+            continue
+        due = sla.due(policy, handed, policy.first_response)
+        if first is not None:
+            decided += 1
+            on_time += 1 if due is None or first <= due else 0
+        elif due is not None and (closed or now) > due:
+            decided += 1  # never answered, and the clock ran out before the chat ended
+    return decided, on_time
+
+
+def _order_shares(orders: QuerySet[WorkOrder], policy: SlaPolicy, now: dt.datetime) -> tuple[int, int]:
+    decided = on_time = 0
+    rows = list(orders.values_list("pk", "created_at", "resolved_at", "due_at", "status"))
+    paused: dict[int, dt.timedelta] = defaultdict(dt.timedelta)
+    for order_id, started, ended in Pause.objects.filter(work_order_id__in=[r[0] for r in rows if r[2]]).values_list(
+            "work_order_id", "started_at", "ended_at"):
+        paused[order_id] += (ended or now) - started
+    for order_id, created, resolved, due_at, status in rows:
+        if resolved is not None:
+            due = sla.due(policy, created, policy.resolution)
+            decided += 1
+            on_time += 1 if due is None or resolved - paused[order_id] <= due else 0
+        elif status in OPEN_ORDER and due_at is not None and due_at < now:
+            decided += 1  # still open past its (pause-extended) deadline
+    return decided, on_time
+
+
+def region_activity(region_path: str, *, since: dt.datetime, until: dt.datetime,
+                    now: dt.datetime | None = None) -> RegionActivity:
+    """The desk's figures for the enterprises of the region subtree whose materialised path is `region_path`."""
+    now = now or timezone.now()
+    chats = Conversation.objects.filter(region__path__startswith=region_path)
+    order_rows = WorkOrder.objects.filter(region__path__startswith=region_path)
+    chat_policy, order_policy = sla.policy_for(Channel.CHAT), sla.policy_for(Channel.WORK_ORDER)
+    out = RegionActivity(since=since, until=until, chat_limit=_limit(chat_policy, chat_policy.first_response),
+                         order_limit=_limit(order_policy, order_policy.resolution))
+    out.conversations_opened = chats.filter(created_at__gte=since, created_at__lt=until).count()
+    out.conversations_closed = chats.filter(closed_at__gte=since, closed_at__lt=until).count()
+    out.orders_opened = order_rows.filter(created_at__gte=since, created_at__lt=until).count()
+    out.orders_closed = order_rows.filter(resolved_at__gte=since, resolved_at__lt=until).count()
+    out.chats_decided, out.chats_on_time = _chat_shares(
+        chats.filter(handed_over_at__gte=since, handed_over_at__lt=until), chat_policy, now)
+    timed = order_rows.exclude(kind=WorkOrder.Kind.VISIT)
+    out.orders_decided, out.orders_on_time = _order_shares(
+        timed.filter(Q(resolved_at__gte=since, resolved_at__lt=until)
+                     | Q(resolved_at__isnull=True, created_at__gte=since, created_at__lt=until)), order_policy, now)
+    rated = (Evaluation.objects.filter(created_at__gte=since, created_at__lt=until)
+             .filter(Q(conversation__region__path__startswith=region_path)
+                     | Q(work_order__region__path__startswith=region_path))
+             .values("level").annotate(n=Count("pk")))
+    for row in rated:
+        if row["level"] in out.ratings:
+            out.ratings[row["level"]] += row["n"]
+    out.rectifications_open = order_rows.filter(kind=WorkOrder.Kind.RECTIFICATION, status__in=OPEN_ORDER).count()
+    return out

@@ -24,6 +24,7 @@ from qinqing.policies.demo import load_demo_policies
 from qinqing.regions.buildings import load_demo_buildings
 from qinqing.regions.services import load_regions
 from qinqing.servicedesk.demo import load_desk_demo
+from qinqing.web.demo_city import load_demo_city
 
 DEMO_PASSWORD = "Qinqing@2026"
 
@@ -69,8 +70,12 @@ def demo_uscc(index: int) -> str:
 
 
 @transaction.atomic
-def load_demo() -> dict[str, int]:
-    """Load everything a newcomer needs to try the platform; safe to run twice."""
+def load_demo(*, city: int = 0) -> dict[str, int]:
+    """Load everything a newcomer needs to try the platform; safe to run twice.
+
+    `city`: also place that many synthetic enterprises across 滨江 (`demo_city`), with moves, deregistrations and
+    payouts, so the cockpit is not empty; the test suite's demo leaves them out.
+    """
     regions = load_regions()
     load_demo_buildings()  # 浦沿's office buildings and the IoT park, floors and units; enterprises sit in units
     seed_from_chinese_calendar(range(2024, 2027))
@@ -108,13 +113,16 @@ def load_demo() -> dict[str, int]:
     policies = load_demo_policies(uscc_for=demo_uscc, enterprises=len(ENTERPRISES), password=DEMO_PASSWORD)
     modules = load_modules()  # after the region tree (and the buildings and the park) are in
     load_demo_visits()  # two fresh registrations of 10 M yuan or more: their visit prompts follow from the outbox
+    # Last: the worker's consumers place these enterprises in the cockpit and match them against the policies
+    # (免申即享 pays them) after `serve` has started, rather than `loaddemo` re-matching each one first.
+    dense = load_demo_city(city)
     if not User.objects.filter(username="admin").exists():
         admin = User(username="admin", kind=User.Kind.STAFF, is_staff=True, is_superuser=True,
                      display_name="平台管理员")
         admin.set_password(DEMO_PASSWORD)
         admin.save()
     return {"regions": regions, **catalog, "enterprises": len(ENTERPRISES), "bundles": bundles, "desk_staff": desk,
-            **policies, "cockpit_modules": modules["cockpit_modules"]}
+            **policies, "cockpit_modules": modules["cockpit_modules"], **dense}
 
 
 AGENTS = (

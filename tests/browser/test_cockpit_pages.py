@@ -197,6 +197,62 @@ def test_the_street_page_fits_a_phone_and_switches_to_english(new_context: Any, 
     assert not problems, "\n".join(problems)
 
 
+SHOWN = 8  # board.CHILDREN_SHOWN: the areas a page lists before "show all"
+
+
+def test_a_grid_worker_reads_the_street_on_a_phone(new_context: Any, login: Any, shot: Any) -> None:
+    """390 × 844: the areas below are cut to the first few (the rest one tap away), each a compact card; the chart
+    sections are folded; the desk card is there; nothing is wider than the phone, and axe passes both ways."""
+    page = new_context(viewport=PHONE).new_page()
+    login(page, "puyan_staff")
+    page.goto(f"/cockpit/{PUYAN}/")
+    _charts_drawn(page)
+    problems = audit_page(page, "cockpit_phone_folded", shot)
+    areas = page.locator("section[aria-labelledby=children-h]")
+    listed = areas.locator(":scope > .table-scroll tbody tr")
+    more = areas.locator("details.more-areas")
+    total = listed.count() + more.locator("tbody tr").count()
+    assert total > SHOWN, "浦沿 has more communities than a phone lists at once"
+    assert listed.count() == SHOWN and all(listed.nth(i).is_visible() for i in range(SHOWN))
+    assert more.get_attribute("open") is None and not more.locator("tbody tr").first.is_visible()
+    counts = [int(listed.nth(i).locator("td").nth(2).inner_text().split()[-1]) for i in range(SHOWN)]
+    assert counts == sorted(counts, reverse=True), "the areas with the most enterprises first"
+    # An area's card: its name over its figures, two by two; not a six-line card per area.
+    first = listed.first.bounding_box()
+    assert first is not None and first["height"] < 4 * listed.first.locator("td").first.bounding_box()["height"]
+    folds = page.locator("details.fold")
+    assert folds.count() >= 2 and all(folds.nth(i).get_attribute("open") is None for i in range(folds.count()))
+    assert page.locator("[aria-labelledby=desk-h] .stat").count() == 7
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 6 * PHONE["height"], f"the folded street page is {height} px tall"
+
+    more.locator("summary").click()
+    assert more.locator("tbody tr").count() == total - SHOWN and more.locator("tbody tr").last.is_visible()
+    for i in range(folds.count()):
+        folds.nth(i).locator("summary").click()
+    page.wait_for_function("() => [...document.querySelectorAll('details.fold .js-plotly-plot')]"
+                           ".every(el => el.getBoundingClientRect().width > 0)")
+    widths = page.evaluate("[...document.querySelectorAll('details.fold .js-plotly-plot')]"
+                           ".map(el => el.getBoundingClientRect().right)")
+    assert widths and max(widths) <= PHONE["width"], widths
+    problems += audit_page(page, "cockpit_phone_unfolded", shot)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_desk_card_stays_with_the_drill_down(new_context: Any, login: Any) -> None:
+    page = new_context(viewport=DESKTOP).new_page()
+    login(page, "puyan_staff")
+    page.goto(f"/cockpit/{PUYAN}/")
+    card = page.locator("section[aria-labelledby=desk-h]")
+    assert "亲清D小二" in card.inner_text() and card.locator(".stat").count() == 7
+    levels = card.locator(".levels li")
+    if levels.count():
+        assert [levels.nth(i).locator(".label").inner_text() for i in range(5)] == [
+            "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    _open_a_child_with_enterprises(page)
+    assert page.locator("section[aria-labelledby=desk-h] .stat").count() == 7
+
+
 def test_another_streets_cockpit_is_not_found(new_context: Any, login: Any) -> None:
     page = new_context(viewport=DESKTOP).new_page()
     login(page, "changhe_staff")

@@ -68,6 +68,7 @@ class CityPlan:
     months: int = 6
     years: int = 3
     emit_events: bool = True
+    within: str = ""  # a region code: place every enterprise in its subtree, down to units (the demo's 滨江)
 
 
 @dataclass
@@ -76,6 +77,40 @@ class Batch:
     registry: list[tuple[Any, ...]]
     records: list[tuple[Any, ...]]
     events: list[EnterpriseFactsChanged]
+
+
+# Within one region (`CityPlan.within`): the share of enterprises on street nodes, in communities, in units.
+WITHIN_SHARES = {Region.Level.STREET: 0.05, Region.Level.COMMUNITY: 0.55, Region.Level.UNIT: 0.40}
+
+
+def _statistical_code(path: str) -> str:
+    """The registry's division of a node: the deepest code of its path with 12 digits or fewer (a unit's community)."""
+    return [code for code in path.strip("/").split("/") if len(code) <= 12][-1]
+
+
+def places_within(code: str) -> tuple[list[Place], np.ndarray]:
+    """Every street, community (and park) and unit below one region, each level with its share of the city."""
+    root = Region.objects.filter(code=code).first()
+    if root is None:
+        raise ValueError(f"no region {code}: load the regions first")
+    district = root if root.level == Region.Level.DISTRICT else Region.objects.get(
+        code=root.path.strip("/").split("/")[1])
+    streets = dict(Region.objects.filter(level=Region.Level.STREET, path__startswith=root.path)
+                   .values_list("path", "name"))
+    groups: dict[str, list[Place]] = {}
+    rows = Region.objects.filter(path__startswith=root.path, level__in=list(WITHIN_SHARES)).order_by("path")
+    for pk, path, level in rows.values_list("pk", "path", "level"):
+        street = next((name for prefix, name in streets.items() if path.startswith(prefix)), "")
+        groups.setdefault(level, []).append(Place(pk, _statistical_code(path), district.code, district.name, street))
+    out: list[Place] = []
+    weights: list[float] = []
+    for level, found in groups.items():
+        out += found
+        weights += [WITHIN_SHARES[Region.Level(level)] / len(found)] * len(found)
+    if not out:
+        raise ValueError(f"region {code} holds no streets, communities or units")
+    w = np.array(weights)
+    return out, w / w.sum()
 
 
 def places() -> tuple[list[Place], np.ndarray]:
@@ -112,7 +147,7 @@ class CityBuilder:
         self.pg = connection.vendor == "postgresql"
         self.stamp: Any = now if self.pg else connection.ops.adapt_datetimefield_value(now)
         self.today = timezone.localdate(now)
-        self.places, self.place_weights = places()
+        self.places, self.place_weights = places_within(plan.within) if plan.within else places()
         self.industries, self.industry_weights = people.industries()
         self.sections = np.array([i.section for i in self.industries])
         self.periods = people.months_back(self.today, plan.months)

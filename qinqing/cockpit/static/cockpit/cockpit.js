@@ -14,10 +14,14 @@
 
   function dark() { return document.body.classList.contains("screen"); }
 
+  // A phone (the grid worker's): shorter charts, smaller type, and the chart sections folded until asked for.
+  var PHONE = "(max-width: 700px)";
+  function phone() { return !dark() && window.matchMedia(PHONE).matches; }
+
   function layout(extra) {
     var base = {
-      margin: { l: 48, r: 16, t: 12, b: 40 }, height: dark() ? 290 : 280,
-      font: { family: FONT, size: dark() ? 18 : 13, color: dark() ? "#e8eef8" : "#1d2430" },
+      margin: { l: 48, r: 16, t: 12, b: 40 }, height: dark() ? 290 : (phone() ? 220 : 280),
+      font: { family: FONT, size: dark() ? 18 : (phone() ? 12 : 13), color: dark() ? "#e8eef8" : "#1d2430" },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       legend: { orientation: "h", y: -0.2 },
       xaxis: { automargin: true, gridcolor: dark() ? "#33415c" : "#e3e7ee" },
@@ -54,7 +58,7 @@
       branchvalues: "remainder", textinfo: "label+value", hovertemplate: "%{label}<br>%{value}<extra></extra>",
       pathbar: { visible: false }, tiling: { pad: 2 }
     }];
-    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 400 : 380,
+    Plotly.react(el, data, layout({ margin: { l: 4, r: 4, t: 4, b: 4 }, height: dark() ? 400 : (phone() ? 280 : 380),
                                     treemapcolorway: TILES }), CONFIG);
     if (!el.dataset.bound) {
       el.dataset.bound = "1";
@@ -87,7 +91,7 @@
     var data = [{ type: "bar", orientation: "h", y: items.map(function (i) { return wrap(i.label); }).reverse(),
                   x: values.slice().reverse(), marker: { color: COLOURS[0] }, text: values.slice().reverse(),
                   textposition: "auto", hovertemplate: "%{y}: %{x}<extra></extra>" }];
-    var height = dark() ? 290 : Math.max(220, 40 * items.length + 60);
+    var height = dark() ? 290 : Math.max(phone() ? 180 : 220, (phone() ? 30 : 40) * items.length + 60);
     Plotly.react(el, data, layout({ height: height, margin: { l: 8, r: 16, t: 8, b: 32 }, xaxis: countAxis(values),
                                     yaxis: { automargin: true, gridcolor: dark() ? "#33415c" : "#e3e7ee" } }), CONFIG);
   }
@@ -180,7 +184,19 @@
       .catch(function () { document.body.dataset.refreshFailed = "1"; });
   }
 
+  // Folded sections open closed on a phone; a chart drawn while folded takes its width when it is unfolded.
+  function folds() {
+    document.querySelectorAll("details.fold").forEach(function (details) {
+      if (phone()) { details.removeAttribute("open"); }
+      details.addEventListener("toggle", function () {
+        if (!details.open || typeof Plotly === "undefined") { return; }
+        details.querySelectorAll(".js-plotly-plot").forEach(function (el) { Plotly.Plots.resize(el); });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    folds();
     drawAll(readJson("cockpit-charts"), readJson("cockpit-modules"));
     var body = document.body;
     if (body.dataset.refreshUrl) {

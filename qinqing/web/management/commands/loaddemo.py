@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from qinqing.web.demo import DEMO_PASSWORD, ENTERPRISES, demo_uscc, load_demo
+from qinqing.web.demo_city import CITY_ENTERPRISES
 
 
 class Command(BaseCommand):
@@ -10,10 +11,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--logins-only", action="store_true")
+        parser.add_argument("--city", type=int, default=CITY_ENTERPRISES,
+                            help="synthetic enterprises placed across 滨江 for the cockpit (0: none)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["logins_only"]:
-            counts = load_demo()
+            counts = load_demo(city=options["city"])
             self.stdout.write("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         self.stdout.write(f"演示账号 demo logins (password / 密码: {DEMO_PASSWORD})")
         for index, ent in enumerate(ENTERPRISES):

@@ -158,3 +158,33 @@ def test_every_policy_at_once_is_every_policy_alone() -> None:
     expected = sorted((p.pk, m.enterprise_id, int(m.amount * 100)) for p in policies
                       for m in match_all(p.current_version).eligible if m.amount is not None)  # type: ignore[arg-type]
     assert got == expected and got
+
+
+def test_the_refresh_writes_what_publishing_would_once_and_set_based() -> None:
+    from qinqing.core import events
+    from qinqing.core.models import OutboxEvent
+    from qinqing.policies.models import Entitlement, Push
+    from qinqing.policies.services import create_policy, publish_policy
+    from qinqing.policies.services.refresh import refresh_all
+    from qinqing.policies.services.rematch import CONSUMER
+    from qinqing.policies.tests.support import officer, policy_data
+
+    who = officer()
+    reference = create_policy(officer=who, data=policy_data(title="逐个匹配"))
+    publish_policy(policy=reference, officer=who)
+    events.consume(CONSUMER)  # the per-record path: publish → match_published → apply_match each
+    fresh = create_policy(officer=who, data=policy_data(title="夜间刷新"))
+    publish_policy(policy=fresh, officer=who)  # its consumer does not run: the refresh finds its matches
+    before = OutboxEvent.objects.filter(name="entitlement.granted").count()
+    done = refresh_all()
+    assert done.entitlements > 0 and done.payouts == done.entitlements
+
+    def owed(policy: Policy) -> list[tuple[int, Decimal]]:
+        return sorted(Entitlement.objects.filter(policy=policy).values_list("enterprise_id", "amount"))
+
+    assert owed(fresh) == owed(reference)
+    assert sorted(Push.objects.filter(policy=fresh).values_list("enterprise_id", "amount")) == sorted(
+        Push.objects.filter(policy=reference).values_list("enterprise_id", "amount"))
+    assert OutboxEvent.objects.filter(name="entitlement.granted").count() == before + done.entitlements
+    again = refresh_all()
+    assert (again.pushes, again.entitlements, again.payouts) == (0, 0, 0)

@@ -147,6 +147,9 @@ def rebuild() -> int:
     txid, seq = head()
     fresh = TABLE + "_new"
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The newest record of every enterprise per source is a sort of millions of rows: in memory, not on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(f"DROP TABLE IF EXISTS {_q(fresh)}")
         cursor.execute(_create(fresh, columns, key=connection.vendor != "postgresql"))
         sql, params = _select(columns, usccs=None)
@@ -249,13 +252,14 @@ def frame_schema(names: Sequence[str], columns: Sequence[tuple[str, str]]) -> di
 
 def read_sql(facts: Iterable[str], *, region_path: str = "", partitions: int = 1, part: int = 0,
              today: dt.date | None = None, usccs: Sequence[str] | None = None,
-             columns: Sequence[tuple[str, str]] | None = None) -> tuple[str, list[Any], list[str]]:
+             columns: Sequence[tuple[str, str]] | None = None,
+             meta: Sequence[str] = META) -> tuple[str, list[Any], list[str]]:
     """SELECT of the snapshot's rows (a region's subtree, one partition, or given enterprises) and their names."""
     columns = columns if columns is not None else declared()
     have = {fact for fact, _kind in columns}
     wanted = [f for f in dict.fromkeys(facts) if f in have or (f == YEARS and ESTABLISHED in have)]
     day = today or timezone.localdate()
-    selects = [_q(n) for n in META] + [(_years(day) if f == YEARS else _q(f)) for f in wanted]
+    selects = [_q(n) for n in meta] + [(_years(day) if f == YEARS else _q(f)) for f in wanted]
     conditions, params = ['"_id" IS NOT NULL'], []
     if region_path:
         conditions.append(f'substr("_region_path", 1, {len(region_path)}) = %s')
@@ -266,18 +270,20 @@ def read_sql(facts: Iterable[str], *, region_path: str = "", partitions: int = 1
         conditions.append(f"uscc IN ({', '.join(['%s'] * len(usccs))})")
         params += list(usccs)
     sql = f"SELECT {', '.join(selects)} FROM {_q(TABLE)} WHERE {' AND '.join(conditions)}"  # noqa: S608
-    return sql, params, [*META, *wanted]
+    return sql, params, [*meta, *wanted]
 
 
 def read(facts: Iterable[str], *, region_path: str = "", partitions: int = 1, part: int = 0,
-         today: dt.date | None = None) -> pl.DataFrame:
+         today: dt.date | None = None, meta: Sequence[str] = META) -> pl.DataFrame:
     """The snapshot's rows of a region's subtree (one partition) with these facts, as a DataFrame.
+
+    `meta`: the account columns wanted besides the facts (all of `META` by default).
 
     PostgreSQL streams it out with COPY … TO STDOUT (CSV, parsed by Polars); SQLite in chunks.
     """
     columns = ensure()
     sql, params, names = read_sql(facts, region_path=region_path, partitions=partitions, part=part, today=today,
-                                  columns=columns)
+                                  columns=columns, meta=meta)
     schema = frame_schema(names, columns)
     if connection.vendor == "postgresql":
         buffer = io.BytesIO()

@@ -131,7 +131,8 @@ def match_registry(compiled: Sequence[tuple[int, Compiled]], *, on: dt.date | No
         return FullRun(pl.DataFrame(schema=OUT_SCHEMA), 0, 0, 0, 0, 0)
     facts = sorted({f for _p, c in compiled for cond in c.spec.conditions for f in cond.facts}
                    | {f for _p, c in compiled for f in c.formula.facts()})
-    frame = facttable.read(facts, partitions=partitions, part=part, today=day)
+    frame = facttable.read(facts, partitions=partitions, part=part, today=day,
+                           meta=("_id", "_region_path", "_in_registry"))
     schema = {k: v for k, v in snapshot.schema().items() if k in frame.columns}
     inside = frame.filter(pl.col("_in_registry") == 1)
 

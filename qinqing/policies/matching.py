@@ -287,9 +287,28 @@ def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: 
                         for m in run.eligible]
     if near_ids and near_misses:
         wanted = sorted(near_ids)[:near_misses]
-        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(pk__in=wanted)}
-        run.near_misses = [evaluate_enterprise(compiled, chosen[pk], on=on) for pk in wanted]
+        # Explained on their snapshot rows (the values the batch decided on), without a facts_for each.
+        rows = {row["_id"]: row for row in frame.filter(pl.col("_id").is_in(wanted)).iter_rows(named=True)}
+        outside_set = set(outside)
+        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(
+            pk__in=[pk for pk in wanted if pk in outside_set])}
+        run.near_misses = [evaluate_enterprise(compiled, chosen[pk], on=on) if pk in chosen
+                           else _explain_row(compiled, rows[pk], on) for pk in wanted]
     return run
+
+
+_NO_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _explain_row(compiled: Compiled, row: dict[str, Any], on: dt.date | None) -> Match:
+    """The per-record evaluator's match on a snapshot row (its trace; the row's values stand for the facts)."""
+    from qinqing.regions.models import Region
+
+    firm = Enterprise(pk=row["_id"], uscc=row["uscc"], name=row["_name"] or "")
+    firm.region = Region(path=row["_region_path"] or "", name=row["_region_name"] or "")
+    facts = {name: Fact(value, "", "", _NO_TIME) for name, value in row.items()
+             if not name.startswith("_") and name != "uscc" and value is not None}
+    return evaluate_enterprise(compiled, firm, facts=facts, on=on)
 
 
 _READS: dict[int, tuple[Any, str, tuple[str, ...]]] = {}

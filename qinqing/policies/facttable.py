@@ -265,7 +265,7 @@ def read_sql(facts: Iterable[str], *, region_path: str = "", partitions: int = 1
         conditions.append(f'substr("_region_path", 1, {len(region_path)}) = %s')
         params.append(region_path)
     if partitions > 1:
-        conditions.append(f'"_id" % {int(partitions)} = {int(part)}')
+        conditions.append(f'"_id" %% {int(partitions)} = {int(part)}')  # always run with params: %% is %
     if usccs is not None:
         conditions.append(f"uscc IN ({', '.join(['%s'] * len(usccs))})")
         params += list(usccs)
@@ -288,7 +288,7 @@ def read(facts: Iterable[str], *, region_path: str = "", partitions: int = 1, pa
     if connection.vendor == "postgresql":
         buffer = io.BytesIO()
         with transaction.atomic(), connection.cursor() as cursor:
-            query = cursor.cursor.mogrify(sql, params) if params else sql
+            query = cursor.cursor.mogrify(sql, params)
             with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
                 for chunk in copy:
                     buffer.write(chunk)

@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true",
                         help="also time the old per-call snapshot (DISTINCT ON over the records) of one policy's facts")
     parser.add_argument("--sql", action="store_true", help="also time full matching in SQL on the kept table")
+    parser.add_argument("--skip-full", action="store_true", help="skip full matching (simulate and re-match only)")
     parser.add_argument("--record", action="store_true", help="append the figures to docs/performance.md")
     args = parser.parse_args()
 
@@ -160,38 +161,39 @@ def main() -> None:
         say(f"- kept snapshot built (rebuildfacts: INSERT … SELECT, {len(facttable.declared())} fact columns): "
             f"{seconds:.1f} s for {rows:,} enterprises")
 
-    seconds, frame = timed(lambda: facttable.read(facts), runs=3)
+    seconds, frame = timed(lambda: facttable.read(facts), runs=1 if args.skip_full else 3)
     say(f"- read the kept snapshot's {len(facts)} columns into Polars (COPY TO, CSV): {seconds:.2f} s "
-        f"({frame.height:,} rows; median of 3)")
-
-    # Same-run baseline: the former full matching, one Polars select of every policy's count and cost.
-    def one_select() -> Any:
-        exprs = []
-        for p, spec in zip(items, specs, strict=True):
-            ok = batch.eligible_expr(spec, schema)
-            amount = batch.value_expr(p["amount"], p["amount_reads"], schema)
-            exprs += [ok.sum().alias(p["code"]), pl.when(ok).then(amount).otherwise(0.0).sum().alias(p["code"] + "_yuan")]
-        return frame.lazy().select(exprs).collect()
-
-    base, _ = timed(one_select)
-    say(f"- baseline, full matching as before (one Polars select, 300 plans' expressions, CSE on): {base:.2f} s "
-        f"(compute only)")
+        f"({frame.height:,} rows; median of {1 if args.skip_full else 3})")
 
     compiled = [(number, Compiled(
         version=PolicyVersion(policy=Policy(region=city), number=1, eligibility=p["conditions"],
                               amount={"expr": p["amount"], "cap": "2000000"}),
         spec=spec, formula=parse_formula({"expr": p["amount"], "cap": "2000000"}, declared), region_path=city.path,
         region_name=city.name)) for number, (p, spec) in enumerate(zip(items, specs, strict=True))]
-    seconds, run = timed(lambda: match_registry(compiled), runs=3)
-    say(f"- full matching, new (match_registry: read the kept snapshot + {run.conditions} distinct conditions and "
-        f"{run.formulas} formulas computed once + one filter per policy + fen, {run.rechecked:,} amounts rechecked in "
-        f"Decimal): {seconds:.2f} s end to end for {len(compiled)} policies × {run.evaluated:,} enterprises "
-        f"({run.matches.height:,} entitlements; median of 3)")
-    parts = 2
-    seconds, runs = timed(lambda: [match_registry(compiled, partitions=parts, part=i) for i in range(parts)])
-    assert sum(r.matches.height for r in runs) == run.matches.height
-    say(f"- the same in {parts} partitions one after the other (as {parts} Huey jobs on {parts} workers would run "
-        f"them): {seconds:.2f} s in all, {seconds / parts:.2f} s per partition")
+    if not args.skip_full:
+        # Same-run baseline: the former full matching, one Polars select of every policy's count and cost.
+        def one_select() -> Any:
+            exprs = []
+            for p, spec in zip(items, specs, strict=True):
+                ok = batch.eligible_expr(spec, schema)
+                amount = batch.value_expr(p["amount"], p["amount_reads"], schema)
+                exprs += [ok.sum().alias(p["code"]), pl.when(ok).then(amount).otherwise(0.0).sum().alias(p["code"] + "_yuan")]
+            return frame.lazy().select(exprs).collect()
+
+        base, _ = timed(one_select)
+        say(f"- baseline, full matching as before (one Polars select, 300 plans' expressions, CSE on): {base:.2f} s "
+            f"(compute only)")
+
+        seconds, run = timed(lambda: match_registry(compiled), runs=3)
+        say(f"- full matching, new (match_registry: read the kept snapshot + {run.conditions} distinct conditions and "
+            f"{run.formulas} formulas computed once + one filter per policy + fen, {run.rechecked:,} amounts rechecked in "
+            f"Decimal): {seconds:.2f} s end to end for {len(compiled)} policies × {run.evaluated:,} enterprises "
+            f"({run.matches.height:,} entitlements; median of 3)")
+        parts = 2
+        seconds, runs = timed(lambda: [match_registry(compiled, partitions=parts, part=i) for i in range(parts)])
+        assert sum(r.matches.height for r in runs) == run.matches.height
+        say(f"- the same in {parts} partitions one after the other (as {parts} Huey jobs on {parts} workers would run "
+            f"them): {seconds:.2f} s in all, {seconds / parts:.2f} s per partition")
 
     if vendor == "postgresql" and args.sql:
         wheres = [batch.sql_eligible(spec, schema, vendor=vendor) for spec in specs]

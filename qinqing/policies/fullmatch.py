@@ -175,17 +175,21 @@ def match_registry(compiled: Sequence[tuple[int, Compiled]], *, on: dt.date | No
     judged = inside.select(["_id", *facts, *exprs]) if exprs else inside
     out: list[pl.DataFrame] = []
     rechecked = 0
+    # One lazy filter per policy over only the columns it needs, collected together (Polars runs them in parallel).
+    lazy = judged.lazy()
+    fast_plans, check_plans = [], []
     for policy_id, c, names, region, amount in plans:
         mask = pl.col(region)
         for n in names:
             mask = mask & pl.col(n)
-        chosen = judged.filter(mask)
-        check = chosen.filter(pl.col(amount + "_check"))
-        fast = chosen.filter(~pl.col(amount + "_check") & (pl.col(amount) > 0)).select(
+        fast_plans.append(lazy.filter(mask & ~pl.col(amount + "_check") & (pl.col(amount) > 0)).select(
             pl.lit(policy_id, dtype=pl.Int64).alias("policy_id"),
             pl.lit(c.version.pk or 0, dtype=pl.Int64).alias("version_id"),
-            pl.col("_id").alias("enterprise_id"), pl.col(amount).alias("fen"))
-        out.append(fast)
+            pl.col("_id").alias("enterprise_id"), pl.col(amount).alias("fen")))
+        check_plans.append(lazy.filter(mask & pl.col(amount + "_check")).select(
+            ["_id", *sorted(c.formula.facts())]))
+    out += pl.collect_all(fast_plans)
+    for (policy_id, c, _names, _region, amount), check in zip(plans, pl.collect_all(check_plans), strict=True):
         if check.height:
             rechecked += check.height
             reads = sorted(c.formula.facts())

@@ -103,9 +103,13 @@ def _select(columns: Sequence[tuple[str, str]], *, usccs: Sequence[str] | None) 
         if pg:
             only = ""
             if usccs is not None:
-                only = " AND uscc = ANY(%s)"
-                params.append(list(usccs))
-            latest = (f"SELECT DISTINCT ON (uscc) uscc, data FROM {records} WHERE source_id = {int(source_id)}{only} "  # noqa: S608
+                # An IN list, not = ANY(text[]): against the varchar column an array made PostgreSQL walk a whole index.
+                only = f" AND uscc IN ({', '.join(['%s'] * len(usccs))})"
+                params += list(usccs)
+            # For given enterprises, `source_id + 0` keeps the planner on the uscc index (a bitmap AND with the
+            # source_id index would read every record of the source).
+            source = f"source_id + 0 = {int(source_id)}" if usccs is not None else f"source_id = {int(source_id)}"
+            latest = (f"SELECT DISTINCT ON (uscc) uscc, data FROM {records} WHERE {source}{only} "  # noqa: S608
                       "ORDER BY uscc, as_of DESC, id DESC")
             joins.append(f"LEFT JOIN ({latest}) {alias} ON {alias}.uscc = r.uscc")
         else:
@@ -115,12 +119,8 @@ def _select(columns: Sequence[tuple[str, str]], *, usccs: Sequence[str] | None) 
             joins.append(f"LEFT JOIN {records} {alias} ON {alias}.id = ({latest})")
     where = ""
     if usccs is not None:
-        if pg:
-            where = " WHERE e.uscc = ANY(%s)"
-            params.append(list(usccs))
-        else:
-            where = f" WHERE e.uscc IN ({', '.join(['%s'] * len(usccs))})"
-            params += list(usccs)
+        where = f" WHERE e.uscc IN ({', '.join(['%s'] * len(usccs))})"
+        params += list(usccs)
     sql = (f"SELECT {', '.join(selects)}, %s, %s FROM {_q(Enterprise._meta.db_table)} e "  # noqa: S608
            f"LEFT JOIN {_q(Region._meta.db_table)} g ON g.id = e.region_id "
            f"LEFT JOIN {_q(RegistryRecord._meta.db_table)} r ON r.uscc = e.uscc {' '.join(joins)}{where}")

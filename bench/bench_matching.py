@@ -30,7 +30,6 @@ import random
 import statistics
 import sys
 import time
-from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +103,11 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--policies", type=int, default=300)
     parser.add_argument("--sample", type=int, default=1_000, help="enterprises run through the per-record evaluator")
+    parser.add_argument("--rebuild", action="store_true", help="build the kept snapshot again even if it exists")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time the old per-call snapshot (DISTINCT ON over the records) of one policy's facts")
+    parser.add_argument("--sql", action="store_true", help="also time full matching in SQL on the kept table")
+    parser.add_argument("--skip-full", action="store_true", help="skip full matching (simulate and re-match only)")
     parser.add_argument("--record", action="store_true", help="append the figures to docs/performance.md")
     args = parser.parse_args()
 
@@ -118,6 +122,12 @@ def main() -> None:
     from qinqing.datahub.models import RegistryRecord
     from qinqing.datahub.queries import fact_values, facts_for
     from qinqing.datahub.synthetic.city import CityPlan, generate_city
+    from qinqing.policies import facttable
+    from qinqing.policies.formula import parse_formula
+    from qinqing.policies.fullmatch import match_registry
+    from qinqing.policies.matching import Compiled, evaluate_enterprise, qualifies_on_row
+    from qinqing.policies.models import Policy, PolicyVersion
+    from qinqing.regions.models import Region
     from qinqing.rules import batch
     from qinqing.rules.engine import APPROVE, evaluate, parse_rule_set
 
@@ -141,29 +151,54 @@ def main() -> None:
     facts = sorted({f for p in items for c in p["conditions"] for f in c["facts"]} | {"registry.region_code",
                                                                                       "registry.industry_code"})
     schema = snapshot.schema()
+    declared = list(schema)
+    city = Region.objects.get(code="330100")
     say(f"- database {vendor}, {total:,} enterprises, {len(items)} policies reading {len(facts)} facts")
 
-    seconds, frame = timed(lambda: snapshot.build_snapshot(facts))
-    say(f"- snapshot into Polars: {seconds:.2f} s ({frame.height:,} rows × {frame.width} columns)")
+    # The kept snapshot: built once (set-based), then kept by the consumer; rebuilt here only if asked or absent.
+    if args.rebuild or facttable.state() is None:
+        seconds, rows = timed(facttable.rebuild)
+        say(f"- kept snapshot built (rebuildfacts: INSERT … SELECT, {len(facttable.declared())} fact columns): "
+            f"{seconds:.1f} s for {rows:,} enterprises")
 
-    def match_all() -> Any:
-        exprs = []
-        for p, spec in zip(items, specs, strict=True):
-            ok = batch.eligible_expr(spec, schema)
-            amount = batch.value_expr(p["amount"], p["amount_reads"], schema)
-            exprs += [ok.sum().alias(p["code"]), pl.when(ok).then(amount).otherwise(0.0).sum().alias(p["code"] + "_yuan")]
-        return frame.lazy().select(exprs).collect()
+    seconds, frame = timed(lambda: facttable.read(facts), runs=1 if args.skip_full else 3)
+    say(f"- read the kept snapshot's {len(facts)} columns into Polars (COPY TO, CSV): {seconds:.2f} s "
+        f"({frame.height:,} rows; median of {1 if args.skip_full else 3})")
 
-    seconds, result = timed(match_all, runs=3)
-    eligible = sum(int(result[p["code"]][0]) for p in items)
-    say(f"- full matching, Polars: {seconds:.2f} s for {len(items)} policies × {frame.height:,} enterprises "
-        f"({eligible:,} entitlements; median of 3)")
+    compiled = [(number, Compiled(
+        version=PolicyVersion(policy=Policy(region=city), number=1, eligibility=p["conditions"],
+                              amount={"expr": p["amount"], "cap": "2000000"}),
+        spec=spec, formula=parse_formula({"expr": p["amount"], "cap": "2000000"}, declared), region_path=city.path,
+        region_name=city.name)) for number, (p, spec) in enumerate(zip(items, specs, strict=True))]
+    if not args.skip_full:
+        # Same-run baseline: the former full matching, one Polars select of every policy's count and cost.
+        def one_select() -> Any:
+            exprs = []
+            for p, spec in zip(items, specs, strict=True):
+                ok = batch.eligible_expr(spec, schema)
+                amount = batch.value_expr(p["amount"], p["amount_reads"], schema)
+                exprs += [ok.sum().alias(p["code"]), pl.when(ok).then(amount).otherwise(0.0).sum().alias(p["code"] + "_yuan")]
+            return frame.lazy().select(exprs).collect()
 
-    if vendor == "postgresql":
-        seconds, table = timed(lambda: snapshot.materialise_snapshot(facts=facts))
-        say(f"- snapshot table (CREATE UNLOGGED TABLE AS): {seconds:.2f} s")
+        base, _ = timed(one_select)
+        say(f"- baseline, full matching as before (one Polars select, 300 plans' expressions, CSE on): {base:.2f} s "
+            f"(compute only)")
+
+        seconds, run = timed(lambda: match_registry(compiled), runs=3)
+        say(f"- full matching, new (match_registry: read the kept snapshot + {run.conditions} distinct conditions and "
+            f"{run.formulas} formulas computed once + one filter per policy + fen, {run.rechecked:,} amounts rechecked in "
+            f"Decimal): {seconds:.2f} s end to end for {len(compiled)} policies × {run.evaluated:,} enterprises "
+            f"({run.matches.height:,} entitlements; median of 3)")
+        parts = 2
+        seconds, runs = timed(lambda: [match_registry(compiled, partitions=parts, part=i) for i in range(parts)])
+        assert sum(r.matches.height for r in runs) == run.matches.height
+        say(f"- the same in {parts} partitions one after the other (as {parts} Huey jobs on {parts} workers would run "
+            f"them): {seconds:.2f} s in all, {seconds / parts:.2f} s per partition")
+
+    if vendor == "postgresql" and args.sql:
         wheres = [batch.sql_eligible(spec, schema, vendor=vendor) for spec in specs]
-        sql = "SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE {w.sql})" for w in wheres) + f' FROM "{table}"'
+        sql = ("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE {w.sql})" for w in wheres)
+               + f' FROM "{facttable.TABLE}" WHERE "_in_registry" = 1')
         params = [x for w in wheres for x in w.params]
 
         def match_sql() -> Any:
@@ -171,20 +206,8 @@ def main() -> None:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
 
-        seconds, counts = timed(match_sql, runs=3)
-        assert [int(c) for c in counts] == [int(result[p["code"]][0]) for p in items], "SQL and Polars disagree"
-        say(f"- full matching, SQL: {seconds:.2f} s (one scan, {len(items)} counts, equal to Polars; median of 3)")
-
-        one = batch.sql_eligible(specs[0], schema, vendor=vendor)
-
-        def simulate_sql() -> Any:
-            with connection.cursor() as cursor:
-                cursor.execute(f'SELECT substr("registry.region_code", 1, 6), COUNT(*) FROM "{table}" '
-                               f"WHERE {one.sql} GROUP BY 1", one.params)
-                return cursor.fetchall()
-
-        seconds, _ = timed(simulate_sql, runs=3)
-        say(f"- simulate one policy, SQL (count by district): {seconds * 1000:.0f} ms")
+        seconds, _counts = timed(match_sql)
+        say(f"- full matching, SQL on the kept table: {seconds:.2f} s (one scan, {len(items)} counts)")
 
     sample = frame.sample(n=min(args.sample, frame.height), seed=3).to_dicts()
     nested = [batch.nest(row) for row in sample]
@@ -196,95 +219,86 @@ def main() -> None:
     rate = len(nested) * len(specs) / seconds
     say(f"- per-record evaluator: {rate:,.0f} policy evaluations/s ({len(nested):,} enterprises × {len(specs)}); "
         f"the whole registry would take {frame.height * len(specs) / rate:,.0f} s")
-    usccs = [row["uscc"] for row in sample[:50]]
-    seconds, _ = timed(lambda: [facts_for(u) for u in usccs])
-    say(f"- facts_for (database, per enterprise): {seconds / len(usccs) * 1000:.1f} ms")
 
-    def simulate() -> Any:
-        spec, p = specs[0], items[0]
-        with_outcomes = batch.outcomes(frame.lazy(), spec, schema).with_columns(
-            batch.value_expr(p["amount"], p["amount_reads"], schema).alias("amount"))
-        keys = [c.key for c in spec.conditions]
-        misses = reduce(lambda a, b: a + b, [(~pl.col(k).fill_null(False)).cast(pl.Int32) for k in keys])
-        done = with_outcomes.with_columns(misses.alias("misses")).collect()
-        chosen = done.filter(pl.col("eligible"))
-        return {
-            "count": chosen.height, "cost": chosen["amount"].fill_null(0).sum(), "budget": p["budget"],
-            "by_district": chosen.group_by(pl.col("registry.region_code").str.slice(0, 6)).len(),
-            "by_section": chosen.group_by(pl.col("registry.industry_code").str.slice(0, 1)).len(),
-            "sample": chosen.head(10), "near_misses": done.filter(pl.col("misses") == 1).head(10),
-        }
-
-    seconds, sim = timed(simulate, runs=3)
-    say(f"- simulate one policy, Polars (count, cost, by district and section, samples, near misses): "
-        f"{seconds * 1000:.0f} ms ({sim['count']:,} qualify, cost {sim['cost']:,.0f} yuan of {sim['budget']:,.0f})")
-
-    # The policies app's own entry point: `policies.matching.match_all` over a real policy version, end to
-    # end (snapshot of the region's enterprises with only this policy's facts, conditions in Polars,
-    # Decimal amounts of the qualifying rows): what simulate, publish and the builder's live count run.
+    # Simulate one policy through the policies app (`run_simulation`: match_all on the kept snapshot, Decimal
+    # amounts, by region and industry, samples, near misses explained per record).
     from qinqing.policies.conditions import ConditionsInvalid, check_eligibility
-    from qinqing.policies.matching import match_all as policy_match_all
-    from qinqing.policies.models import Policy, PolicyVersion
-    from qinqing.regions.models import Region
+    from qinqing.policies.services.authoring import qualifying_count, run_simulation
 
-    declared = list(snapshot.schema())
-    city = Region.objects.get(code="330100")
     version = None
     for p in items:
         try:
             check_eligibility(p["conditions"], declared)
         except ConditionsInvalid:
-            continue  # a condition with a division: the bench's own Polars form covers it, policies refuse it
+            continue  # a condition with a division: policies refuse it
         version = PolicyVersion(policy=Policy(region=city), number=1, eligibility=p["conditions"],
                                 amount={"expr": p["amount"], "cap": "2000000"})
         break
-    if version is not None:
-        seconds, run = timed(lambda: policy_match_all(version, near_misses=10), runs=3)
-        say(f"- simulate one policy through policies.match_all (snapshot of its facts + Polars + Decimal amounts, "
-            f"{run.method}): {seconds:.2f} s ({run.evaluated:,} enterprises, {len(run.eligible):,} qualify, "
-            f"{len(run.near_misses)} near misses; median of 3)")
-        parts = 4
-        seconds, runs = timed(lambda: [policy_match_all(version, partitions=parts, part=i) for i in range(parts)])
-        say(f"- the same in {parts} partitions one after the other (as {parts} Huey jobs would run them): "
-            f"{seconds:.2f} s in all, {seconds / parts:.2f} s per partition")
-        assert sum(len(r.eligible) for r in runs) == len(run.eligible)
+    assert version is not None
+    seconds, sim = timed(lambda: run_simulation(version, sample=10), runs=3)
+    say(f"- simulate one policy (run_simulation on the kept snapshot: count, cost vs budget, by region and industry, "
+        f"10 samples, 10 near misses): {seconds:.2f} s ({sim.evaluated:,} enterprises, {sim.qualifying:,} qualify, "
+        f"{sim.total:,.2f} yuan; median of 3)")
+    seconds, count = timed(lambda: qualifying_count(eligibility=version.eligibility, region=city), runs=3)
+    say(f"- the condition builder's live count (qualifying_count): {seconds:.2f} s ({count:,}; median of 3)")
+    if args.baseline:
+        seconds, _ = timed(lambda: snapshot.build_snapshot(
+            sorted({f for c in version.eligibility for f in c["facts"]} | {"registry.industry_name"}),
+            region_path=city.path))
+        say(f"- baseline, the former per-call snapshot of that policy's facts (DISTINCT ON over the records): "
+            f"{seconds:.2f} s")
+
+    # Re-match one enterprise after a fact change: the consumer reads its row again, then every policy on it.
+    from django.utils import timezone
+
+    from qinqing.accounts.models import Enterprise
 
     target = sample[0]["uscc"]
-
-    def rematch() -> int:
-        values = fact_values(facts_for(target))
-        return sum(evaluate(spec, values).outcome == APPROVE for spec in specs)
-
-    seconds, _ = timed(rematch, runs=20)
-    say(f"- re-match one enterprise (facts_for + {len(specs)} policies): {seconds * 1000:.1f} ms (median of 20)")
-
-    # The policies app's re-match after a fact change (`services.claims.rematch_enterprise` without its writes):
-    # one facts_for, then every compiled policy version (kept compiled per process) through the evaluator.
-    from qinqing.accounts.models import Enterprise
-    from qinqing.policies.matching import Compiled, evaluate_enterprise
-
-    compiled_all: list[Compiled] = []
-    for p in items:
+    firm = Enterprise.objects.select_related("region").get(uscc=target)
+    path = firm.region.path if firm.region is not None else ""
+    usable = []
+    for (_n, c), p in zip(compiled, items, strict=True):
         try:
-            spec = check_eligibility(p["conditions"], declared)
+            check_eligibility(p["conditions"], declared)
         except ConditionsInvalid:
             continue
-        from qinqing.policies.formula import parse_formula
+        usable.append(c)
+    txid, seq = facttable.head()
+    with connection.cursor() as cursor:  # above the row's own position (an earlier run of this bench moved it)
+        cursor.execute(f'SELECT "_txid", "_seq" FROM "{facttable.TABLE}" WHERE uscc = %s', [target])
+        row_txid, row_seq = cursor.fetchone()
+    txid, seq = max((txid, seq), (int(row_txid), int(row_seq)))
+    step = [seq + 1]
 
-        compiled_all.append(Compiled(
-            version=PolicyVersion(policy=Policy(region=city), number=1, eligibility=p["conditions"],
-                                  amount={"expr": p["amount"], "cap": "2000000"}),
-            spec=spec, formula=parse_formula({"expr": p["amount"], "cap": "2000000"}, declared),
-            region_path=city.path, region_name=city.name))
-    firm = Enterprise.objects.select_related("region").get(uscc=target)
+    def rematch_new() -> int:
+        step[0] += 1
+        facttable.refresh([target], (txid, step[0]))  # the consumer's read of the changed row
+        row = facttable.row_of(target)
+        assert row is not None
+        today = timezone.localdate()
+        seen: dict[str, bool] = {}
+        return sum(qualifies_on_row(c, row, today, seen) for c in usable if path.startswith(c.region_path))
 
-    def rematch_policies() -> int:
-        facts = facts_for(firm.uscc)
-        return sum(evaluate_enterprise(c, firm, facts=facts).eligible for c in compiled_all)
+    seconds, _ = timed(rematch_new, runs=21)
+    say(f"- re-match one enterprise after a fact change, new (refresh its snapshot row + read it by key + "
+        f"{len(usable)} policies on it): {seconds * 1000:.1f} ms (median of 21)")
 
-    seconds, _ = timed(rematch_policies, runs=20)
-    say(f"- re-match one enterprise, policies path (facts_for + evaluate_enterprise × {len(compiled_all)} "
-        f"compiled policies): {seconds * 1000:.1f} ms (median of 20)")
+    def refresh_only() -> int:
+        step[0] += 1
+        return facttable.refresh([target], (txid, step[0]))
+
+    seconds, _ = timed(refresh_only, runs=21)
+    say(f"-   of which the row's refresh: {seconds * 1000:.1f} ms (median of 21)")
+
+    def rematch_old() -> int:
+        found = facts_for(firm.uscc)
+        return sum(evaluate_enterprise(c, firm, facts=found).eligible for c in usable)
+
+    seconds, _ = timed(rematch_old, runs=11)
+    say(f"- baseline, re-match as before (facts_for + evaluate_enterprise × {len(usable)}): "
+        f"{seconds * 1000:.1f} ms (median of 11)")
+    values = fact_values(facts_for(target))
+    assert sum(evaluate(c.spec, values).outcome == APPROVE for c in usable) >= 0
 
     if args.record:
         header = (f"\n#### {time.strftime('%Y-%m-%d')}, {vendor}, {total:,} enterprises, {len(items)} policies "

@@ -19,6 +19,7 @@ from qinqing.cockpit import prompts as visit_prompts
 from qinqing.cockpit.services import ingest as cockpit_ingest
 from qinqing.core.events import CaseClosed, Consumer, Flows, LicenceIssued, LicenceRevoked
 from qinqing.datahub.services import on_licence_issued, on_licence_revoked
+from qinqing.policies import facttable
 from qinqing.policies.services import rematch
 from qinqing.servicedesk import context as desk_context
 
@@ -34,6 +35,9 @@ FLOWS = Flows(
     consumers=(
         # The home page's headline counters (cases handled, service uses, enterprises served).
         Consumer(name=tallies.CONSUMER, handles=tallies.SERVICE_EVENTS, apply=tallies.count_events),
+        # The kept fact snapshot whole-registry matching reads: the row of an enterprise whose facts changed
+        # (or that got an account) is read again, once per event.
+        Consumer(name=facttable.CONSUMER, handles=facttable.HANDLES, apply=facttable.apply_events, batch_size=500),
         # Policies find the enterprise: a publish matches the registry, changed facts re-match one
         # enterprise; 免申即享 entitlements and payouts are committed here, sent to the bank after.
         Consumer(name=rematch.CONSUMER, handles=rematch.HANDLES, apply=rematch.apply_events, batch_size=50),

@@ -228,7 +228,7 @@ def for_me(request: HttpRequest) -> dict[str, Any]:
     eligible, near = recommendations(user.enterprise)
     return {
         "eligible": [{"policy": policy_summary(r.policy), "amount": r.entitlement.amount if r.entitlement else
-                      r.match.amount, "reasons": list(r.entitlement.reasons if r.entitlement else r.match.reasons),
+                      r.match.amount, "reasons": list(r.entitlement.reasons if r.entitlement and r.entitlement.reasons else r.match.reasons),
                       "entitlement_status": r.entitlement.status if r.entitlement else ""} for r in eligible],
         "near_misses": [{"policy": policy_summary(r.policy), "missing": r.match.failed[0].label,
                          "message": r.match.failed[0].message} for r in near],

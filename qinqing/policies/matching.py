@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import datalogic_py
 import polars as pl
 from django.db.models import F
 from django.utils import timezone
@@ -25,11 +26,13 @@ from qinqing.datahub import snapshot
 from qinqing.datahub.adapters import RegistryAdapter, TableAdapter, adapter_for
 from qinqing.datahub.models import Source
 from qinqing.datahub.queries import Fact, all_fact_names, fact_values, facts_for, provenance
+from qinqing.policies import facttable
 from qinqing.policies.conditions import check_eligibility
 from qinqing.policies.formula import Formula, Unknown, parse_formula
 from qinqing.policies.models import PolicyVersion
 from qinqing.rules import batch
-from qinqing.rules.engine import PASS, UNKNOWN, ConditionOutcome, RuleSetSpec, evaluate
+from qinqing.rules.batch import nest
+from qinqing.rules.engine import PASS, UNKNOWN, ConditionOutcome, RuleSetSpec, _truthy, evaluate
 
 REGION_KEY = "region"
 INDUSTRY = "registry.industry_name"
@@ -238,8 +241,7 @@ def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: 
     day = on or timezone.localdate()
     spec, formula = compiled.spec, compiled.formula
     facts = sorted({f for c in spec.conditions for f in c.facts} | formula.facts() | {INDUSTRY})
-    frame = snapshot.build_snapshot(facts, partitions=partitions, part=part, today=day,
-                                    region_path=compiled.region_path)
+    frame = facttable.read(facts, partitions=partitions, part=part, today=day, region_path=compiled.region_path)
     schema = {k: v for k, v in snapshot.schema().items() if k in frame.columns}
     run = MatchRun(evaluated=frame.height)
     outside = frame.filter(pl.col("_in_registry") == 0)["_id"].to_list()
@@ -250,7 +252,10 @@ def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: 
     reads = sorted(formula.facts())
     near_ids: list[int] = []
     by_id: dict[int, Enterprise] = {}
-    for row in judged.filter(pl.col("eligible") | (pl.col("_misses") == 1)).iter_rows(named=True):
+    if near_misses:
+        near_ids += judged.filter(~pl.col("eligible") & (pl.col("_misses") == 1)).select(
+            pl.col("_id").bottom_k(near_misses))["_id"].to_list()
+    for row in judged.filter(pl.col("eligible")).sort("_id").iter_rows(named=True):
         amount: Decimal | None = None
         try:
             amount = formula.amount(_decimal_facts(row, reads), day) if row["eligible"] else None
@@ -262,8 +267,8 @@ def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: 
                 enterprise_id=row["_id"], uscc=row["uscc"], name=row["_name"], region_path=row["_region_path"] or "",
                 region_name=row["_region_name"] or "", industry=str(industry) if industry else "", eligible=True,
                 amount=amount, trace=_passed(compiled, row)))
-        elif len(near_ids) < near_misses:
-            near_ids.append(row["_id"])  # one condition missed, or every one passed and the amount is not > 0
+        elif near_misses:
+            near_ids.append(row["_id"])  # every condition passed and the amount is not > 0: a near miss too
     if outside:
         # Facts from the platform account only: the evaluator decides (exactly as it would for everyone).
         by_id = {e.pk: e for e in Enterprise.objects.select_related("region").filter(pk__in=outside)}
@@ -282,9 +287,87 @@ def match_all(version: PolicyVersion, *, on: dt.date | None = None, partitions: 
                         for m in run.eligible]
     if near_ids and near_misses:
         wanted = sorted(near_ids)[:near_misses]
-        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(pk__in=wanted)}
-        run.near_misses = [evaluate_enterprise(compiled, chosen[pk], on=on) for pk in wanted]
+        # Explained on their snapshot rows (the values the batch decided on), without a facts_for each.
+        rows = {row["_id"]: row for row in frame.filter(pl.col("_id").is_in(wanted)).iter_rows(named=True)}
+        outside_set = set(outside)
+        chosen = {e.pk: e for e in Enterprise.objects.select_related("region").filter(
+            pk__in=[pk for pk in wanted if pk in outside_set])}
+        run.near_misses = [evaluate_enterprise(compiled, chosen[pk], on=on) if pk in chosen
+                           else _explain_row(compiled, rows[pk], on) for pk in wanted]
     return run
+
+
+_NO_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _explain_row(compiled: Compiled, row: dict[str, Any], on: dt.date | None) -> Match:
+    """The per-record evaluator's match on a snapshot row (its trace; the row's values stand for the facts)."""
+    from qinqing.regions.models import Region
+
+    firm = Enterprise(pk=row["_id"], uscc=row["uscc"], name=row["_name"] or "")
+    firm.region = Region(path=row["_region_path"] or "", name=row["_region_name"] or "")
+    facts = {name: Fact(value, "", "", _NO_TIME) for name, value in row.items()
+             if not name.startswith("_") and name != "uscc" and value is not None}
+    return evaluate_enterprise(compiled, firm, facts=facts, on=on)
+
+
+_READS: dict[int, tuple[Any, str, tuple[str, ...]]] = {}
+
+
+def _condition_reads(cond: Any) -> tuple[str, tuple[str, ...]]:
+    """A condition's identity (its JSONLogic as run) and every fact it reads, kept per condition object."""
+    found = _READS.get(id(cond))
+    if found is None or found[0] is not cond:
+        rule = cond.expr if cond.run is None else cond.run
+        names: set[str] = set(cond.facts)
+        _reads(rule, names)
+        if len(_READS) > 20_000:
+            _READS.clear()
+        found = _READS[id(cond)] = (cond, json.dumps(rule, sort_keys=True, ensure_ascii=False, default=str),
+                                    tuple(sorted(names)))
+    return found[1], found[2]
+
+
+def qualifies_on_row(compiled: Compiled, row: dict[str, Any], day: dt.date, seen: dict[str, bool] | None = None) -> bool:
+    """Whether a snapshot row (`facttable.row_of`) qualifies: every condition passes and the amount is > 0.
+
+    The evaluator's answer for one enterprise without its trace: each condition is run on only the facts
+    it reads, once per row however many policies share it (`seen`), as `rules.engine.evaluate` decides
+    it (a declared fact unknown → not passed). The region is the caller's check.
+    """
+    seen = {} if seen is None else seen
+    for cond in compiled.spec.conditions:
+        key, names = _condition_reads(cond)
+        passed = seen.get(key)
+        if passed is None:
+            if any(row.get(f) is None or row.get(f) == "" for f in cond.facts):
+                passed = False
+            else:
+                try:
+                    passed = _truthy(datalogic_py.apply(key, nest({n: row.get(n) for n in names})))
+                except Exception:
+                    passed = False
+            seen[key] = passed
+        if not passed:
+            return False
+    try:
+        amount = compiled.formula.amount(_decimal_facts(row, compiled.formula.facts()), day)
+    except Unknown:
+        return False
+    return amount > 0
+
+
+def _reads(expr: Any, found: set[str]) -> None:
+    if isinstance(expr, dict):
+        for op, args in expr.items():
+            if op == "var":
+                name = args[0] if isinstance(args, list) and args else args
+                found.add(str(name))
+            else:
+                _reads(args, found)
+    elif isinstance(expr, list):
+        for item in expr:
+            _reads(item, found)
 
 
 def partitions_for(count: int, per_partition: int = 200_000) -> int:

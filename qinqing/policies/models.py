@@ -333,3 +333,25 @@ class Push(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy.code} → {self.enterprise.uscc}"
+
+
+class FactSnapshotState(models.Model):
+    """The kept fact snapshot (`policies.facttable`): which fact columns its table has, when it was built.
+
+    One row (key "facts") once the table exists; the table itself is plain SQL (its columns are the
+    facts the datahub declares, which are data, not code).
+    """
+
+    key = models.CharField(max_length=20, unique=True, default="facts")
+    columns = models.JSONField(default=list)  # [[fact, "num" | "int" | "str"], …]
+    rows = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField(auto_now=True)
+    txid = models.BigIntegerField(default=0)  # the outbox head when it was built
+    seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("fact snapshot")
+        verbose_name_plural = _("fact snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.rows} rows"

@@ -99,7 +99,7 @@ def for_me(request: HttpRequest) -> HttpResponse:
     user = _enterprise_user(request)
     assert user.enterprise is not None
     eligible, near = recommendations(user.enterprise)
-    rows = [{"r": r, "reasons": labelled_reasons(list(r.entitlement.reasons if r.entitlement else r.match.reasons))}
+    rows = [{"r": r, "reasons": labelled_reasons(list(r.entitlement.reasons if r.entitlement and r.entitlement.reasons else r.match.reasons))}
             for r in eligible]
     return render(request, "policies/for_me.html", {"eligible": rows, "near": near,
                                                     "has_account": BankAccount.objects.filter(

@@ -17,8 +17,16 @@ from qinqing.core.idempotency import once
 from qinqing.datahub.queries import all_fact_names, facts_for
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
+from qinqing.policies import facttable
 from qinqing.policies.errors import ClaimNotAllowed, FundExhausted, NoBankAccount, NotEligible, PolicyInvalid
-from qinqing.policies.matching import Compiled, Match, compile_version, evaluate_enterprise
+from qinqing.policies.matching import (
+    Compiled,
+    Match,
+    batch_exact,
+    compile_version,
+    evaluate_enterprise,
+    qualifies_on_row,
+)
 from qinqing.policies.models import BankAccount, Entitlement, Payout, Policy, PolicyVersion, Push
 from qinqing.policies.services.authoring import _may_manage
 from qinqing.policies.services.payouts import commit_payout, pay_waiting_entitlements, send_payout
@@ -232,12 +240,26 @@ def rematch_enterprise(*, enterprise: Enterprise, policies: Sequence[Policy] | N
     chosen = policies if policies is not None else list(
         Policy.objects.filter(status=PolicyStatus.PUBLISHED, valid_from__lte=today, valid_until__gte=today)
         .select_related("current_version", "region"))
-    # One read of the enterprise's facts and of the declared fact names for every policy (not one per policy).
-    facts = facts_for(enterprise.uscc)
     declared = all_fact_names()
-    for policy in chosen:
-        if not region_path.startswith(policy.region.path) or policy.current_version is None:
-            continue
+    mine = [p for p in chosen if region_path.startswith(p.region.path) and p.current_version is not None]
+    # The enterprise's row of the kept snapshot (one primary-key read): the batch's answer decides who
+    # qualifies; only a policy that has something to write (no push yet, or a 免申即享 entitlement to
+    # grant) is decided again per record, with the facts' sources for the reasons.
+    row = facttable.row_of(enterprise.uscc) if mine and batch_exact() else None
+    if row is not None and row["_in_registry"] == 1:
+        seen: dict[str, bool] = {}  # a condition shared by several policies is run once
+        compiled_of = {p.pk: compile_version(p.current_version, declared) for p in mine}  # type: ignore[arg-type]
+        qualifying = [p for p in mine if qualifies_on_row(compiled_of[p.pk], row, today, seen)]
+        pushed = set(Push.objects.filter(enterprise=enterprise, policy__in=qualifying).values_list("policy_id", flat=True))
+        granted = set(Entitlement.objects.filter(enterprise=enterprise, policy__in=qualifying).values_list(
+            "policy_id", "period"))
+        mine = [p for p in qualifying if p.pk not in pushed or (
+            p.mode == Mode.AUTOMATIC and (p.pk, current_period(compiled_of[p.pk].version)) not in granted)]
+        if not mine:
+            return 0
+    facts = facts_for(enterprise.uscc)
+    for policy in mine:
+        assert policy.current_version is not None
         compiled = compile_version(policy.current_version, declared)
         match = evaluate_enterprise(compiled, enterprise, facts=facts)
         if apply_match(policy=policy, compiled=compiled, match=match, enterprise=enterprise) is not None:

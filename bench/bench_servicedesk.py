@@ -266,7 +266,7 @@ async def _deliver(server: _Server, chats: list[tuple[int, str, int]], per_chat:
 
 
 def bench_delivery(args: argparse.Namespace, data_dir: str) -> dict[str, Any]:
-    server = _Server(_free_port(), data_dir, args.server_workers)
+    server = _Server(args.port or _free_port(), data_dir, args.server_workers)
     try:
         server.start()
         _django(data_dir)
@@ -354,6 +354,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.0,
                         help="seconds between one sender's messages (0: a burst, each waits for its ack)")
     parser.add_argument("--restart", action="store_true", help="restart the server once half the messages are acked")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (needs REDIS_URL)")
     parser.add_argument("--profile", default="", help="py-spy the server during delivery into this file (raw stacks)")
     parser.add_argument("--warn-burst", action="store_true",
@@ -369,7 +370,7 @@ def main() -> None:
             print("delivery:", bench_delivery(args, data_dir), flush=True)
         if not args.skip_breaches:
             if args.skip_delivery:
-                server = _Server(_free_port(), data_dir, 1)
+                server = _Server(args.port or _free_port(), data_dir, 1)
                 server.start()  # migrate and load the demo
                 server.stop()
                 _django(data_dir)

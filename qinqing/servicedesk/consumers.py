@@ -9,6 +9,7 @@ sequences they have and ask to catch up when they see a gap.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -28,10 +29,12 @@ NOT_FOUND = 4404
 log = logging.getLogger(__name__)
 
 
+@functools.cache
 def _db(func: Any) -> Any:
     """Run ORM work off the event loop, in the thread pool: chats do not queue behind one thread.
 
-    Tests keep Django's one thread: their data lives in a transaction other connections cannot see.
+    Tests keep Django's one thread: their data lives in a transaction other connections cannot see. One
+    wrapper per function (cached): building one inspects the function's signature, ≈ 0.4 ms a frame otherwise.
     """
     return database_sync_to_async(func, thread_sensitive=bool(getattr(settings, "TESTING", False)))
 

@@ -94,14 +94,17 @@ def _stored_duplicates(conversation_ids: list[int]) -> int:
 class _Server:
     """`qinqing serve --no-worker` on a port; stop (SIGTERM: uvicorn's graceful shutdown) and start again."""
 
-    def __init__(self, port: int, data_dir: str, workers: int) -> None:
+    def __init__(self, port: int, data_dir: str, workers: int, cprofile: str = "") -> None:
         self.port, self.data_dir, self.workers = port, data_dir, workers
+        # cProfile of the server's main thread (the event loop; ORM calls run in other threads), written at stop.
+        self.cprofile = cprofile
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> float:
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "qinqing.cli", "serve", "--port", str(self.port), "--no-worker",
+            [sys.executable, *(["-m", "cProfile", "-o", self.cprofile] if self.cprofile else []),
+             "-m", "qinqing.cli", "serve", "--port", str(self.port), "--no-worker",
              "--workers", str(self.workers)],
             env=_env(self.data_dir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.perf_counter() - started < 1200:  # migrate and load the demo: minutes on a busy machine
@@ -266,7 +269,7 @@ async def _deliver(server: _Server, chats: list[tuple[int, str, int]], per_chat:
 
 
 def bench_delivery(args: argparse.Namespace, data_dir: str) -> dict[str, Any]:
-    server = _Server(_free_port(), data_dir, args.server_workers)
+    server = _Server(args.port or _free_port(), data_dir, args.server_workers, args.cprofile)
     try:
         server.start()
         _django(data_dir)
@@ -354,8 +357,11 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.0,
                         help="seconds between one sender's messages (0: a burst, each waits for its ack)")
     parser.add_argument("--restart", action="store_true", help="restart the server once half the messages are acked")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (needs REDIS_URL)")
     parser.add_argument("--profile", default="", help="py-spy the server during delivery into this file (raw stacks)")
+    parser.add_argument("--cprofile", default="",
+                        help="run the server under cProfile (its event-loop thread) into this file (pstats)")
     parser.add_argument("--warn-burst", action="store_true",
                         help="open items due in 1-24 h: the first sweep warns every one inside the 2-hour window")
     parser.add_argument("--skip-breaches", action="store_true")
@@ -369,7 +375,7 @@ def main() -> None:
             print("delivery:", bench_delivery(args, data_dir), flush=True)
         if not args.skip_breaches:
             if args.skip_delivery:
-                server = _Server(_free_port(), data_dir, 1)
+                server = _Server(args.port or _free_port(), data_dir, 1)
                 server.start()  # migrate and load the demo
                 server.stop()
                 _django(data_dir)

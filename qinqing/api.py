@@ -68,7 +68,10 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 def _field_name(loc: list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form", "file")]
+    # Drop the source ("file", "form", …) that leads the location, not a field of that name after it.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "form", "file", "cookie"}:
+        parts = parts[1:]
     if parts and parts[0] in {"body", "payload"}:
         parts = parts[1:]
     return ".".join(parts) or "__all__"

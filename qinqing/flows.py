@@ -71,3 +71,20 @@ def desk_payouts(enterprise: Enterprise, user: User) -> desk_context.ContextSect
 
 # The seat console shows what sibling apps know about the enterprise beside a chat.
 desk_context.register("payouts", desk_payouts)
+
+
+def desk_bundle_starts(enterprise: Enterprise, codes: list[str]) -> list[desk_context.ContextRow]:
+    """The 一件事 a seat may start for the enterprise (政府替办): those the authorisation names, or, when it covers
+    every one, those the government acts on; named as the enterprise sees them."""
+    from django.urls import reverse
+
+    from qinqing.bundles.queries import online_bundles
+
+    bundles = online_bundles().order_by("code")
+    bundles = bundles.filter(code__in=codes) if codes else bundles.filter(government_acts=True)
+    return [desk_context.ContextRow(text=bundle.display_name, detail=bundle.code,
+                                    url=reverse("bundles:apply", kwargs={"code": bundle.code}) + f"?for={enterprise.uscc}")
+            for bundle in bundles]
+
+
+desk_context.register_starts(desk_bundle_starts)

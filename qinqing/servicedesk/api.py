@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from qinqing.accounts.http import request_user
 from qinqing.core.api import ErrorOut
 from qinqing.servicedesk.errors import DeskInvalid
-from qinqing.servicedesk.models import Conversation, Handover, WorkOrder
+from qinqing.servicedesk.models import Attachment, Conversation, Handover, WorkOrder
 from qinqing.servicedesk.queries import conversation_payload, work_order_payload
-from qinqing.servicedesk.services import chat, handovers, orders, ratings, sla
+from qinqing.servicedesk.services import attachments, chat, handovers, orders, ratings, sla
 
 router = Router(tags=["service desk"])
 
@@ -30,6 +32,16 @@ class CitationOut(Schema):
     url: str
 
 
+class DeskFileOut(Schema):
+    """A file carried by a chat message; `url` downloads it through this API."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+
+
 class MessageOut(Schema):
     seq: int
     author_kind: str
@@ -38,6 +50,22 @@ class MessageOut(Schema):
     citations: list[CitationOut]
     client_id: str
     created_at: str
+    attachment: DeskFileOut | None = None
+
+
+class DeskAttachmentOut(Schema):
+    """A file of a chat or work order, checked by content at upload (type from the bytes, not the name)."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: Literal["enterprise", "staff"]
+    created_at: dt.datetime
+    seq: int | None = Field(None, description="The chat message that carries it (chats only).")
+    client_id: str = ""
+    url: str
 
 
 class ConversationOut(Schema):
@@ -148,6 +176,37 @@ def _order(request: HttpRequest, order_id: int) -> WorkOrder:
     return order
 
 
+def _file_url(attachment: Attachment) -> str:
+    if attachment.conversation_id is not None:
+        return reverse("api:desk_conversation_attachment",
+                       kwargs={"conversation_id": attachment.conversation_id, "attachment_id": attachment.pk})
+    return reverse("api:desk_work_order_attachment",
+                   kwargs={"order_id": attachment.work_order_id, "attachment_id": attachment.pk})
+
+
+def _attachment_out(attachment: Attachment) -> dict[str, Any]:
+    message = attachment.message
+    return {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size,
+            "content_type": attachment.content_type, "sha256": attachment.sha256,
+            "uploaded_by": "enterprise" if attachment.uploaded_by.is_enterprise else "staff",
+            "created_at": attachment.created_at, "seq": message.seq if message else None,
+            "client_id": message.client_id if message else "", "url": _file_url(attachment)}
+
+
+def _with_api_links(body: dict[str, Any]) -> dict[str, Any]:
+    """Point each message's file at this API's download route (the page's link needs a session)."""
+    for message in body["messages"]:
+        file = message.get("attachment")
+        if file:
+            file["url"] = reverse("api:desk_conversation_attachment",
+                                  kwargs={"conversation_id": body["id"], "attachment_id": file["id"]})
+    return body
+
+
+def _chat_out(conversation: Conversation, user: Any, *, after: int = 0) -> dict[str, Any]:
+    return _with_api_links(conversation_payload(conversation, user, after=after))
+
+
 def _receiver(username: str) -> Any:
     from qinqing.accounts.models import User
 
@@ -164,14 +223,14 @@ def open_conversation(request: HttpRequest, payload: OpenIn) -> Status[Any]:
     conversation = chat.open_conversation(user=user, context_kind=payload.context_kind, context_key=payload.context_key)
     if payload.text.strip():
         chat.post_message(conversation=conversation, user=user, text=payload.text)
-    return Status(201, conversation_payload(conversation, user))
+    return Status(201, _chat_out(conversation, user))
 
 
 @router.get("/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS})
 def get_conversation(request: HttpRequest, conversation_id: int, after: int = 0) -> dict[str, Any]:
     """A chat and its messages after sequence `after` (0: all), for catching up after a reconnect."""
     conversation = _conversation(request, conversation_id)
-    return conversation_payload(conversation, request_user(request), after=after)
+    return _chat_out(conversation, request_user(request), after=after)
 
 
 @router.post("/conversations/{conversation_id}/messages", response={201: ConversationOut, **ERRORS})
@@ -183,7 +242,7 @@ def post_message(request: HttpRequest, conversation_id: int, payload: TextIn, af
         chat.post_message(conversation=conversation, user=user, text=payload.text, client_id=payload.client_id)
     else:
         chat.staff_reply(conversation=conversation, staff=user, text=payload.text, client_id=payload.client_id)
-    return Status(201, conversation_payload(conversation, user, after=after))
+    return Status(201, _chat_out(conversation, user, after=after))
 
 
 @router.post("/conversations/{conversation_id}/human", response={200: ConversationOut, **ERRORS})
@@ -191,7 +250,7 @@ def ask_for_human(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """转人工: hand the chat to a D小二 (outside service hours the answer says so)."""
     user = request_user(request)
     conversation = chat.ask_for_human(conversation=_conversation(request, conversation_id), user=user)
-    return conversation_payload(conversation, user)
+    return _chat_out(conversation, user)
 
 
 @router.post("/conversations/{conversation_id}/take", response={200: ConversationOut, **ERRORS})
@@ -199,14 +258,14 @@ def take_conversation(request: HttpRequest, conversation_id: int) -> dict[str, A
     """A D小二 takes a waiting chat and owns it (首问责任)."""
     user = request_user(request)
     conversation = chat.take_conversation(conversation=_conversation(request, conversation_id), staff=user)
-    return conversation_payload(conversation, user)
+    return _chat_out(conversation, user)
 
 
 @router.post("/conversations/{conversation_id}/close", response={200: ConversationOut, **ERRORS})
 def close_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     user = request_user(request)
     conversation = chat.close_conversation(conversation=_conversation(request, conversation_id), user=user)
-    return conversation_payload(conversation, user)
+    return _chat_out(conversation, user)
 
 
 @router.post("/workorders", response={201: WorkOrderOut, **ERRORS})
@@ -284,6 +343,60 @@ def evaluate(request: HttpRequest, payload: EvaluationIn) -> Status[Any]:
     rectification = ratings.rectification_of(evaluation)
     return Status(201, {"id": evaluation.pk, "level": evaluation.level, "closure": evaluation.closure,
                         "rectification": rectification.number if rectification else None})
+
+
+# ---- attachments: the page's checks (size, type by content, markup, archives), the API's scope -------------
+
+
+@router.post("/conversations/{conversation_id}/attachments", response={201: DeskAttachmentOut, **ERRORS})
+def attach_to_conversation(request: HttpRequest, conversation_id: int, file: File[UploadedFile],
+                           client_id: Form[str] = "") -> Status[Any]:
+    """Send a file in a chat (multipart `file`): checked by content, stored, then pushed like a message.
+
+    A resend with the same `client_id` returns the file already sent instead of sending it twice."""
+    conversation = _conversation(request, conversation_id)
+    attachment = attachments.attach(item=conversation, user=request_user(request), handle=file,
+                                    name=file.name or "file", size=file.size, client_id=client_id)
+    return Status(201, _attachment_out(attachment))
+
+
+@router.get("/conversations/{conversation_id}/attachments", response={200: list[DeskAttachmentOut], **ERRORS})
+def conversation_attachments(request: HttpRequest, conversation_id: int) -> list[dict[str, Any]]:
+    """The files of a chat, oldest first."""
+    conversation = _conversation(request, conversation_id)
+    return [_attachment_out(a) for a in conversation.attachments.select_related("message", "uploaded_by")]
+
+
+@router.get("/conversations/{conversation_id}/attachments/{attachment_id}", response={200: None, **ERRORS},
+            url_name="desk_conversation_attachment")
+def download_conversation_attachment(request: HttpRequest, conversation_id: int, attachment_id: int) -> FileResponse:
+    """Download one file of a chat the caller may see."""
+    conversation = _conversation(request, conversation_id)
+    return attachments.download(get_object_or_404(Attachment, pk=attachment_id, conversation=conversation))
+
+
+@router.post("/workorders/{order_id}/attachments", response={201: DeskAttachmentOut, **ERRORS})
+def attach_to_work_order(request: HttpRequest, order_id: int, file: File[UploadedFile]) -> Status[Any]:
+    """Add a file to an open work order (the enterprise's evidence, the D小二's answer), checked by content."""
+    order = _order(request, order_id)
+    attachment = attachments.attach(item=order, user=request_user(request), handle=file, name=file.name or "file",
+                                    size=file.size)
+    return Status(201, _attachment_out(attachment))
+
+
+@router.get("/workorders/{order_id}/attachments", response={200: list[DeskAttachmentOut], **ERRORS})
+def work_order_attachments(request: HttpRequest, order_id: int) -> list[dict[str, Any]]:
+    """The files of a work order, oldest first."""
+    order = _order(request, order_id)
+    return [_attachment_out(a) for a in order.attachments.select_related("message", "uploaded_by")]
+
+
+@router.get("/workorders/{order_id}/attachments/{attachment_id}", response={200: None, **ERRORS},
+            url_name="desk_work_order_attachment")
+def download_work_order_attachment(request: HttpRequest, order_id: int, attachment_id: int) -> FileResponse:
+    """Download one file of a work order the caller may see."""
+    order = _order(request, order_id)
+    return attachments.download(get_object_or_404(Attachment, pk=attachment_id, work_order=order))
 
 
 def _handover_out(handover: Handover) -> dict[str, Any]:

@@ -33,8 +33,29 @@ class ContextSection:
 
 
 Provider = Callable[[Enterprise, User], ContextSection | None]
+# What a seat may start on the enterprise's behalf (政府替办) under an authorisation covering `codes` (empty:
+# every 一件事 the government may act on): one row per 一件事, its name and the URL that starts it.
+StartsProvider = Callable[[Enterprise, list[str]], list[ContextRow]]
 
 _providers: dict[str, Provider] = {}
+_starts: list[StartsProvider] = []
+
+
+def register_starts(provider: StartsProvider) -> None:
+    """Set the one provider of 一件事 a seat may start for an enterprise (the bundles app's, via flows)."""
+    _starts[:] = [provider]
+
+
+def starts(enterprise: Enterprise, codes: list[str]) -> list[ContextRow] | None:
+    """The 一件事 to start on the enterprise's behalf, or None when no app provides them."""
+    _load()
+    if not _starts:
+        return None
+    try:
+        return _starts[0](enterprise, codes)
+    except Exception:
+        log.exception("desk starts provider failed")
+        return None
 
 
 def register(key: str, provider: Provider) -> None:

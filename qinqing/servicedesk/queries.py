@@ -247,7 +247,7 @@ class Acting:
 
     is_agent: bool
     authorisation: Authorisation | None
-    starts: list[tuple[str, str]]  # (bundle code, URL of the bundles app's apply page on the enterprise's behalf)
+    starts: list[tuple[str, str]]  # (一件事 name, URL of the bundles app's apply page on the enterprise's behalf)
     workbench_url: str
     request_url: str  # the enterprise's page to grant authorisations
 
@@ -256,12 +256,18 @@ def acting_for(enterprise: Enterprise, user: User) -> Acting:
     """The authorisation check, visible on the console. The bundles app is above-beside the desk: linked by URL."""
     from django.urls import reverse
 
+    from qinqing.servicedesk import context
+
     authorisation = (Authorisation.objects.active().filter(enterprise=enterprise, agent=user)
                      .order_by("-granted_at").first())
-    starts = []
+    starts: list[tuple[str, str]] = []
     if authorisation is not None:
-        for code in authorisation.scope_codes:
-            starts.append((code, reverse("bundles:apply", kwargs={"code": code}) + f"?for={enterprise.uscc}"))
+        rows = context.starts(enterprise, authorisation.scope_codes)
+        if rows is not None:
+            starts = [(row.text, row.url) for row in rows]
+        else:
+            starts = [(code, reverse("bundles:apply", kwargs={"code": code}) + f"?for={enterprise.uscc}")
+                      for code in authorisation.scope_codes]
     return Acting(is_agent=user.is_agent, authorisation=authorisation, starts=starts,
                   workbench_url=reverse("bundles:workbench"), request_url=reverse("bundles:authorisations"))
 

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -465,19 +464,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     Always as a download, typed by the content found at upload; `nosniff` and a sandboxing CSP keep a
     browser from running it as a page.
     """
-    user = request_user(request)
-    chats = Conversation.objects.visible_to(user).values("pk")
-    orders_seen = WorkOrder.objects.visible_to(user).values("pk")
-    attachment = (Attachment.objects.filter(Q(conversation__in=chats) | Q(work_order__in=orders_seen), pk=pk)
-                  .first())
+    attachment = attachments.visible_attachments(request_user(request)).filter(pk=pk).first()
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("The file is missing.")) from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachments.download(attachment)

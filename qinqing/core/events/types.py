@@ -189,12 +189,13 @@ class DeskHandedOver(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DeskReplied(DomainEvent):
-    """A message in a chat or a reply on a work order; `seconds` the response time counted by its clock."""
+    """A reply in a chat (D小二 or assistant), a file attached, or a reply on a work order; `seconds` the response
+    time counted by its clock. An enterprise's own chat text is its `Message` row, not an event."""
 
     NAME = "servicedesk.replied"
     item: str
     item_id: int
-    author: str  # enterprise | assistant | staff
+    author: str  # enterprise (a file) | assistant | staff
     staff: str = ""
     first: bool = False
     seconds: int | None = None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -90,10 +94,25 @@ def clean_text(text: object, *, field: str = "text", limit: int = MAX_TEXT) -> s
     return value
 
 
+# Pushes a WebSocket consumer collects while it runs a service in its worker thread, to send them itself
+# from the event loop (no second thread hop per message to reach the channel layer).
+_collected: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
+    "desk_collected_pushes", default=None)
+
+
 def broadcast(conversation_id: int, payload: dict[str, Any]) -> None:
-    """After commit, push a payload to everyone connected to the conversation (WebSocket group)."""
+    """After commit, push a payload to everyone connected to the conversation (WebSocket group).
+
+    The payload is encoded to JSON once here, not once per connected client.
+    """
+    text = json.dumps(payload, ensure_ascii=False, cls=DjangoJSONEncoder)
+    group = group_name(conversation_id)
 
     def send() -> None:
+        collected = _collected.get()
+        if collected is not None:
+            collected.append((group, text))
+            return
         from asgiref.sync import async_to_sync
         from channels.layers import get_channel_layer
 
@@ -101,11 +120,23 @@ def broadcast(conversation_id: int, payload: dict[str, Any]) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group_name(conversation_id), {"type": "desk.event", "payload": payload})
+            async_to_sync(layer.group_send)(group, {"type": "desk.event", "text": text})
         except Exception:  # a broken channel layer never undoes a committed message; clients catch up by seq
             log.exception("could not push to conversation %s", conversation_id)
 
     after_commit(send)
+
+
+@contextlib.contextmanager
+def collected_pushes() -> Iterator[list[tuple[str, str]]]:
+    """Collect the pushes of the services run inside (group, JSON text) instead of sending them: the caller,
+    a WebSocket consumer, sends them from its event loop once the service returns."""
+    pushes: list[tuple[str, str]] = []
+    token = _collected.set(pushes)
+    try:
+        yield pushes
+    finally:
+        _collected.reset(token)
 
 
 def after_commit(callback: Callable[[], None]) -> None:

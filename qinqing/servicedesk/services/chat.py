@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,13 +52,13 @@ def attachment_payload(message: Message) -> dict[str, Any] | None:
     attachment = getattr(message, "attachment", None)  # cached: select_related, or set when appended
     if attachment is None:
         return None
-    return {"name": attachment.original_name, "size": attachment.size, "content_type": attachment.content_type,
+    return {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size, "content_type": attachment.content_type,
             "url": reverse("servicedesk:attachment", kwargs={"pk": attachment.pk})}
 
 
 def _append(conversation: Conversation, *, kind: str, text: str, author: User | None = None,
             citations: list[dict[str, str]] | None = None, client_id: str = "",
-            attachment: Attachment | None = None) -> Message:
+            attachment: Attachment | None = None, also: list[str] | None = None) -> Message:
     """Persist a message with the next sequence number, then push it.
 
     Every caller holds the conversation's row lock (or has just created it), so the instance's `last_seq`
@@ -65,7 +66,9 @@ def _append(conversation: Conversation, *, kind: str, text: str, author: User | 
     refuses the message instead of storing two with one number.
     """
     conversation.last_seq += 1
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
+    # `also`: other fields the caller changed on the instance, written in the same UPDATE.
+    changed = {name: getattr(conversation, name) for name in also or ()}
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq, **changed)
     message = Message.objects.create(conversation=conversation, seq=conversation.last_seq, author_kind=kind,
                                      author=author, text=text, citations=citations or [], client_id=client_id)
     if attachment is not None:
@@ -113,31 +116,46 @@ def flooding(conversation: Conversation, user: User) -> bool:
     return Message.objects.filter(conversation=conversation, author=user, created_at__gte=since).count() >= FLOOD_LIMIT
 
 
+def _resent_or_flooding(conversation: Conversation, user: User, client_id: str) -> tuple[int | None, bool]:
+    """One query for both: the message stored under `client_id` already (its pk), and whether `user` sent
+    `FLOOD_LIMIT` messages within the window (the two checks of every enterprise message)."""
+    since = timezone.now() - FLOOD_WINDOW
+    recent = Q(author=user, created_at__gte=since)
+    wanted: dict[str, Any] = {"recent": Count("pk", filter=recent)}
+    where = recent
+    if client_id:
+        wanted["resent"] = Min("pk", filter=Q(client_id=client_id))
+        where |= Q(client_id=client_id)
+    found = Message.objects.filter(conversation=conversation).filter(where).aggregate(**wanted)
+    return found.get("resent"), found["recent"] >= FLOOD_LIMIT
+
+
 def post_message(*, conversation: Conversation, user: User, text: object, client_id: str = "") -> Message:
     """The enterprise writes. Persisted before it is acknowledged; a retried `client_id` returns the first."""
     require_enterprise_of(user, conversation)
     value = clean_text(text)
     client_id = (client_id or "")[:64]
-    if client_id:
-        existing = Message.objects.filter(conversation=conversation, client_id=client_id).order_by("seq").first()
-        if existing is not None:
-            return existing
     with events.atomic():
         conversation = locked(conversation)
+        # Under the lock: a resend racing its first copy finds it (the unique constraint backs this up).
+        resent, flood = _resent_or_flooding(conversation, user, client_id)
+        if resent is not None:
+            return Message.objects.get(pk=resent)
         if conversation.status == ChatStatus.CLOSED:
             raise WrongState(_("This consultation is closed; open a new one."))
-        if flooding(conversation, user):
+        if flood:
             raise TooManyMessages(_("Too many messages at once; wait a few seconds."))
-        message = _append(conversation, kind=Message.Author.ENTERPRISE, text=value, author=user, client_id=client_id)
-        events.emit(DeskReplied(**subject(conversation), item="conversation", item_id=conversation.pk,
-                                author="enterprise"))
-        if conversation.status == ChatStatus.ASSISTANT:
-            _assistant_turn(conversation, value, user)
-        elif conversation.status == ChatStatus.ACTIVE and conversation.due_at is None:
-            # The seat owes the next reply within the policy's limit.
+        also: list[str] = []
+        if conversation.status == ChatStatus.ACTIVE and conversation.due_at is None:
+            # The seat owes the next reply within the policy's limit: set in the sequence's UPDATE.
             policy = sla.policy_of(conversation)
             sla.set_due(conversation, sla.due(policy, timezone.now(), policy.reply))
-            conversation.save(update_fields=["due_at", "warned_at"])
+            also = ["due_at", "warned_at"]
+        # The enterprise's own message is its row: no outbox event (nothing consumes one; see decision 0008).
+        message = _append(conversation, kind=Message.Author.ENTERPRISE, text=value, author=user, client_id=client_id,
+                          also=also)
+        if conversation.status == ChatStatus.ASSISTANT:
+            _assistant_turn(conversation, value, user)
     return message
 
 

@@ -103,9 +103,12 @@ def test_an_authorised_dxe_sees_the_authorisation_and_links_into_the_agent_workb
                                  expires_at=timezone.now() + dt.timedelta(days=30))
     html = session_client(dxe).get(f"/service/conversations/{conversation.pk}/").content.decode()
     assert "data-authorised" in html and 'href="/agent/"' in html and "ask_authorisation" not in html
-    Authorisation.objects.filter(agent=dxe).update(scope="kaiban", revoked_at=None)
+    # Covering every 一件事: each one the government acts on can be started from here, by its name.
+    assert f'href="/bundles/industrial-project/apply/?for={conversation.enterprise.uscc}"' in html
+    assert "工业项目全流程审批" in html
+    Authorisation.objects.filter(agent=dxe).update(scope="business-start", revoked_at=None)
     html = session_client(dxe).get(f"/service/conversations/{conversation.pk}/").content.decode()
-    assert f'href="/bundles/kaiban/apply/?for={conversation.enterprise.uscc}"' in html
+    assert f'href="/bundles/business-start/apply/?for={conversation.enterprise.uscc}"' in html
     Authorisation.objects.filter(agent=dxe).update(revoked_at=timezone.now())  # revoked: no longer shown
     html = session_client(dxe).get(f"/service/conversations/{conversation.pk}/").content.decode()
     assert "data-unauthorised" in html

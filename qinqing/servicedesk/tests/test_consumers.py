@@ -182,3 +182,42 @@ def test_a_flood_over_the_polling_fallback_gets_429() -> None:
     codes = [client.post(f"/service/conversations/{conversation.pk}/messages/", {"text": f"刷屏{n}"}).status_code
              for n in range(chat.FLOOD_LIMIT + 2)]
     assert codes[0] == 201 and codes[-1] == 429
+
+
+def test_a_seat_that_lost_the_chat_is_disconnected_when_it_writes_and_stores_nothing() -> None:
+    """Scope is checked by the service under the row lock (no query per frame before it): a seat moved to another
+    street since connecting is closed with 4404, its message not stored; the enterprise's still flows."""
+    from qinqing.regions.models import Region
+
+    conversation = human_chat()
+    seat = staff("changhe_dxe")
+    chat.take_conversation(conversation=conversation, staff=seat)
+    desk_headers, ent_headers = _cookie(seat), _cookie(conversation.opened_by)
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        desk = _communicator(conversation.pk, desk_headers)
+        ent = _communicator(conversation.pk, ent_headers)
+        assert (await desk.connect())[0] and (await ent.connect())[0]
+        await move_seat_and_hand_chat_on()
+        await desk.send_json_to({"type": "message", "text": "已不是我的", "client_id": "gone-1"})
+        closed = await desk.receive_output(timeout=5)
+        await ent.send_json_to({"type": "message", "text": "还在吗", "client_id": "still-1"})
+        frames = [await ent.receive_json_from(timeout=5), await ent.receive_json_from(timeout=5)]
+        await ent.disconnect()
+        return closed, next(f for f in frames if f["type"] == "ack")
+
+    from channels.db import database_sync_to_async
+
+    @database_sync_to_async
+    def move_seat_and_hand_chat_on() -> None:
+        desk = seat.desk
+        desk.region = Region.objects.get(code="330108001")  # 西兴街道
+        desk.save(update_fields=["region"])
+        conversation.refresh_from_db()
+        type(conversation).objects.filter(pk=conversation.pk).update(owner=staff("xixing_chief"),
+                                                                     assignee=staff("xixing_chief"))
+
+    closed, ack = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": 4404}
+    assert not Message.objects.filter(conversation=conversation, client_id="gone-1").exists()
+    assert Message.objects.get(conversation=conversation, client_id="still-1").seq == ack["seq"]

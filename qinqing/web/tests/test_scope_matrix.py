@@ -377,6 +377,22 @@ DESK_API = [
         api(READ_DESK, ok=403), json=True, data=lambda w: {"resolution": "办结"}, web=False),
     Row("POST api/v1/workorders/<order_id>/escalate", f"{A}/workorders/{{desk_order_id}}/escalate",
         api(READ_DESK, ok=403), json=True, data=lambda w: {"note": "督办"}, web=False),
+    # Attachments over the API: as on the pages, A's upload is accepted, a reader who is no D小二 is refused,
+    # everyone else sees nothing (404), listing and downloading alike.
+    Row("POST api/v1/conversations/<conversation_id>/attachments", f"{A}/conversations/{{desk_chat}}/attachments",
+        override(api(READ_DESK, ok=403), ent_a=201), data=lambda w: {"file": _png()}, writers=frozenset({"ent_a"}),
+        web=False),
+    Row("GET api/v1/conversations/<conversation_id>/attachments", f"{A}/conversations/{{desk_chat}}/attachments",
+        api(READ_DESK), web=False),
+    Row("GET api/v1/conversations/<conversation_id>/attachments/<attachment_id>",
+        f"{A}/conversations/{{desk_chat}}/attachments/{{desk_chat_attachment}}", api(READ_DESK), web=False),
+    Row("POST api/v1/workorders/<order_id>/attachments", f"{A}/workorders/{{desk_order_id}}/attachments",
+        override(api(READ_DESK, ok=403), ent_a=201), data=lambda w: {"file": _png()}, writers=frozenset({"ent_a"}),
+        web=False),
+    Row("GET api/v1/workorders/<order_id>/attachments", f"{A}/workorders/{{desk_order_id}}/attachments",
+        api(READ_DESK), web=False),
+    Row("GET api/v1/workorders/<order_id>/attachments/<attachment_id>",
+        f"{A}/workorders/{{desk_order_id}}/attachments/{{desk_attachment}}", api(READ_DESK), web=False),
     Row("POST api/v1/handovers/<handover_id>", f"{A}/handovers/1", api(frozenset()), json=True,
         data=lambda w: {"accept": True}, web=False),
     # Staff cannot rate (403); A cannot rate an open chat (409); nobody else sees it (404).
@@ -571,6 +587,7 @@ def build_world() -> dict[str, Any]:
     visit = create_visit(user=User.objects.get(username="puyan_staff"), uscc=owner.enterprise.uscc,  # type: ignore[union-attr]
                          reason="scope-matrix-visit")
     desk_attachment = desk_attachment_services.attach(item=desk_order, user=owner, handle=_png(), name="凭证.png")
+    desk_chat_attachment = desk_attachment_services.attach(item=desk_chat, user=owner, handle=_png(), name="截图.png")
     users = {
         "ent_a": owner, "ent_b": enterprise(0),
         "reviewer_x": User.objects.get(department_id=department_id, username__endswith="_reviewer"),
@@ -595,7 +612,7 @@ def build_world() -> dict[str, Any]:
         "uscc_b": enterprise(0).enterprise.uscc, "land_key_b": land_b.key,  # type: ignore[union-attr]
         "desk_chat": desk_chat.pk, "desk_order_id": desk_order.pk, "desk_order": desk_order.number,
         "visit": visit.pk, "visit_reason": visit.reason, "today": timezone.localdate().isoformat(),
-        "desk_attachment": desk_attachment.pk,
+        "desk_attachment": desk_attachment.pk, "desk_chat_attachment": desk_chat_attachment.pk,
         **_policy_world(owner),
         **_cockpit_world(owner),
     }

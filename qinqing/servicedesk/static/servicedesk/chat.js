@@ -31,6 +31,8 @@
     this.id = parseInt(box.getAttribute("data-conversation-id") || "0", 10);
     this.lastSeq = 0;
     this.pending = {};
+    this.queued = [];   // texts sent before the chat was opened on the server
+    this.started = false;
     this.ws = null;
     this.failures = 0;
     this.polling = null;
@@ -201,7 +203,11 @@
         if (area) { area.value = b.getAttribute("data-quick"); area.focus(); }
       });
     });
+    this.started = true;
     this.connect();
+    var queued = this.queued;
+    this.queued = [];
+    queued.forEach(function (text) { self.send(text); });
   };
 
   function openPanel(panel, toggle) {
@@ -211,6 +217,15 @@
     var saved = sessionStorage.getItem("qinqing-desk-chat");
     var chat = new Chat(panel);
     panel._chat = chat;
+    // Until the chat is opened on the server, Send keeps the text for it: the form has no action of its own,
+    // and a native submit would reload the page (and lose the question) on a slow evening.
+    var form = panel.querySelector("[data-desk-send]");
+    if (form) form.addEventListener("submit", function (e) {
+      if (chat.started) return;  // the chat's own handler sends it
+      e.preventDefault();
+      var area = form.querySelector("textarea"), text = area.value.trim();
+      if (text) { chat.queued.push(text); area.value = ""; chat.say("正在连接…"); }
+    });
     if (saved) { chat.id = parseInt(saved, 10); chat.start(); return; }
     post(panel.getAttribute("data-open-url"), pageContext())
       .then(function (r) { return r.json(); })

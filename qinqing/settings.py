@@ -134,6 +134,8 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if os.environ.get("QINQING_TEST_DATABASE"):  # the test database's name (default: "test_" + NAME)
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["QINQING_TEST_DATABASE"]}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

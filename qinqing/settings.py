@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "qinqing.core.csp.KeptPolicyCSPMiddleware",  # django-csp, the plain policy built once per process
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

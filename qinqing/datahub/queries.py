@@ -106,7 +106,8 @@ def _years_since(day: dt.date, today: dt.date) -> int:
     return years
 
 
-def _records_by_source(sources: list[Source], uscc: str) -> dict[str, list[Record]]:
+def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.KeptSources | None = None,
+                       ) -> dict[str, list[Record]]:
     """Ask each source's adapter for its records, newest first; the generic table's in one query.
 
     The registry's own table (the default adapter of the market registry) is read here too, with
@@ -115,7 +116,7 @@ def _records_by_source(sources: list[Source], uscc: str) -> dict[str, list[Recor
     """
     out: dict[str, list[Record]] = {}
     in_table: dict[int, Source] = {}
-    kept = kept_sources.current()
+    kept = kept or kept_sources.current()
     for source in sources:
         adapter = adapter_for(source)
         if type(adapter) is TableAdapter:
@@ -170,7 +171,7 @@ def held_about(uscc: str, *, material_sources: Iterable[str] = ()) -> Holdings:
         source = kept.by_code.get(code)
         if source is not None and code not in PLATFORM_SOURCES and satisfied_by != FORM:
             wanted.setdefault(code, source)
-    return Holdings(uscc, _records_by_source(list(wanted.values()), uscc))
+    return Holdings(uscc, _records_by_source(list(wanted.values()), uscc, kept))
 
 
 PLATFORM_ACCOUNT = "platform_account"
@@ -202,7 +203,7 @@ def facts_for(uscc: str, held: Holdings | None = None) -> dict[str, Fact]:
     """
     kept = kept_sources.current()
     sources = kept.fact_sources
-    records = held if held is not None and held.uscc == uscc else _records_by_source(sources, uscc)
+    records = held if held is not None and held.uscc == uscc else _records_by_source(sources, uscc, kept)
     out: dict[str, Fact] = {}
     for source in sources:
         found = records.get(source.code)
@@ -286,7 +287,7 @@ def find_material_record(uscc: str, satisfied_by: str, held: Holdings | None = N
     if held is not None and held.uscc == uscc and source.code in held:
         found = held[source.code]
     else:
-        found = _records_by_source([source], uscc)[source.code]
+        found = _records_by_source([source], uscc, kept)[source.code]
     for record in found:
         if category and record.category != category.strip():
             continue

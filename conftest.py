@@ -19,12 +19,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 def _isolated_caches() -> Any:
     from qinqing.catalog import cache as catalog_cache
     from qinqing.core.calendar import invalidate
+    from qinqing.datahub import sources as kept_sources
 
     invalidate()
     catalog_cache.forget()
+    kept_sources.forget()
     yield
     invalidate()
     catalog_cache.forget()
+    kept_sources.forget()
 
 
 @pytest.fixture

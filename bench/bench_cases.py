@@ -247,7 +247,22 @@ def wait_quiet(limit: float, threshold: float = 0.15) -> float:
 # ---------------------------------------------------------------------------- server
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
+    """A free local port: from `BENCH_PORTS` ("8841-8849") when set (a shared machine's allotment), else any."""
+    allowed = os.environ.get("BENCH_PORTS", "")
+    if allowed:
+        low, _sep, high = allowed.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            if port in _HANDED_OUT:
+                continue  # given to a server that may not have bound it yet
+            with socket.socket() as sock, contextlib.suppress(OSError):
+                sock.bind(("127.0.0.1", port))
+                _HANDED_OUT.add(port)
+                return port
+        raise BenchError(f"no free port in BENCH_PORTS={allowed}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -33,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--matter", default="GAJ-001", help="the automatic matter to try first (the benchmark's)")
     parser.add_argument("--pyinstrument", action="store_true")
     parser.add_argument("--cprofile", action="store_true", help="print the top functions by own time (cProfile)")
     args = parser.parse_args()
@@ -69,7 +70,7 @@ def profile(args: argparse.Namespace, usccs: dict[int, str]) -> int:
                         content_type="application/json")
         tokens.append(r.json()["token"])
     matters = sorted((m for m in client.get("/api/v1/matters").json() if m["automatic"]),
-                     key=lambda m: m["code"] != "GJJ-001")
+                     key=lambda m: m["code"] != args.matter)
     matter = data = None
     for m in matters:
         detail = client.get(f"/api/v1/matters/{m['code']}").json()

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "qinqing.core.csp.KeptPolicyCSPMiddleware",  # django-csp, the plain policy built once per process
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -138,8 +138,10 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if TESTING and os.environ.get("QINQING_TEST_DATABASE_NAME"):  # a shared server's naming rules for test databases
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["QINQING_TEST_DATABASE_NAME"]}
+# The test database's name (default: "test_" + NAME), e.g. for a shared server's naming rules.
+_test_database = os.environ.get("QINQING_TEST_DATABASE") or os.environ.get("QINQING_TEST_DATABASE_NAME")
+if _test_database:
+    DATABASES["default"]["TEST"] = {"NAME": _test_database}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from qinqing.accounts.errors import USCC_REASONS, AccountInvalid
 from qinqing.accounts.models import ApiToken, Authorisation, Department, Enterprise, Role, User
+from qinqing.accounts.tokens import live_token
 from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.errors import Forbidden
@@ -152,11 +153,9 @@ def issue_token(*, user: User) -> tuple[str, dt.datetime]:
 
 def token_for_key(key: str) -> ApiToken | None:
     """Return the live token for a key: unexpired, not revoked, its owner active with the same password."""
-    token = (
-        ApiToken.objects.select_related("user", "user__enterprise", "user__enterprise__region", "user__department")
-        .filter(key_hash=_hash(key), expires_at__gt=timezone.now(), revoked_at__isnull=True)
-        .first()
-    )
+    # The ORM's select_related("user", "user__enterprise", "user__enterprise__region", "user__department")
+    # .filter(key_hash=…, expires_at__gt=now, revoked_at__isnull=True).first(), its SQL composed once per process.
+    token = live_token(_hash(key), timezone.now())
     if token is None or not token.user.is_active or not token.password_stamp:
         return None
     if not hmac.compare_digest(token.password_stamp, token.user.get_session_auth_hash()):

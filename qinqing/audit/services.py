@@ -103,4 +103,4 @@ def _chain(records: list[AuditRecord]) -> None:
             record.seq, record.prev_hash = seq, prev_hash
             seal(record, ring)
             seq, prev_hash = seq + 1, record.hash
-    AuditRecord.objects.bulk_create(records)
+    events.insert(records)  # at once, or with the service's other rows (`events.reserve_ids`)

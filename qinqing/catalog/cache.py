@@ -13,35 +13,30 @@ The kept `Matter` objects are shared by the requests of a process: read them, ne
 
 from __future__ import annotations
 
-import secrets
 import threading
 from typing import Any
 
-from django.db import connection
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
-from qinqing.catalog.models import Board, CatalogVersion, FormField, MaterialRequirement, Matter
+from qinqing.catalog.models import Board, FormField, MaterialRequirement, Matter
+from qinqing.core import kept
 from qinqing.rules.models import RuleSet, RuleSetVersion
 
 _lock = threading.Lock()
 _kept: dict[str, Any] = {"version": None, "matters": {}}
 
 
+KEPT = "catalog"
+
+
 def bump() -> None:
     """Tell every process the catalog changed (inside the caller's transaction, when there is one)."""
-    stamp = secrets.randbits(62)
-    if not CatalogVersion.objects.filter(pk=1).update(number=F("number") + 1, stamp=stamp):
-        CatalogVersion.objects.get_or_create(pk=1, defaults={"number": 1, "stamp": stamp})
+    kept.bump(KEPT)
 
 
 def current_version() -> tuple[int, int]:
     """The catalog's version as the database holds it now: (number, stamp); (0, 0) before the first change."""
-    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT number, stamp FROM {table} WHERE id = 1")  # noqa: S608
-        row = cursor.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    return kept.version(KEPT)
 
 
 def _load(code: str) -> Matter | None:

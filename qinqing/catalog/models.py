@@ -340,20 +340,3 @@ class MaterialRequirement(models.Model):
     def needs_upload(self) -> bool:
         """True when the applicant has to upload it (nothing the platform holds satisfies it)."""
         return not self.satisfied_by
-
-
-class CatalogVersion(models.Model):
-    """One row: a counter that every change to the catalog bumps, so each process knows when to reload its copy.
-
-    `number` counts the changes; `stamp` is drawn at random on each bump, so a bump that was rolled
-    back and a later one that reached the same number are never taken for the same catalog.
-    """
-
-    number = models.PositiveBigIntegerField(default=0)
-    stamp = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("catalog version")
-
-    def __str__(self) -> str:
-        return f"catalog v{self.number}"

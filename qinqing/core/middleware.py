@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-from qinqing.core import logs, net
+from qinqing.core import kept, logs, net
 
 
 class RequestIdMiddleware:
@@ -31,7 +31,8 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = logs.bind_request_id(request_id)
         try:
-            response = self.get_response(request)
+            with kept.request_memo():  # the kept copies' versions are read at most once per request
+                response = self.get_response(request)
         finally:
             logs.unbind_request_id(token)
         response["X-Request-ID"] = request_id

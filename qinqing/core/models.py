@@ -105,3 +105,21 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.notice}".strip()
+
+
+class KeptVersion(models.Model):
+    """One row per copy processes keep in memory (the catalog, the data sources): bumped by every change to it.
+
+    `number` counts the changes; `stamp` is drawn at random on each bump, so a bump that was rolled back
+    and a later one that reached the same number are never taken for the same contents (`core.kept`).
+    """
+
+    name = models.CharField(_("name"), max_length=32, primary_key=True)
+    number = models.PositiveBigIntegerField(default=0)
+    stamp = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("kept copy version")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"

@@ -6,3 +6,8 @@ class DatahubConfig(AppConfig):
     name = "qinqing.datahub"
     verbose_name = _("Shared data")
     label = "datahub"
+
+    def ready(self) -> None:
+        from qinqing.datahub import sources
+
+        sources.connect()

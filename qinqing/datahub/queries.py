@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
@@ -13,7 +14,8 @@ from django.utils.translation import gettext as _
 from qinqing.accounts.models import Department, Enterprise, User
 from qinqing.core.errors import NotFound
 from qinqing.core.ids import InvalidUSCC, validate_uscc
-from qinqing.datahub.adapters import Record, TableAdapter, adapter_for
+from qinqing.datahub import sources as kept_sources
+from qinqing.datahub.adapters import Record, RegistryAdapter, TableAdapter, adapter_for
 from qinqing.datahub.models import (
     PLATFORM_SOURCES,
     DataRecord,
@@ -21,7 +23,7 @@ from qinqing.datahub.models import (
     Source,
     readable_sources,
 )
-from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, typed_value
+from qinqing.datahub.rows import FieldSpec, SourceDefinitionError, field_specs, json_value, typed_value
 
 REGISTRY = "market_registry"
 FORM = "form"  # a material requirement met by the online form itself, never by a record
@@ -104,22 +106,72 @@ def _years_since(day: dt.date, today: dt.date) -> int:
     return years
 
 
-def _records_by_source(sources: list[Source], uscc: str) -> dict[str, list[Record]]:
-    """Ask each source's adapter for its records, newest first; the generic table's in one query."""
+def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.KeptSources | None = None,
+                       ) -> dict[str, list[Record]]:
+    """Ask each source's adapter for its records, newest first; the generic table's in one query.
+
+    The registry's own table (the default adapter of the market registry) is read here too, with
+    the kept field definitions, rather than through `RegistryAdapter.records_for`, which parses them
+    on every call; the records are the same.
+    """
     out: dict[str, list[Record]] = {}
     in_table: dict[int, Source] = {}
+    kept = kept or kept_sources.current()
     for source in sources:
         adapter = adapter_for(source)
         if type(adapter) is TableAdapter:
             in_table[source.pk] = source
             out[source.code] = []
+        elif type(adapter) is RegistryAdapter:
+            out[source.code] = _registry_records(source, kept.specs(source), uscc)
         else:
             out[source.code] = sorted(adapter.records_for(source, uscc), key=lambda r: r.as_of, reverse=True)
     if in_table:
-        for row in DataRecord.objects.filter(uscc=uscc, source_id__in=list(in_table)).order_by("-as_of", "-id"):
-            source = in_table[row.source_id]
-            out[source.code].append(TableAdapter.record(source, row))
+        rows = (DataRecord.objects.filter(uscc=uscc, source_id__in=list(in_table)).order_by("-as_of", "-id")
+                .values_list("source_id", "key", "category", "title", "data", "as_of", "uscc"))
+        for source_id, key, category, title, data, as_of, holder in rows:
+            source = in_table[source_id]
+            out[source.code].append(Record(source.code, source.name, key, category, title, data, as_of, holder))
     return out
+
+
+_REGISTRY_COLUMNS = frozenset(f.name for f in RegistryRecord._meta.concrete_fields)
+
+
+def _registry_records(source: Source, specs: list[FieldSpec], uscc: str) -> list[Record]:
+    """`RegistryAdapter.records_for` with field definitions parsed once (a field the table lacks reads None)."""
+    names = [spec.name for spec in specs]
+    columns = [n for n in names if n in _REGISTRY_COLUMNS]
+    out = []
+    for row in RegistryRecord.objects.filter(uscc=uscc).values(*{*columns, "uscc", "name", "as_of"}):
+        data = {name: json_value(row.get(name)) for name in names}
+        out.append(Record(source.code, source.name, row["uscc"], "", row["name"], data, row["as_of"], row["uscc"]))
+    return out
+
+
+class Holdings(dict[str, list[Record]]):
+    """What some sources hold about one enterprise, read together: source code → records, newest first."""
+
+    def __init__(self, uscc: str, records: dict[str, list[Record]]) -> None:
+        super().__init__(records)
+        self.uscc = uscc
+
+
+def held_about(uscc: str, *, material_sources: Iterable[str] = ()) -> Holdings:
+    """Read at once what a decision needs from shared data: every source of facts, and the sources named.
+
+    `material_sources` are `MaterialRequirement.satisfied_by` values ("<source>" or "<source>:<category>");
+    the platform's own sources and "form" are left out, as `find_material_record` leaves them out.
+    The registry's record and every generic source's records cost one query each.
+    """
+    kept = kept_sources.current()
+    wanted = {s.code: s for s in kept.fact_sources}
+    for satisfied_by in material_sources:
+        code = satisfied_by.partition(":")[0].strip()
+        source = kept.by_code.get(code)
+        if source is not None and code not in PLATFORM_SOURCES and satisfied_by != FORM:
+            wanted.setdefault(code, source)
+    return Holdings(uscc, _records_by_source(list(wanted.values()), uscc, kept))
 
 
 PLATFORM_ACCOUNT = "platform_account"
@@ -142,21 +194,23 @@ def missing_sources(facts: dict[str, Fact]) -> dict[str, str]:
             if s.fact_prefix not in held}
 
 
-def facts_for(uscc: str) -> dict[str, Fact]:
+def facts_for(uscc: str, held: Holdings | None = None) -> dict[str, Fact]:
     """Return "<prefix>.<field>" → Fact from each source's most recent record.
 
     An enterprise the market registry does not (yet) hold still has the name and code of its account
-    on this platform, labelled as the platform's own information.
+    on this platform, labelled as the platform's own information. `held` (from `held_about`) saves
+    reading the records again.
     """
-    sources = list(Source.objects.filter(provides_facts=True))
-    records = _records_by_source(sources, uscc)
+    kept = kept_sources.current()
+    sources = kept.fact_sources
+    records = held if held is not None and held.uscc == uscc else _records_by_source(sources, uscc, kept)
     out: dict[str, Fact] = {}
     for source in sources:
         found = records.get(source.code)
         if not found:
             continue
         latest = found[0]
-        for spec in _specs(source):
+        for spec in kept.specs(source):
             value = typed_value(spec, latest.data.get(spec.name))
             out[f"{source.fact_prefix}.{spec.name}"] = Fact(value, source.code, source.name, latest.as_of, spec.unit)
         established = out.get(f"{source.fact_prefix}.established_on")
@@ -211,24 +265,30 @@ def _as_shown(specs: list[FieldSpec], record: Record, today: dt.date) -> Record:
     return replace(record, data={**record.data, "status": "expired"})
 
 
-def find_material_record(uscc: str, satisfied_by: str) -> Record | None:
+def find_material_record(uscc: str, satisfied_by: str, held: Holdings | None = None) -> Record | None:
     """The newest record in force that stands in for a material: "<source>" or "<source>:<category>".
 
     "form" (the application form itself is the material), unknown sources and the platform's own
     sources give None: an e-licence stands in for a material only as its owner's valid row
-    (`cases.services.submission`), never as a record anyone could have written here.
+    (`cases.services.submission`), never as a record anyone could have written here. `held` (from
+    `held_about`) saves reading the records again.
     """
     if not satisfied_by or satisfied_by == FORM:
         return None
     code, _sep, category = satisfied_by.partition(":")
     if code.strip() in PLATFORM_SOURCES:
         return None
-    source = Source.objects.filter(code=code.strip()).first()
+    kept = kept_sources.current()
+    source = kept.by_code.get(code.strip())
     if source is None:
         return None
-    specs = _specs(source)
+    specs = kept.specs(source)
     today = timezone.localdate()
-    for record in _records_by_source([source], uscc)[source.code]:
+    if held is not None and held.uscc == uscc and source.code in held:
+        found = held[source.code]
+    else:
+        found = _records_by_source([source], uscc, kept)[source.code]
+    for record in found:
         if category and record.category != category.strip():
             continue
         if _in_force(specs, record, today):

@@ -11,20 +11,29 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.audit.services import record_event
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged, LicenceIssued, LicenceRevoked
-from qinqing.core.ids import PROJECT_TYPE_FILING, format_project_code
-from qinqing.datahub.adapters import LOOKUP_BATCH, Change, ImportResult, RegistryAdapter, adapter_for
+from qinqing.core.ids import PROJECT_TYPE_FILING, InvalidUSCC, format_project_code, validate_uscc
+from qinqing.datahub import sources as kept_sources
+from qinqing.datahub.adapters import (
+    LOOKUP_BATCH,
+    Change,
+    ImportResult,
+    RegistryAdapter,
+    TableAdapter,
+    adapter_for,
+)
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.copyload import copy_import
 from qinqing.datahub.errors import PlatformSource, UnknownSource
 from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
-from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs
+from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs, json_value
+from qinqing.datahub.rows.validation import CATEGORY_MAX_LENGTH, KEY_MAX_LENGTH, TITLE_MAX_LENGTH
 from qinqing.datahub.staging import CHUNK_ROWS, Progress, csv_file_chunks, staged_import
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -200,9 +209,12 @@ def record_licence(
     """Upsert a licence the platform issued (or revoked) into the `licences` source.
 
     Runs inside the caller's transaction (issuing or revoking the licence), whose audit record
-    covers this write.
+    covers this write. A licence new to the source (every issue) is one `INSERT … ON CONFLICT DO
+    NOTHING`: the platform wrote the row itself, so it needs no import validation, and a new key
+    changes every field it fills. Anything else (a revocation, a value the import would refuse)
+    goes through the import adapter as before, with the same records and events as a result.
     """
-    source = Source.objects.filter(code=LICENCES).first()
+    source = kept_sources.source(LICENCES)
     if source is None:
         load_sources()
         source = _source(LICENCES)
@@ -212,11 +224,64 @@ def record_licence(
         issued_on = issued_at
     row = {"uscc": uscc, "number": number, "matter": matter_code, "title": title, "issued_at": issued_on,
            "valid_until": valid_until, "status": str(status)}
-    clean = RowValidator(source).validate([row])
     with events.atomic():
+        if _insert_new_licence(source, row, region):
+            return
+        clean = RowValidator(source).validate([row])
         result = adapter_for(source).import_rows(source, clean, as_of=timezone.now())
         changes = {k: replace(c, region=c.region or region) for k, c in result.changes.items()}
         _emit_changes(source, changes)
+
+
+def _insert_new_licence(source: Source, row: dict[str, Any], region: str) -> bool:
+    """Write a licence row the validator would take unchanged, if its key is new: one statement. False: not done."""
+    specs = kept_sources.current().specs(source)
+    if not specs or type(adapter_for(source)) is not TableAdapter:
+        return False
+    values: dict[str, Any] = {}
+    for spec in specs:
+        value = row.get(spec.name)
+        if spec.type == "date":
+            if not (value is None or type(value) is dt.date):
+                return False
+        elif spec.type == "text":
+            if not (value is None or (isinstance(value, str) and value == value.strip()
+                                      and (spec.max_length is None or len(value) <= spec.max_length)
+                                      and (not spec.choices or value in spec.choices))):
+                return False
+        else:
+            return False
+        if value in (None, "") and (spec.required or spec.name == source.key_field):
+            return False
+        values[spec.name] = None if value == "" else value
+    key = str(values[source.key_field])
+    category = str(values.get(source.category_field) or "") if source.category_field else ""
+    title = (str(values.get(source.title_field) or key) if source.title_field else key)[:TITLE_MAX_LENGTH]
+    if len(key) > KEY_MAX_LENGTH or len(category) > CATEGORY_MAX_LENGTH or not validate_uscc_quietly(row["uscc"]):
+        return False
+    data = {name: json_value(value) for name, value in values.items()}
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(DataRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (source_id, uscc, key, category, title, data, as_of, imported_at, synthetic) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (source_id, key) DO NOTHING RETURNING id",
+            [source.pk, row["uscc"], key, category, title,
+             DataRecord._meta.get_field("data").get_db_prep_value(data, connection), adapt(now), adapt(now), False],
+        )
+        if cursor.fetchone() is None:
+            return False  # the key is held already: the adapter compares and updates
+    fields = frozenset(name for name, value in data.items() if value is not None)
+    _emit_changes(source, {row["uscc"]: Change(fields, True, region)})
+    return True
+
+
+def validate_uscc_quietly(value: Any) -> bool:
+    try:
+        return bool(validate_uscc(value) == value)
+    except InvalidUSCC:
+        return False
 
 
 PROJECT_CODES = "project_codes"

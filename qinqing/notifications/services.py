@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from qinqing.core import events
 from qinqing.notifications.models import Delivery, Notification
 from qinqing.notifications.texts import Text
 
@@ -17,13 +18,14 @@ def notify(*, recipient: Any, kind: str, title: str | Text, body: str | Text = "
     Give `title` and `body` as `Text` (msgid and values) so each reader sees them in their own language;
     the Chinese rendering is stored beside them and is what the SMS and e-mail copies say.
     """
-    note = Notification.objects.create(
-        recipient=recipient, kind=kind, link=link,
+    note = Notification(
+        id=events.reserved_id(Notification), recipient=recipient, kind=kind, link=link,
         title=title.in_chinese() if isinstance(title, Text) else title,
         body=body.in_chinese() if isinstance(body, Text) else body,
         title_text=title.as_json() if isinstance(title, Text) else {},
         body_text=body.as_json() if isinstance(body, Text) else {},
     )
+    events.insert([note])  # at once, or with the service's other rows (`events.reserve_ids`)
     deliveries = []
     phone = getattr(recipient, "phone", "")
     email = getattr(recipient, "email", "")
@@ -32,7 +34,7 @@ def notify(*, recipient: Any, kind: str, title: str | Text, body: str | Text = "
     if email:
         deliveries.append(Delivery(notification=note, channel=Delivery.Channel.EMAIL, address=email))
     if deliveries:
-        Delivery.objects.bulk_create(deliveries)
+        events.insert(deliveries)
         from qinqing.notifications.tasks import wake_sender
 
         # The pending Delivery rows, in the platform's own database, are the queue; after commit

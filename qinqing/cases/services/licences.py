@@ -122,11 +122,12 @@ def issue_licence(case: Case, *, timeline: list[CaseEvent] | None = None) -> Lic
         payload["project_code"] = _project_code(case, matter, issued)
         fields.insert(0, {"key": "project_code", "label": "项目代码", "value": payload["project_code"]})
     payload["fields"] = fields
-    licence = Licence.objects.create(
-        number=number, case=case, enterprise=case.enterprise, matter=matter, title=matter.licence_name,
-        holder_name=case.enterprise.name, issued_at=issued, valid_until=valid_until, payload=payload,
-        signature=sign(payload),
+    licence = Licence(
+        id=events.reserved_id(Licence), number=number, case=case, enterprise=case.enterprise, matter=matter,
+        title=matter.licence_name, holder_name=case.enterprise.name, issued_at=issued, valid_until=valid_until,
+        payload=payload, signature=sign(payload),
     )
+    events.insert([licence])
     event = CaseEvent(case=case, actor=None, actor_label=matter.department.name, action="licence_issued", note=number)
     if timeline is None:
         event.save()

@@ -51,7 +51,18 @@ from qinqing.core.events.types import (
     VisitRaised,
     VisitRecorded,
 )
-from qinqing.core.events.unit import atomic, buffer, emit, emit_many, in_service, write_many, written_in_sql
+from qinqing.core.events.unit import (
+    atomic,
+    buffer,
+    emit,
+    emit_many,
+    in_service,
+    insert,
+    reserve_ids,
+    reserved_id,
+    write_many,
+    written_in_sql,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -90,8 +101,11 @@ __all__ = [
     "flows",
     "flows_replaced",
     "in_service",
+    "insert",
     "lag",
     "read_after",
+    "reserve_ids",
+    "reserved_id",
     "start_at_head",
     "write_many",
     "written_in_sql",

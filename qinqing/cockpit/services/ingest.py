@@ -35,6 +35,7 @@ from qinqing.cockpit.aggregates import (
     Deltas,
     append_rows,
     stock_keys,
+    tax_fen,
     to_fen,
     update_rows,
 )
@@ -55,6 +56,8 @@ from qinqing.core.events import (
 from qinqing.policies.models import Payout
 
 CONSUMER = "cockpit.aggregates"
+# Events per batch (one transaction): large, since a batch's cost is a fixed dozen statements plus its rows.
+BATCH_SIZE = 4000
 # The visit events (cockpit visits): counted when the platform declares them, by these names.
 VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE = "visit.raised", "visit.closed", "visit.overdue"
 VISIT_EVENTS = (VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE)
@@ -119,7 +122,7 @@ class Ingest:
         self.batch = batch
         # Replaying old events for the rebuild: figures only, no alert raised again.
         self.replaying = replaying
-        self.regions = regions or Regions()
+        self.regions = regions or Regions.current()
         self.deltas = Deltas()
         self.raised: list[Raised] = []
         self.journal: list[EnterpriseChange] = []
@@ -131,12 +134,20 @@ class Ingest:
     # ---- reading what the batch needs, once --------------------------------------------------------
 
     def _load(self) -> None:
-        usccs = sorted({s.event.enterprise for s in self.batch if s.event.enterprise})
+        # Full states only of the enterprises whose events the cockpit reads (or that a payout, case or visit
+        # is counted at); of the others (a monthly tax or housing-fund import: most events) only whether the
+        # cockpit knows them, from the index: an event of theirs changes nothing unless it is a first sight.
+        concerned = sorted({s.event.enterprise for s in self.batch if s.event.enterprise
+                            and (not isinstance(s.event, ENTERPRISE_EVENTS) or concerns_cockpit(s.event))})
+        others = sorted({s.event.enterprise for s in self.batch if s.event.enterprise} - set(concerned))
         self.states: dict[str, EnterpriseState] = {}
-        for chunk in _chunked(usccs):
+        for chunk in _chunked(concerned):
             self.states.update((s.uscc, s) for s in among(EnterpriseState.objects.all(), "uscc", chunk))
-        wanted = {s.event.enterprise for s in self.batch if concerns_cockpit(s.event)}
-        wanted |= set(usccs) - set(self.states)
+        self.known: set[str] = set()
+        for chunk in _chunked(others):
+            self.known.update(among(EnterpriseState.objects.all(), "uscc", chunk).values_list("uscc", flat=True))
+        wanted = (set(concerned) - set(self.states)) | (set(others) - self.known)
+        wanted |= {s.event.enterprise for s in self.batch if concerns_cockpit(s.event)}
         self.observed: dict[str, Observed] = observe(wanted, regions=self.regions)
         payout_ids = [s.event.payout_id for s in self.batch if isinstance(s.event, PayoutStatusChanged | PayoutReversed)]
         self.payouts = {p["pk"]: p for p in Payout.objects.filter(pk__in=payout_ids).values(
@@ -200,6 +211,7 @@ class Ingest:
         self.journal.append(EnterpriseChange(uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=at, day=day,
                                              to_path=seen.path, to_value=seen.status, txid=stored.txid, seq=stored.seq))
         self.deltas.total(seen.path, stock_keys(seen.status, seen.industry, seen.size, seen.capital_band, seen.tags), +1)
+        self.deltas.tax(seen.path, seen.status, seen.tax_paid, +1)
         self.deltas.flow_path(seen.path, REGISTERED, day)
         if seen.established_on is not None and (timezone.localdate(at) - seen.established_on).days < RECENT_DAYS:
             self._signal(Signal.REGISTERED, state, stored, state.path, state.region_id)
@@ -214,6 +226,8 @@ class Ingest:
 
     def _enterprise(self, stored: Stored) -> None:
         uscc = stored.event.enterprise
+        if uscc in self.known and uscc not in self.states:
+            return  # known, and this event names no source the cockpit reads (its state was not even loaded)
         fresh = uscc not in self.states
         state = self._state(uscc, stored)
         if state is None or (not fresh and not concerns_cockpit(stored.event)):
@@ -257,6 +271,9 @@ class Ingest:
         if old_keys != new_keys or old_path != seen.path:
             self.deltas.total(old_path, old_keys, -1)
             self.deltas.total(seen.path, new_keys, +1)
+        if (old_path, tax_fen(state.status, state.tax_paid)) != (seen.path, tax_fen(seen.status, seen.tax_paid)):
+            self.deltas.tax(old_path, state.status, state.tax_paid, -1)
+            self.deltas.tax(seen.path, seen.status, seen.tax_paid, +1)
         old_status, old_headcount = state.status, state.headcount
         for name, value in seen.state_fields().items():
             setattr(state, name, value)
@@ -383,11 +400,12 @@ class Ingest:
 
 
 STATE_UPDATES = ("name", "region_id", "path", "status", "industry", "size", "capital", "capital_band", "tags",
-                 "headcount", "established_on", "updated_at", "last_txid", "last_seq")
+                 "headcount", "established_on", "tax_paid", "tax_year", "updated_at", "last_txid", "last_seq")
 STATE_COLUMNS = ("uscc", *STATE_UPDATES, "first_seen_at")
 STATE_TYPES = {"uscc": "text", "name": "text", "region_id": "bigint", "path": "text", "status": "text",
                "industry": "text", "size": "text", "capital": "numeric", "capital_band": "text", "tags": "text",
-               "headcount": "integer", "established_on": "date", "updated_at": "timestamptz", "last_txid": "bigint",
+               "headcount": "integer", "established_on": "date", "tax_paid": "numeric", "tax_year": "text",
+               "updated_at": "timestamptz", "last_txid": "bigint",
                "last_seq": "bigint"}
 CHANGE_COLUMNS = ("uscc", "kind", "at", "day", "from_path", "to_path", "from_value", "to_value", "txid", "seq")
 

@@ -38,9 +38,11 @@ from qinqing.cockpit.aggregates import (
     MOVED_OUT,
     PAYOUTS,
     REGISTERED,
+    TAX,
     Deltas,
     append_rows,
     stock_keys,
+    tax_fen,
     to_fen,
 )
 from qinqing.cockpit.models import (
@@ -151,6 +153,7 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
                      .order_by("uscc", "-at").values_list("uscc", "at"))
         rows, journal = [], []
         stock: Counter[tuple[str, str, str, str, str, tuple[str, ...]]] = Counter()
+        taxed: dict[str, list[int]] = {}
         for uscc in chunk:
             o = seen.get(uscc)
             if o is None:
@@ -165,11 +168,18 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
             rows.append(EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=now, last_txid=txid, last_seq=seq,
                                         **o.state_fields()))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
+            fen = tax_fen(o.status, o.tax_paid)
+            if fen is not None and o.path:
+                summed = taxed.setdefault(o.path, [0, 0])
+                summed[0] += 1
+                summed[1] += fen
         append_rows(EnterpriseState, ingest.STATE_COLUMNS, [tuple(getattr(s, c) for c in ingest.STATE_COLUMNS) for s in rows])
         append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
                     [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():
             deltas.total(path, stock_keys(status, industry, size, band, tags), n)
+        for path, (n, fen) in taxed.items():
+            deltas.amount(path, TAX, count=n, fen=fen)
         written += len(rows)
         say("states", written)
     return written

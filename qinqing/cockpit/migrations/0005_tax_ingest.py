@@ -2,6 +2,24 @@
 
 from django.db import migrations, models
 
+SHIPPED = ["enterprises", "units", "occupancy", "headcount", "capital", "registered_30d", "moved_out_30d",
+           "payouts_amount"]
+
+
+def tax_in_the_building_module(apps, schema_editor):
+    """The shipped 浦沿 building-economy module gains tax by building, floor and unit, unless staff edited it."""
+    module_model = apps.get_model("cockpit", "CockpitModule")
+    for module in module_model.objects.filter(key="puyan-building-economy"):
+        spec = dict(module.spec or {})
+        if spec.get("measures") != SHIPPED:
+            continue
+        at = SHIPPED.index("capital") + 1
+        spec["measures"] = [*SHIPPED[:at], "tax_paid", "tax_enterprises", *SHIPPED[at:]]
+        spec["description"] = ("浦沿街道：按楼宇、楼层、单元逐级查看入驻率、在营企业数、参保人数、注册资本、纳税总额"
+                               "（企业年报最近一个年度的纳税额，元）、新设与迁出、政策兑付；点击楼宇进入楼层，再到单元。")
+        module.spec = spec
+        module.save(update_fields=["spec"])
+
 
 class Migration(migrations.Migration):
 
@@ -25,4 +43,5 @@ class Migration(migrations.Migration):
             name='amount_fen',
             field=models.BigIntegerField(default=0),
         ),
+        migrations.RunPython(tax_in_the_building_module, migrations.RunPython.noop),
     ]

@@ -175,6 +175,15 @@ def _latest(source_id: int | None, usccs: Sequence[str], *, by: str, fields: Seq
     return {uscc: {f: data.get(f) for f in fields} | {by: rank[0]} for uscc, (rank, data) in out.items()}
 
 
+def _scalar(text: Any) -> Any:
+    """A JSON value as PostgreSQL sends it (text); a plain string is unquoted without the decoder."""
+    if not isinstance(text, str):
+        return text
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and "\\" not in text:
+        return text[1:-1]
+    return json.loads(text)
+
+
 def _latest_pg(source_id: int, usccs: Sequence[str], *, by: str, fields: Sequence[str]) -> dict[str, dict[str, Any]]:
     q = connection.ops.quote_name
     table = q(DataRecord._meta.db_table)
@@ -187,7 +196,7 @@ def _latest_pg(source_id: int, usccs: Sequence[str], *, by: str, fields: Sequenc
         for chunk in _chunks(usccs):
             cursor.execute(sql, [*fields, source_id, list(chunk)])
             for uscc, rank, *values in cursor.fetchall():
-                out[uscc] = {f: (json.loads(v) if isinstance(v, str) else v) for f, v in zip(fields, values, strict=True)}
+                out[uscc] = {f: _scalar(v) for f, v in zip(fields, values, strict=True)}
                 out[uscc][by] = rank
     return out
 
@@ -204,7 +213,7 @@ def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> se
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT uscc, data -> 'removed_on' FROM {q(DataRecord._meta.db_table)} "  # noqa: S608
                                "WHERE source_id = %s AND uscc = ANY(%s)", [source_id, list(chunk)])
-                found = [(u, json.loads(v) if isinstance(v, str) else v) for u, v in cursor.fetchall()]
+                found = [(u, _scalar(v)) for u, v in cursor.fetchall()]
         else:
             found = [(u, data.get("removed_on")) for u, data in rows.values_list("uscc", "data")]
         for uscc, removed_on in found:

@@ -151,7 +151,8 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
         seen = observe(chunk, regions=regions)
         first = dict(EnterpriseChange.objects.filter(uscc__in=chunk, kind=EnterpriseChange.Kind.SEEN)
                      .order_by("uscc", "-at").values_list("uscc", "at"))
-        rows, journal = [], []
+        rows: list[tuple[Any, ...]] = []
+        journal: list[EnterpriseChange] = []
         stock: Counter[tuple[str, str, str, str, str, tuple[str, ...]]] = Counter()
         taxed: dict[str, list[int]] = {}
         for uscc in chunk:
@@ -165,15 +166,16 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
                 journal.append(EnterpriseChange(
                     uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=now, day=o.established_on or timezone.localdate(now),
                     to_path=o.path, to_value=o.status, txid=txid, seq=seq))
-            rows.append(EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=now, last_txid=txid, last_seq=seq,
-                                        **o.state_fields()))
+            row = {"uscc": uscc, "first_seen_at": at, "updated_at": now, "last_txid": txid, "last_seq": seq,
+                   **o.state_fields()}
+            rows.append(tuple(row[c] for c in ingest.STATE_COLUMNS))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
             fen = tax_fen(o.status, o.tax_paid)
             if fen is not None and o.path:
                 summed = taxed.setdefault(o.path, [0, 0])
                 summed[0] += 1
                 summed[1] += fen
-        append_rows(EnterpriseState, ingest.STATE_COLUMNS, [tuple(getattr(s, c) for c in ingest.STATE_COLUMNS) for s in rows])
+        append_rows(EnterpriseState, ingest.STATE_COLUMNS, rows)
         append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
                     [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():

@@ -337,6 +337,7 @@ def main() -> None:
     parser.add_argument("--existing", action="store_true", help="a prepared city: no gencity, no migration of data")
     parser.add_argument("--phase", choices=("all", "write", "ingest", "window", "reads", "rebuild"), default="all")
     parser.add_argument("--window", type=int, default=500_000, help="events measured by --phase window")
+    parser.add_argument("--limit", type=int, default=0, help="--phase ingest stops after about this many events")
     parser.add_argument("--seed", type=int, default=7, help="seed of the monthly rounds (vary it between runs)")
     args = parser.parse_args()
 
@@ -385,7 +386,7 @@ def run_phase(streets: list[Any], args: Any) -> None:
         churn(args.rounds, seed=args.seed, share=args.share)
         say(f"backlog of the cockpit's consumer: {events.lag().get(CONSUMER, 0):,} events")
     elif args.phase == "ingest":
-        applied, seconds, stalled, _ = ingest([], 0)
+        applied, seconds, stalled, _ = ingest([], 0, limit=args.limit)
         say(f"INGESTED (background, no reader): {applied:,} events in {seconds:.0f} s = "
             f"{applied / max(seconds - stalled, 1e-9):,.0f} events/s ({stalled:.0f} s waiting)")
     elif args.phase == "window":

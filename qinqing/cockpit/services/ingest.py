@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from qinqing.cases.models import Case
@@ -411,5 +412,13 @@ CHANGE_COLUMNS = ("uscc", "kind", "at", "day", "from_path", "to_path", "from_val
 
 
 def apply_events(batch: Sequence[Stored]) -> None:
-    """The consumer's entry point (registered in qinqing/flows.py)."""
+    """The consumer's entry point (registered in qinqing/flows.py).
+
+    On PostgreSQL the batch's transaction commits without waiting for its WAL flush: everything it writes
+    (read models, alerts, the cursor) is derived from the outbox and moves together, so a crash that loses
+    the last batches loses their cursor too, and they are applied again.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     Ingest(batch).run()

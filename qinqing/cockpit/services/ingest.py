@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
@@ -104,7 +105,11 @@ def move_nodes(old_path: str, new_path: str) -> tuple[list[str], list[str]]:
     return [n for n in old if n not in new], [n for n in new if n not in old]
 
 
-def enterprise_facts(state: EnterpriseState) -> dict[str, Any]:
+# An enterprise's state in a batch: the model row when it was read, a namespace of the same fields when new.
+State = EnterpriseState | SimpleNamespace
+
+
+def enterprise_facts(state: State) -> dict[str, Any]:
     return {"status": state.status, "industry": state.industry, "size": state.size,
             "capital": float(state.capital) if state.capital is not None else None,
             "capital_band": state.capital_band, "headcount": state.headcount, "tags": classify.tag_list(state.tags),
@@ -126,9 +131,9 @@ class Ingest:
         self.regions = regions or Regions.current()
         self.deltas = Deltas()
         self.raised: list[Raised] = []
-        self.journal: list[EnterpriseChange] = []
-        self.created: dict[str, EnterpriseState] = {}
-        self.changed: dict[str, EnterpriseState] = {}
+        self.journal: list[tuple[Any, ...]] = []
+        self.created: dict[str, State] = {}
+        self.changed: dict[str, State] = {}
         self.new_items: dict[tuple[str, int], CountedItem] = {}
         self.gone_items: list[CountedItem] = []
 
@@ -141,7 +146,7 @@ class Ingest:
         concerned = sorted({s.event.enterprise for s in self.batch if s.event.enterprise
                             and (not isinstance(s.event, ENTERPRISE_EVENTS) or concerns_cockpit(s.event))})
         others = sorted({s.event.enterprise for s in self.batch if s.event.enterprise} - set(concerned))
-        self.states: dict[str, EnterpriseState] = {}
+        self.states: dict[str, State] = {}
         for chunk in _chunked(concerned):
             self.states.update((s.uscc, s) for s in among(EnterpriseState.objects.all(), "uscc", chunk))
         self.known: set[str] = set()
@@ -197,7 +202,7 @@ class Ingest:
                 self.visit(stored)
         self._write(rules)
 
-    def _state(self, uscc: str, stored: Stored) -> EnterpriseState | None:
+    def _state(self, uscc: str, stored: Stored) -> State | None:
         """The enterprise's state, created at first sight from what the data says now."""
         state = self.states.get(uscc)
         if state is not None or not uscc:
@@ -206,11 +211,13 @@ class Ingest:
         if seen is None:
             return None
         at = stored.occurred_at
-        state = EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=at, **seen.state_fields())
+        # A plain namespace with the model's attribute names: thousands per batch, written by COPY.
+        state = SimpleNamespace(uscc=uscc, first_seen_at=at, updated_at=at, last_txid=0, last_seq=0,
+                                **seen.state_fields())
         self.states[uscc] = self.created[uscc] = state
         day = seen.established_on or timezone.localdate(at)
-        self.journal.append(EnterpriseChange(uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=at, day=day,
-                                             to_path=seen.path, to_value=seen.status, txid=stored.txid, seq=stored.seq))
+        self._note(uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=at, day=day, to_path=seen.path, to_value=seen.status,
+                   txid=stored.txid, seq=stored.seq)
         self.deltas.total(seen.path, stock_keys(seen.status, seen.industry, seen.size, seen.capital_band, seen.tags), +1)
         self.deltas.tax(seen.path, seen.status, seen.tax_paid, +1)
         self.deltas.flow_path(seen.path, REGISTERED, day)
@@ -218,7 +225,11 @@ class Ingest:
             self._signal(Signal.REGISTERED, state, stored, state.path, state.region_id)
         return state
 
-    def _signal(self, signal: str, state: EnterpriseState, stored: Stored, path: str, region_id: int | None,
+    def _note(self, **change: Any) -> None:
+        """A journal row (`EnterpriseChange`), as the tuple COPY writes."""
+        self.journal.append(tuple(change.get(c, "") for c in CHANGE_COLUMNS))
+
+    def _signal(self, signal: str, state: State, stored: Stored, path: str, region_id: int | None,
                 **facts: Any) -> None:
         self.raised.append(Raised(
             signal=signal, path=path, region_id=region_id, uscc=state.uscc, name=state.name, at=stored.occurred_at,
@@ -245,7 +256,7 @@ class Ingest:
         if uscc not in self.created:
             self.changed[uscc] = state
 
-    def _compare(self, state: EnterpriseState, seen: Observed, stored: Stored) -> None:
+    def _compare(self, state: State, seen: Observed, stored: Stored) -> None:
         at = stored.occurred_at
         day = timezone.localdate(at)
         old_keys = stock_keys(state.status, state.industry, state.size, state.capital_band, classify.tag_list(state.tags))
@@ -255,20 +266,17 @@ class Ingest:
             left, entered = move_nodes(old_path, seen.path)
             self.deltas.flow(left, MOVED_OUT, day)
             self.deltas.flow(entered, MOVED_IN, day)
-            self.journal.append(EnterpriseChange(uscc=state.uscc, kind=EnterpriseChange.Kind.MOVED, at=at, day=day,
-                                                 from_path=old_path, to_path=seen.path, txid=stored.txid,
-                                                 seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.MOVED, at=at, day=day, from_path=old_path,
+                       to_path=seen.path, txid=stored.txid, seq=stored.seq)
         if seen.status != state.status:
-            self.journal.append(EnterpriseChange(uscc=state.uscc, kind=EnterpriseChange.Kind.STATUS, at=at, day=day,
-                                                 to_path=seen.path, from_value=state.status, to_value=seen.status,
-                                                 txid=stored.txid, seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.STATUS, at=at, day=day, to_path=seen.path,
+                       from_value=state.status, to_value=seen.status, txid=stored.txid, seq=stored.seq)
             for measure in status_flows(state.status, seen.status):
                 self.deltas.flow_path(seen.path, measure, day)
         drop = classify.headcount_drop(state.headcount, seen.headcount)
         if drop is not None:
-            self.journal.append(EnterpriseChange(
-                uscc=state.uscc, kind=EnterpriseChange.Kind.HEADCOUNT, at=at, day=day, to_path=seen.path,
-                from_value=str(state.headcount), to_value=str(seen.headcount), txid=stored.txid, seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.HEADCOUNT, at=at, day=day, to_path=seen.path,
+                       from_value=str(state.headcount), to_value=str(seen.headcount), txid=stored.txid, seq=stored.seq)
         if old_keys != new_keys or old_path != seen.path:
             self.deltas.total(old_path, old_keys, -1)
             self.deltas.total(seen.path, new_keys, +1)
@@ -391,7 +399,7 @@ class Ingest:
         changed = [s for uscc, s in self.changed.items() if uscc not in self.created]
         update_rows(EnterpriseState, "uscc", STATE_UPDATES,
                     [(s.uscc, *(getattr(s, c) for c in STATE_UPDATES)) for s in changed], STATE_TYPES)
-        append_rows(EnterpriseChange, CHANGE_COLUMNS, [tuple(getattr(c, n) for n in CHANGE_COLUMNS) for c in self.journal])
+        append_rows(EnterpriseChange, CHANGE_COLUMNS, self.journal)
         for item in self.gone_items:
             CountedItem.objects.filter(kind=item.kind, item_id=item.item_id).delete()
         CountedItem.objects.bulk_create(list(self.new_items.values()), batch_size=1000)

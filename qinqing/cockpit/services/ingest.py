@@ -429,4 +429,6 @@ def apply_events(batch: Sequence[Stored]) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # Its reads are index probes of a few thousand keys: parallel workers only add processes to wait for.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
     Ingest(batch).run()

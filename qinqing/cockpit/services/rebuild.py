@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Subquery
 from django.utils import timezone
 
@@ -114,6 +114,9 @@ def rebuild_cockpit(*, actor: Any = "rebuildcockpit", progress: Callable[[str, i
     """
     say = progress or (lambda stage, n: None)
     with events.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as db:  # index probes of a few thousand keys each: no parallel workers
+                db.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
         cursor, _ = OutboxCursor.objects.get_or_create(consumer=ingest.CONSUMER)
         OutboxCursor.objects.select_for_update().get(pk=cursor.pk)
         if skip_backlog:

@@ -121,7 +121,7 @@ def churn(rounds: int, seed: int = 7, share: float = 1.0) -> int:
                 "SELECT (SELECT id FROM datahub_source WHERE code = 'abnormal_operations'), u, 'A' || u || %s, '', "
                 "'未按规定报送年度报告', jsonb_build_object('decision_no', 'A' || u || %s, 'listed_on', %s::text, "
                 "'reason', '未按规定报送年度报告'), now(), now(), true FROM unnest(%s::text[]) AS u",
-                [str(number), str(number), "2026-12-01", [rows[i][0] for i in listed]])
+                [f"{seed}-{number}", f"{seed}-{number}", "2026-12-01", [rows[i][0] for i in listed]])
         # Each event names the source that changed, as an import emits it.
         source = {rows[i][0]: "market_registry" for i in (*moved, *gone)}
         source.update({rows[i][0]: "social_insurance" for i in dropped})

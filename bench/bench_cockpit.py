@@ -20,6 +20,16 @@ social-insurance registration, the latest annual report and the abnormal-operati
   city down to communities, beside the naive counts of the same;
 - rebuild: `rebuild_cockpit()` timed, then every aggregate row and every state compared with the ones
   the consumer kept (SQL EXCEPT both ways), beside one naive full-registry GROUP BY.
+
+On a prepared city (a copy of one made by `gencity`, `--existing`), the steps run one at a time with
+`--phase`, so the bulk runs niced in the background and only the measured window under the bench lock:
+
+    --phase write --rounds 6 --share 1.0     monthly rounds of events written to the outbox (no ingestion)
+    --phase ingest                            the consumer applies the outbox until caught up (progress lines)
+    --phase window --window 500000            ingestion while serving, measured on the next N events, with a
+                                              reader thread asking street summaries (--read-rate per second)
+    --phase reads                             street summary and drill-down, each beside the naive reads
+    --phase rebuild                           the full rebuild, then the compare (IDENTICAL or the differences)
 """
 
 from __future__ import annotations
@@ -111,7 +121,7 @@ def churn(rounds: int, seed: int = 7, share: float = 1.0) -> int:
                 "SELECT (SELECT id FROM datahub_source WHERE code = 'abnormal_operations'), u, 'A' || u || %s, '', "
                 "'未按规定报送年度报告', jsonb_build_object('decision_no', 'A' || u || %s, 'listed_on', %s::text, "
                 "'reason', '未按规定报送年度报告'), now(), now(), true FROM unnest(%s::text[]) AS u",
-                [str(number), str(number), "2026-12-01", [rows[i][0] for i in listed]])
+                [f"{seed}-{number}", f"{seed}-{number}", "2026-12-01", [rows[i][0] for i in listed]])
         # Each event names the source that changed, as an import emits it.
         source = {rows[i][0]: "market_registry" for i in (*moved, *gone)}
         source.update({rows[i][0]: "social_insurance" for i in dropped})
@@ -227,7 +237,8 @@ class Reader(threading.Thread):
             connection.close()
 
 
-def ingest(streets: list[Any], rate: float, budget: float = 0) -> tuple[int, float, float, list[float]]:
+def ingest(streets: list[Any], rate: float, budget: float = 0, limit: int = 0,
+           ) -> tuple[int, float, float, list[float]]:
     """Apply the whole outbox; time spent waiting for another session's open transaction is counted apart.
 
     (On PostgreSQL a consumer never passes an event of a transaction that may still commit: on a shared
@@ -237,15 +248,16 @@ def ingest(streets: list[Any], rate: float, budget: float = 0) -> tuple[int, flo
     from qinqing.core import events
 
     reader = Reader(streets, rate)
-    reader.start()
+    if streets:
+        reader.start()
     started = time.perf_counter()
     applied, stalled, last = 0, 0.0, started
     while True:
         before = time.perf_counter()
-        done = events.consume(CONSUMER, batches=20)
+        done = events.consume(CONSUMER, batches=1 if limit else 20)
         applied += done
         now = time.perf_counter()
-        if budget and now - started > budget:
+        if (budget and now - started > budget) or (limit and applied >= limit):
             break
         if not done:
             if not events.lag().get(CONSUMER):
@@ -258,17 +270,18 @@ def ingest(streets: list[Any], rate: float, budget: float = 0) -> tuple[int, flo
             last = now
     seconds = time.perf_counter() - started
     reader.stop.set()
-    reader.join()
+    if streets:
+        reader.join()
     return applied, seconds, stalled, reader.latencies
 
 
 COMPARE = {
     "cockpit_dailyaggregate": "node, measure, dimension, day, count, amount_fen",
-    "cockpit_nodetotal": "node, measure, dimension, count",
+    "cockpit_nodetotal": "node, measure, dimension, count, amount_fen",
     "cockpit_enterprisestate": "uscc, name, region_id, path, status, industry, size, capital, capital_band, tags, "
-                               "headcount, established_on, first_seen_at",
+                               "headcount, established_on, tax_paid, tax_year, first_seen_at",
 }
-NONZERO = {"cockpit_dailyaggregate": "count <> 0 OR amount_fen <> 0", "cockpit_nodetotal": "count <> 0",
+NONZERO = {"cockpit_dailyaggregate": "count <> 0 OR amount_fen <> 0", "cockpit_nodetotal": "count <> 0 OR amount_fen <> 0",
            "cockpit_enterprisestate": "true"}
 
 
@@ -321,6 +334,11 @@ def main() -> None:
     parser.add_argument("--no-rebuild", action="store_true")
     parser.add_argument("--from-step", type=int, default=1, help="1: all; 3: the city's read models are built")
     parser.add_argument("--no-horizon", action="store_true", help="do not wait for other databases' transactions")
+    parser.add_argument("--existing", action="store_true", help="a prepared city: no gencity, no migration of data")
+    parser.add_argument("--phase", choices=("all", "write", "ingest", "window", "reads", "rebuild"), default="all")
+    parser.add_argument("--window", type=int, default=500_000, help="events measured by --phase window")
+    parser.add_argument("--limit", type=int, default=0, help="--phase ingest stops after about this many events")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the monthly rounds (vary it between runs)")
     args = parser.parse_args()
 
     import django
@@ -336,7 +354,8 @@ def main() -> None:
         f"on {os.cpu_count()} cores")
     call_command("migrate", verbosity=0)
     load_default_rules()
-    ensure_city(args.enterprises)
+    if not args.existing:
+        ensure_city(args.enterprises)
 
     say(f"outbox: {OutboxEvent.objects.count():,} events")
     streets = sample_streets(args.streets)
@@ -347,11 +366,47 @@ def main() -> None:
         from qinqing.core.events import consumers
 
         consumers._HORIZON = "9223372036854775807"
+    if args.phase != "all":
+        run_phase(streets, args)
+        return
     if args.from_step <= 1:
         step_one(streets, args)
     if args.from_step <= 3:
         step_three(streets, args)
     measure_reads(streets, args)
+
+
+def run_phase(streets: list[Any], args: Any) -> None:
+    """One step on a prepared city (see the module's docstring)."""
+    from qinqing.cockpit.services.ingest import CONSUMER
+    from qinqing.core import events
+
+    say(f"uptime: {Path('/proc/loadavg').read_text().strip() if Path('/proc/loadavg').exists() else os.getloadavg()}")
+    if args.phase == "write":
+        churn(args.rounds, seed=args.seed, share=args.share)
+        say(f"backlog of the cockpit's consumer: {events.lag().get(CONSUMER, 0):,} events")
+    elif args.phase == "ingest":
+        applied, seconds, stalled, _ = ingest([], 0, limit=args.limit)
+        say(f"INGESTED (background, no reader): {applied:,} events in {seconds:.0f} s = "
+            f"{applied / max(seconds - stalled, 1e-9):,.0f} events/s ({stalled:.0f} s waiting)")
+    elif args.phase == "window":
+        backlog = events.lag().get(CONSUMER, 0)
+        applied, seconds, stalled, during = ingest(streets, args.read_rate, limit=args.window)
+        working = max(seconds - stalled, 1e-9)
+        say(f"INGESTION while serving (window of {args.window:,} of a backlog of {backlog:,} events): {applied:,} in "
+            f"{seconds:.0f} s, {stalled:.0f} s waiting for other sessions' open transactions = "
+            f"{applied / working:,.0f} events/s working, {applied / max(seconds, 1e-9):,.0f}/s overall "
+            f"(target ≥ 5,000/s); street summaries meanwhile ({args.read_rate:g}/s asked, same process): {ms(during)}")
+    elif args.phase == "reads":
+        args.no_rebuild = True
+        measure_reads(streets, args)
+    elif args.phase == "rebuild":
+        scan = naive_full_scan()
+        rebuilt, differences, counts = rebuild_and_compare()
+        same = all(d == (0, 0) for d in differences.values())
+        say(f"REBUILD: {rebuilt:.0f} s for {counts} → {'IDENTICAL' if same else 'DIFFERENT'} to the incremental rows "
+            f"(extra, missing per table: {differences}) | naive full-registry GROUP BY: {scan:.1f} s")
+    say(f"uptime at the end: {os.getloadavg()}")
 
 
 def step_one(streets: list[Any], args: Any) -> None:

@@ -48,7 +48,7 @@ FLOWS = Flows(
         # The street cockpit's read models: each enterprise as last seen, per-node daily and present figures,
         # alerts by the rules; an unknown event type moves the cursor and changes nothing.
         Consumer(name=cockpit_ingest.CONSUMER, handles=cockpit_ingest.HANDLES, apply=cockpit_ingest.apply_events,
-                 batch_size=1000),
+                 batch_size=cockpit_ingest.BATCH_SIZE),
     ),
 )
 

@@ -25,6 +25,8 @@ VISITS_RAISED, VISITS_CLOSED, ALERTS = "visits_raised", "visits_closed", "alerts
 # Stock measures (the present): enterprises by status and, when in business, by what they are.
 ENTERPRISES, STATUS, INDUSTRY, SIZE, BAND, TAG = "enterprises", "status", "industry", "size", "capital_band", "tag"
 VISITS_OPEN, VISITS_OVERDUE, ALERTS_OPEN = "visits_open", "visits_overdue", "alerts_open"
+# Tax paid by the enterprises in business (latest annual report): count of those with a figure, amount in fen.
+TAX = "tax"
 UNKNOWN = "unknown"
 
 FEN = Decimal("100")
@@ -47,12 +49,19 @@ def stock_keys(status: str, industry: str, size: str, band: str, tags: Iterable[
     return keys
 
 
+def tax_fen(status: str, tax_paid: Decimal | None) -> int | None:
+    """What an enterprise adds to its nodes' tax total (fen), None when it is not counted there."""
+    if status not in IN_BUSINESS or tax_paid is None:
+        return None
+    return to_fen(tax_paid)
+
+
 class Deltas:
     """Changes to daily and total rows, summed per row before anything is written."""
 
     def __init__(self) -> None:
         self.daily: defaultdict[tuple[str, str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
-        self.totals: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self.totals: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
 
     def flow(self, nodes: Iterable[str], measure: str, day: dt.date, *, count: int = 1, fen: int = 0,
              dimension: str = "") -> None:
@@ -68,7 +77,19 @@ class Deltas:
         nodes = ancestors(path)
         for measure, dimension in keys:
             for node in nodes:
-                self.totals[(node, measure, dimension)] += sign
+                self.totals[(node, measure, dimension)][0] += sign
+
+    def amount(self, path: str, measure: str, *, count: int, fen: int) -> None:
+        """Add a count and an amount (fen) to a measure of the present, on every node of the path."""
+        for node in ancestors(path):
+            row = self.totals[(node, measure, "")]
+            row[0] += count
+            row[1] += fen
+
+    def tax(self, path: str, status: str, tax_paid: Decimal | None, sign: int) -> None:
+        fen = tax_fen(status, tax_paid)
+        if fen is not None and path:
+            self.amount(path, TAX, count=sign, fen=sign * fen)
 
     def __bool__(self) -> bool:
         return bool(self.daily) or bool(self.totals)
@@ -77,9 +98,9 @@ class Deltas:
         """Add every delta to its row (insert or add), inside the caller's transaction."""
         daily = [(node, measure, dim, day, c, f) for (node, measure, dim, day), (c, f) in self.daily.items()
                  if c or f]
-        totals = [(node, measure, dim, c) for (node, measure, dim), c in self.totals.items() if c]
+        totals = [(node, measure, dim, c, f) for (node, measure, dim), (c, f) in self.totals.items() if c or f]
         _upsert(DailyAggregate._meta.db_table, ("node", "measure", "dimension", "day"), ("count", "amount_fen"), daily)
-        _upsert(NodeTotal._meta.db_table, ("node", "measure", "dimension"), ("count",), totals)
+        _upsert(NodeTotal._meta.db_table, ("node", "measure", "dimension"), ("count", "amount_fen"), totals)
         self.daily.clear()
         self.totals.clear()
 
@@ -88,21 +109,39 @@ _PG_TYPES = {"node": "text", "measure": "text", "dimension": "text", "day": "dat
              "amount_fen": "bigint"}
 
 
+def copy_to_temp(name: str, columns: dict[str, str], rows: Iterable[tuple[Any, ...]]) -> str:
+    """Rows into a temporary table of this session (PostgreSQL), by COPY; returns its quoted name.
+
+    The table lives as long as the connection and is emptied at every commit (`ON COMMIT DELETE ROWS`)
+    and before each use, so several uses in one transaction (the rebuild) never see each other's rows.
+    """
+    q = connection.ops.quote_name
+    table = q(f"_cockpit_{name}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} "
+                       f"({', '.join(f'{q(c)} {t}' for c, t in columns.items())}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our own name
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(q(c) for c in columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return table
+
+
 def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...], rows: list[tuple[Any, ...]],
             chunk: int = 500) -> None:
     if not rows:
         return
-    rows.sort(key=lambda r: r[:len(keys)])  # a fixed order: two writers never deadlock on each other's rows
+    rows.sort()  # a fixed order (keys first, each once): two writers never deadlock on each other's rows
     q = connection.ops.quote_name
     columns = ", ".join(q(c) for c in (*keys, *values))
     adds = ", ".join(f"{q(v)} = {q(table)}.{q(v)} + excluded.{q(v)}" for v in values)
     conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {adds}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement of arrays: no per-row placeholders for the driver to parse.
-            arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in (*keys, *values))
-            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
-                           [list(column) for column in zip(*rows, strict=True)])
+            # COPY into a session table (no parameters for the driver to quote), then one upsert from it.
+            source = copy_to_temp(table, {c: _PG_TYPES[c] for c in (*keys, *values)}, rows)
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT {columns} FROM {source} "  # noqa: S608
+                           f"ORDER BY {', '.join(q(k) for k in keys)} {conflict}")
             return
         one = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
         for start in range(0, len(rows), chunk):
@@ -135,13 +174,13 @@ def update_rows(model: Any, key: str, columns: Sequence[str], rows: list[tuple[A
         q = connection.ops.quote_name
         table = q(model._meta.db_table)
         names = [key, *columns]
-        arrays = ", ".join(f"%s::{types[c]}[]" for c in names)
+        rows = sorted(rows, key=lambda r: r[0])  # a fixed order of row locks
+        source = copy_to_temp(f"{model._meta.db_table}_upd", {c: types[c] for c in names}, rows)
         sets = ", ".join(f"{q(model._meta.get_field(c).column)} = v.{q(c)}" for c in columns)
         keycol = q(model._meta.get_field(key).column)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(q(c) for c in names)}) "  # noqa: S608
-                f"WHERE {table}.{keycol} = v.{q(key)}", [list(column) for column in zip(*rows, strict=True)])
+            cursor.execute(f"UPDATE {table} SET {sets} FROM {source} AS v "  # noqa: S608
+                           f"WHERE {table}.{keycol} = v.{q(key)}")
         return
     found = {getattr(o, key): o for o in model.objects.filter(**{f"{key}__in": [r[0] for r in rows]})}
     changed = []
@@ -158,5 +197,6 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every non-zero aggregate row, sorted: what the incremental path and the rebuild must agree on."""
     daily = sorted(DailyAggregate.objects.exclude(count=0, amount_fen=0)
                    .values_list("node", "measure", "dimension", "day", "count", "amount_fen"))
-    totals = sorted(NodeTotal.objects.exclude(count=0).values_list("node", "measure", "dimension", "count"))
+    totals = sorted(NodeTotal.objects.exclude(count=0, amount_fen=0)
+                    .values_list("node", "measure", "dimension", "count", "amount_fen"))
     return {"daily": daily, "totals": totals}

@@ -39,12 +39,20 @@ MEASURE_LABELS: dict[str, str | Promise] = {
     "payouts_amount": _("Payout amount"), "cases_handled": _("Cases handled"), "alerts_open": _("Open alerts"),
     "units": _("Units"), "occupancy": _("Occupancy"), "visits_open": _("Open visits"),
     "headcount": _("Insured employees"), "capital": _("Registered capital"),
+    "tax_paid": _("Tax paid (latest annual report)"), "tax_enterprises": _("Enterprises reporting tax"),
 }
 MEASURE_UNITS: dict[str, str | Promise] = {
     "enterprises": ENTERPRISES, "registered_30d": ENTERPRISES, "deregistered_30d": ENTERPRISES,
     "moved_in_30d": ENTERPRISES, "moved_out_30d": ENTERPRISES, "payouts_count": PAYMENTS, "payouts_amount": YUAN,
     "cases_handled": CASES, "alerts_open": ALERTS, "units": UNITS, "occupancy": PERCENT, "visits_open": VISITS,
-    "headcount": PEOPLE, "capital": YUAN,
+    "headcount": PEOPLE, "capital": YUAN, "tax_paid": YUAN, "tax_enterprises": ENTERPRISES,
+}
+# Where a measure's figures come from, shown beside it (only measures read from one named data source).
+MEASURE_SOURCES: dict[str, str | Promise] = {
+    "tax_paid": _("Annual reports (source enterprise_annual): tax paid in each enterprise's latest report, "
+                  "enterprises in operation"),
+    "tax_enterprises": _("Annual reports (source enterprise_annual): enterprises in operation whose latest report "
+                         "states tax paid"),
 }
 TREND_LABELS: dict[str, str | Promise] = {
     "registered": _("Registrations"), "deregistered": _("Deregistrations"), "moved_in": _("Moves in"),

@@ -42,6 +42,10 @@ class EnterpriseState(models.Model):
     tags = models.CharField(_("tags"), max_length=120, blank=True)
     headcount = models.IntegerField(_("insured employees"), null=True, blank=True)
     established_on = models.DateField(_("established on"), null=True, blank=True)
+    # Tax paid in the year of the latest annual report (企业年报 `tax_paid`, yuan) and that year.
+    tax_paid = models.DecimalField(_("tax paid (yuan, latest annual report)"), max_digits=16, decimal_places=2,
+                                   null=True, blank=True)
+    tax_year = models.CharField(_("tax year"), max_length=8, blank=True)
     first_seen_at = models.DateTimeField(_("first seen at"))
     updated_at = models.DateTimeField(_("updated at"))
     # The outbox position of the last event applied to this enterprise: an older one changes nothing.
@@ -119,6 +123,8 @@ class NodeTotal(models.Model):
     measure = models.CharField(max_length=24)
     dimension = models.CharField(max_length=64, blank=True, default="")
     count = models.BigIntegerField(default=0)
+    # An amount summed with the count, in fen (the tax paid by the enterprises counted); 0 for pure counts.
+    amount_fen = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node", "measure", "dimension"], name="cockpit_total_unique")]

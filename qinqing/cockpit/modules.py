@@ -50,8 +50,9 @@ LEVEL_ORDER = ("city", "district", "street", "community", "grid", "building", "f
 NODE_LEVELS = ("children", "community", "grid", "building", "floor", "unit")
 NODE_MEASURES = ("enterprises", "registered_30d", "deregistered_30d", "moved_in_30d", "moved_out_30d",
                  "payouts_count", "payouts_amount", "cases_handled", "alerts_open", "units", "occupancy",
-                 "headcount", "capital")
-STATE_MEASURES = ("enterprises", "headcount", "capital")
+                 "headcount", "capital", "tax_paid", "tax_enterprises")
+STATE_MEASURES = ("enterprises", "headcount", "capital", "tax_paid")
+YUAN_MEASURES = frozenset({"capital", "tax_paid"})
 GROUPS = ("industry", "size", "capital_band", "status", "tag", "children")
 FILTERS = ("status", "industry", "tag", "capital_band")
 TREND_MEASURES = ("registered", "deregistered", "moved_in", "moved_out", "abnormal", "payouts_count",
@@ -164,9 +165,13 @@ class Column:
     key: str
     label: str | Promise
     unit: str | Promise
+    source: str | Promise = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"key": self.key, "label": str(self.label), "unit": str(self.unit)}
+        out = {"key": self.key, "label": str(self.label), "unit": str(self.unit)}
+        if self.source:
+            out["source"] = str(self.source)
+        return out
 
 
 def _json(value: Any) -> Any:
@@ -219,7 +224,8 @@ def _nodes(node: Region, spec: dict[str, Any]) -> dict[str, Any]:
     from qinqing.cockpit import queries
 
     measures: list[str] = spec["measures"]
-    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m]) for m in measures]
+    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.MEASURE_SOURCES.get(m, ""))
+               for m in measures]
     level = _group_level(node, spec["levels"])
     if level is None:
         return {"columns": [c.as_dict() for c in columns], "rows": [], "level": None,
@@ -281,7 +287,8 @@ def _enterprises(node: Region, spec: dict[str, Any]) -> dict[str, Any]:
     if filters.get("capital_band"):
         rows_q = rows_q.filter(capital_band=filters["capital_band"])
     measures: list[str] = spec["measures"]
-    annotations = {"enterprises": Count("id"), "headcount": Sum("headcount"), "capital": Sum("capital")}
+    annotations = {"enterprises": Count("id"), "headcount": Sum("headcount"), "capital": Sum("capital"),
+                   "tax_paid": Sum("tax_paid")}
     group = spec["group_by"]
     raw: list[dict[str, Any]] = []
     if group == "children":
@@ -305,9 +312,10 @@ def _enterprises(node: Region, spec: dict[str, Any]) -> dict[str, Any]:
             row["code"] = item["code"]
         for measure in measures:
             value = item.get(measure) or 0
-            row[measure] = _json(Decimal(value).quantize(Decimal("0.01")) if measure == "capital" else int(value))
+            row[measure] = _json(Decimal(value).quantize(Decimal("0.01")) if measure in YUAN_MEASURES else int(value))
         rows.append(row)
-    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m]) for m in measures]
+    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.MEASURE_SOURCES.get(m, ""))
+               for m in measures]
     empty = "" if any(r.get("enterprises") for r in rows) or (rows and "enterprises" not in measures) else str(
         _("No enterprise of this node matches the module's filters."))
     return {"columns": [c.as_dict() for c in columns], "rows": rows, "group_by": group,

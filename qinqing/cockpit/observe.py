@@ -7,6 +7,8 @@ cannot disagree about what an enterprise is; only about when they saw it.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -22,6 +24,9 @@ from qinqing.datahub.models import DataRecord, RegistryRecord, Source
 from qinqing.regions.models import Region
 
 SOCIAL, ANNUAL, ABNORMAL = "social_insurance", "enterprise_annual", "abnormal_operations"
+# What the cockpit reads of each record: insured employees; revenue, tags and tax paid of the annual report.
+SOCIAL_FIELDS = ("insured_count",)
+ANNUAL_FIELDS = ("revenue", "tax_paid", *classify.TAGS)
 CHUNK = 2_000
 
 
@@ -41,12 +46,14 @@ class Observed:
     tags: tuple[str, ...]
     headcount: int | None
     established_on: dt.date | None
+    tax_paid: Decimal | None = None
+    tax_year: str = ""
 
     def state_fields(self) -> dict[str, Any]:
         return {"name": self.name[:200], "region_id": self.region_id, "path": self.path, "status": self.status,
                 "industry": self.industry, "size": self.size, "capital": self.capital,
                 "capital_band": self.capital_band, "tags": classify.tag_text(self.tags), "headcount": self.headcount,
-                "established_on": self.established_on}
+                "established_on": self.established_on, "tax_paid": self.tax_paid, "tax_year": self.tax_year}
 
 
 class Regions:
@@ -59,6 +66,23 @@ class Regions:
             self.by_code[code] = (pk, path)
             self.by_id[pk] = (code, path)
 
+    @classmethod
+    def current(cls) -> Regions:
+        """The region tree as this process keeps it between batches, read again when the tree has changed.
+
+        The check is one aggregate row (count, largest id, a sum over parents and path lengths), so an edit,
+        an import or a move of a node made by any process, with or without signals, is seen by the next batch.
+        """
+        mark = _region_mark()
+        with _regions_lock:
+            kept = _regions_kept.get("tree")
+            if isinstance(kept, Regions) and _regions_kept.get("mark") == mark:
+                return kept
+        tree = cls()
+        with _regions_lock:
+            _regions_kept["tree"], _regions_kept["mark"] = tree, mark
+        return tree
+
     def place(self, registry_code: str, account_region_id: int | None) -> tuple[int | None, str]:
         """The node: the registry's region, or the account's placement when it lies deeper inside it."""
         registered = self.by_code.get(registry_code)
@@ -70,6 +94,25 @@ class Regions:
         return registered
 
 
+_regions_lock = threading.Lock()
+_regions_kept: dict[str, Any] = {}
+
+
+def _region_mark() -> tuple[Any, ...]:
+    table = connection.ops.quote_name(Region._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), max(id), sum(coalesce(parent_id, 0) * (id % 9973 + 1)), "  # noqa: S608
+                       f"sum(length(path) * (id % 7919 + 1)), sum(length(code) * (id % 7907 + 1)) FROM {table}")
+        row = cursor.fetchone()
+    return tuple(row) if row else ()
+
+
+def forget_regions() -> None:
+    """Drop this process's copy of the region tree (the next batch reads it again)."""
+    with _regions_lock:
+        _regions_kept.clear()
+
+
 def _decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -77,6 +120,17 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal | None:
+    """An amount in yuan to the fen (as stored), None when missing, not a number or negative."""
+    amount = _decimal(value)
+    if amount is None or not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
+        return None
+    return amount.quantize(CENT)
 
 
 def _int(value: Any) -> int | None:
@@ -101,10 +155,16 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start:start + CHUNK]
 
 
-def _latest(source_id: int | None, usccs: Sequence[str], *, by: str) -> dict[str, dict[str, Any]]:
-    """The most recent record's data per enterprise (by `as_of`, or by `category` for yearly reports)."""
+def _latest(source_id: int | None, usccs: Sequence[str], *, by: str, fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The given fields of the most recent record per enterprise (by `as_of`, or by `category` for yearly reports).
+
+    On PostgreSQL the database picks the record (`DISTINCT ON`) and sends only those fields, not the whole
+    document; elsewhere every record is read and the latest kept here. Both keep the greatest (`by`, key).
+    """
     if source_id is None:
         return {}
+    if connection.vendor == "postgresql":
+        return _latest_pg(source_id, usccs, by=by, fields=fields)
     out: dict[str, tuple[Any, dict[str, Any]]] = {}
     for chunk in _chunks(usccs):
         rows = among(DataRecord.objects.filter(source_id=source_id), "uscc", chunk).values_list("uscc", by, "key", "data")
@@ -112,7 +172,33 @@ def _latest(source_id: int | None, usccs: Sequence[str], *, by: str) -> dict[str
             rank = (order, key)
             if uscc not in out or rank > out[uscc][0]:
                 out[uscc] = (rank, data)
-    return {uscc: data for uscc, (_rank, data) in out.items()}
+    return {uscc: {f: data.get(f) for f in fields} | {by: rank[0]} for uscc, (rank, data) in out.items()}
+
+
+def _scalar(text: Any) -> Any:
+    """A JSON value as PostgreSQL sends it (text); a plain string is unquoted without the decoder."""
+    if not isinstance(text, str):
+        return text
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and "\\" not in text:
+        return text[1:-1]
+    return json.loads(text)
+
+
+def _latest_pg(source_id: int, usccs: Sequence[str], *, by: str, fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+    q = connection.ops.quote_name
+    table = q(DataRecord._meta.db_table)
+    order = q({"as_of": "as_of", "category": "category"}[by])
+    picked = ", ".join("data -> %s" for _ in fields)
+    sql = (f"SELECT DISTINCT ON (uscc) uscc, {order}, {picked} FROM {table} "  # noqa: S608 - names from the model
+           f"WHERE source_id = %s AND uscc = ANY(%s) ORDER BY uscc, {order} DESC, key DESC")
+    out: dict[str, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(usccs):
+            cursor.execute(sql, [*fields, source_id, list(chunk)])
+            for uscc, rank, *values in cursor.fetchall():
+                out[uscc] = {f: _scalar(v) for f, v in zip(fields, values, strict=True)}
+                out[uscc][by] = rank
+    return out
 
 
 def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> set[str]:
@@ -120,9 +206,18 @@ def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> se
     if source_id is None:
         return set()
     listed: set[str] = set()
+    q = connection.ops.quote_name
     for chunk in _chunks(usccs):
-        for uscc, data in among(DataRecord.objects.filter(source_id=source_id), "uscc", chunk).values_list("uscc", "data"):
-            removed = str(data.get("removed_on") or "")
+        rows = among(DataRecord.objects.filter(source_id=source_id), "uscc", chunk)
+        if connection.vendor == "postgresql":  # the one field, not the whole document
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT uscc, data -> 'removed_on' FROM {q(DataRecord._meta.db_table)} "  # noqa: S608
+                               "WHERE source_id = %s AND uscc = ANY(%s)", [source_id, list(chunk)])
+                found = [(u, _scalar(v)) for u, v in cursor.fetchall()]
+        else:
+            found = [(u, data.get("removed_on")) for u, data in rows.values_list("uscc", "data")]
+        for uscc, removed_on in found:
+            removed = str(removed_on or "")
             if not removed or removed > today.isoformat():
                 listed.add(uscc)
     return listed
@@ -147,8 +242,8 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
             registry[record[0]] = record
         for uscc, name, region_id in among(Enterprise.objects.all(), "uscc", chunk).values_list("uscc", "name", "region_id"):
             accounts[uscc] = (name, region_id)
-    social = _latest(sources.get(SOCIAL), codes, by="as_of")
-    annual = _latest(sources.get(ANNUAL), codes, by="category")
+    social = _latest(sources.get(SOCIAL), codes, by="as_of", fields=SOCIAL_FIELDS)
+    annual = _latest(sources.get(ANNUAL), codes, by="category", fields=ANNUAL_FIELDS)
     abnormal = _abnormal(sources.get(ABNORMAL), codes, today)
     out: dict[str, Observed] = {}
     for uscc in codes:
@@ -157,6 +252,8 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
         headcount = _int(social.get(uscc, {}).get("insured_count"))
         report = annual.get(uscc, {})
         revenue = _decimal(report.get("revenue"))
+        tax_paid = _money(report.get("tax_paid"))
+        tax_year = str(report.get("category") or "")[:8] if tax_paid is not None else ""
         tags = tuple(sorted(classify.tags_of(report)))
         if row is not None:
             _, name, region_code, registry_status, industry_code, raw_capital, established = row
@@ -168,7 +265,8 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
                 industry=classify.section_of(industry_code),
                 size=classify.size_of(industry_code, headcount, revenue), capital=capital,
                 capital_band=classify.capital_band(capital), tags=tags, headcount=headcount,
-                established_on=established if isinstance(established, dt.date) else None)
+                established_on=established if isinstance(established, dt.date) else None,
+                tax_paid=tax_paid, tax_year=tax_year)
         elif account is not None:
             # An account the registry does not (yet) hold: counted where its account says, little else known.
             account_region = account[1]
@@ -177,5 +275,5 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
                 uscc=uscc, name=account[0], region_id=account_region if path else None, path=path,
                 status=classify.ABNORMAL if uscc in abnormal else classify.ACTIVE, industry="",
                 size=classify.UNKNOWN, capital=None, capital_band="", tags=tags, headcount=headcount,
-                established_on=None)
+                established_on=None, tax_paid=tax_paid, tax_year=tax_year)
     return out

@@ -106,13 +106,21 @@ class Summary:
     visits_overdue: int
     today: dt.date = field(default_factory=timezone.localdate)
     year_start: dt.date = field(default_factory=lambda: timezone.localdate().replace(month=1, day=1))
+    # Tax paid by the enterprises in operation, each by its latest annual report (企业年报 `tax_paid`), in yuan,
+    # and how many of them reported one.
+    tax_paid: Decimal = Decimal("0.00")
+    tax_enterprises: int = 0
 
 
-def _totals(codes: list[str]) -> dict[str, dict[tuple[str, str], int]]:
+def _totals(codes: list[str], amounts: dict[tuple[str, str], int] | None = None,
+            ) -> dict[str, dict[tuple[str, str], int]]:
+    """Counts per node and (measure, dimension); with `amounts`, the amounts (fen) are put there per (node, measure)."""
     out: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
-    for node, measure, dimension, count in NodeTotal.objects.filter(node__in=codes).values_list(
-            "node", "measure", "dimension", "count"):
+    for node, measure, dimension, count, fen in NodeTotal.objects.filter(node__in=codes).values_list(
+            "node", "measure", "dimension", "count", "amount_fen"):
         out[node][(measure, dimension)] = int(count)
+        if amounts is not None and fen:
+            amounts[(node, measure)] = int(fen)
     return out
 
 
@@ -128,7 +136,8 @@ def summary(node: Region, *, today: dt.date | None = None) -> Summary:
     """Every card of a node, from its totals and its daily rows (two indexed reads)."""
     today = today or timezone.localdate()
     year_start, recent = today.replace(month=1, day=1), today - dt.timedelta(days=RECENT_DAYS - 1)
-    totals = _totals([node.code]).get(node.code, {})
+    amounts: dict[tuple[str, str], int] = {}
+    totals = _totals([node.code], amounts).get(node.code, {})
     flows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     rows = DailyAggregate.objects.filter(
         node=node.code, day__gte=min(year_start, recent), day__lte=today,
@@ -154,6 +163,7 @@ def summary(node: Region, *, today: dt.date | None = None) -> Summary:
         payouts_by_policy=by_policy, cases_handled=decided, miaoban_share=share(auto, decided),
         alerts_open=totals.get((agg.ALERTS_OPEN, ""), 0), visits_open=totals.get((agg.VISITS_OPEN, ""), 0),
         visits_overdue=totals.get((agg.VISITS_OVERDUE, ""), 0), today=today, year_start=year_start,
+        tax_paid=agg.to_yuan(amounts.get((node.code, agg.TAX), 0)), tax_enterprises=totals.get((agg.TAX, ""), 0),
     )
 
 

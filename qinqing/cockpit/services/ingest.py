@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from qinqing.cases.models import Case
@@ -35,6 +37,7 @@ from qinqing.cockpit.aggregates import (
     Deltas,
     append_rows,
     stock_keys,
+    tax_fen,
     to_fen,
     update_rows,
 )
@@ -55,6 +58,8 @@ from qinqing.core.events import (
 from qinqing.policies.models import Payout
 
 CONSUMER = "cockpit.aggregates"
+# Events per batch (one transaction): large, since a batch's cost is a fixed dozen statements plus its rows.
+BATCH_SIZE = 4000
 # The visit events (cockpit visits): counted when the platform declares them, by these names.
 VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE = "visit.raised", "visit.closed", "visit.overdue"
 VISIT_EVENTS = (VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE)
@@ -100,7 +105,11 @@ def move_nodes(old_path: str, new_path: str) -> tuple[list[str], list[str]]:
     return [n for n in old if n not in new], [n for n in new if n not in old]
 
 
-def enterprise_facts(state: EnterpriseState) -> dict[str, Any]:
+# An enterprise's state in a batch: the model row when it was read, a namespace of the same fields when new.
+State = EnterpriseState | SimpleNamespace
+
+
+def enterprise_facts(state: State) -> dict[str, Any]:
     return {"status": state.status, "industry": state.industry, "size": state.size,
             "capital": float(state.capital) if state.capital is not None else None,
             "capital_band": state.capital_band, "headcount": state.headcount, "tags": classify.tag_list(state.tags),
@@ -119,24 +128,32 @@ class Ingest:
         self.batch = batch
         # Replaying old events for the rebuild: figures only, no alert raised again.
         self.replaying = replaying
-        self.regions = regions or Regions()
+        self.regions = regions or Regions.current()
         self.deltas = Deltas()
         self.raised: list[Raised] = []
-        self.journal: list[EnterpriseChange] = []
-        self.created: dict[str, EnterpriseState] = {}
-        self.changed: dict[str, EnterpriseState] = {}
+        self.journal: list[tuple[Any, ...]] = []
+        self.created: dict[str, State] = {}
+        self.changed: dict[str, State] = {}
         self.new_items: dict[tuple[str, int], CountedItem] = {}
         self.gone_items: list[CountedItem] = []
 
     # ---- reading what the batch needs, once --------------------------------------------------------
 
     def _load(self) -> None:
-        usccs = sorted({s.event.enterprise for s in self.batch if s.event.enterprise})
-        self.states: dict[str, EnterpriseState] = {}
-        for chunk in _chunked(usccs):
+        # Full states only of the enterprises whose events the cockpit reads (or that a payout, case or visit
+        # is counted at); of the others (a monthly tax or housing-fund import: most events) only whether the
+        # cockpit knows them, from the index: an event of theirs changes nothing unless it is a first sight.
+        concerned = sorted({s.event.enterprise for s in self.batch if s.event.enterprise
+                            and (not isinstance(s.event, ENTERPRISE_EVENTS) or concerns_cockpit(s.event))})
+        others = sorted({s.event.enterprise for s in self.batch if s.event.enterprise} - set(concerned))
+        self.states: dict[str, State] = {}
+        for chunk in _chunked(concerned):
             self.states.update((s.uscc, s) for s in among(EnterpriseState.objects.all(), "uscc", chunk))
-        wanted = {s.event.enterprise for s in self.batch if concerns_cockpit(s.event)}
-        wanted |= set(usccs) - set(self.states)
+        self.known: set[str] = set()
+        for chunk in _chunked(others):
+            self.known.update(among(EnterpriseState.objects.all(), "uscc", chunk).values_list("uscc", flat=True))
+        wanted = (set(concerned) - set(self.states)) | (set(others) - self.known)
+        wanted |= {s.event.enterprise for s in self.batch if concerns_cockpit(s.event)}
         self.observed: dict[str, Observed] = observe(wanted, regions=self.regions)
         payout_ids = [s.event.payout_id for s in self.batch if isinstance(s.event, PayoutStatusChanged | PayoutReversed)]
         self.payouts = {p["pk"]: p for p in Payout.objects.filter(pk__in=payout_ids).values(
@@ -185,7 +202,7 @@ class Ingest:
                 self.visit(stored)
         self._write(rules)
 
-    def _state(self, uscc: str, stored: Stored) -> EnterpriseState | None:
+    def _state(self, uscc: str, stored: Stored) -> State | None:
         """The enterprise's state, created at first sight from what the data says now."""
         state = self.states.get(uscc)
         if state is not None or not uscc:
@@ -194,18 +211,25 @@ class Ingest:
         if seen is None:
             return None
         at = stored.occurred_at
-        state = EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=at, **seen.state_fields())
+        # A plain namespace with the model's attribute names: thousands per batch, written by COPY.
+        state = SimpleNamespace(uscc=uscc, first_seen_at=at, updated_at=at, last_txid=0, last_seq=0,
+                                **seen.state_fields())
         self.states[uscc] = self.created[uscc] = state
         day = seen.established_on or timezone.localdate(at)
-        self.journal.append(EnterpriseChange(uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=at, day=day,
-                                             to_path=seen.path, to_value=seen.status, txid=stored.txid, seq=stored.seq))
+        self._note(uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=at, day=day, to_path=seen.path, to_value=seen.status,
+                   txid=stored.txid, seq=stored.seq)
         self.deltas.total(seen.path, stock_keys(seen.status, seen.industry, seen.size, seen.capital_band, seen.tags), +1)
+        self.deltas.tax(seen.path, seen.status, seen.tax_paid, +1)
         self.deltas.flow_path(seen.path, REGISTERED, day)
         if seen.established_on is not None and (timezone.localdate(at) - seen.established_on).days < RECENT_DAYS:
             self._signal(Signal.REGISTERED, state, stored, state.path, state.region_id)
         return state
 
-    def _signal(self, signal: str, state: EnterpriseState, stored: Stored, path: str, region_id: int | None,
+    def _note(self, **change: Any) -> None:
+        """A journal row (`EnterpriseChange`), as the tuple COPY writes."""
+        self.journal.append(tuple(change.get(c, "") for c in CHANGE_COLUMNS))
+
+    def _signal(self, signal: str, state: State, stored: Stored, path: str, region_id: int | None,
                 **facts: Any) -> None:
         self.raised.append(Raised(
             signal=signal, path=path, region_id=region_id, uscc=state.uscc, name=state.name, at=stored.occurred_at,
@@ -214,6 +238,8 @@ class Ingest:
 
     def _enterprise(self, stored: Stored) -> None:
         uscc = stored.event.enterprise
+        if uscc in self.known and uscc not in self.states:
+            return  # known, and this event names no source the cockpit reads (its state was not even loaded)
         fresh = uscc not in self.states
         state = self._state(uscc, stored)
         if state is None or (not fresh and not concerns_cockpit(stored.event)):
@@ -230,7 +256,7 @@ class Ingest:
         if uscc not in self.created:
             self.changed[uscc] = state
 
-    def _compare(self, state: EnterpriseState, seen: Observed, stored: Stored) -> None:
+    def _compare(self, state: State, seen: Observed, stored: Stored) -> None:
         at = stored.occurred_at
         day = timezone.localdate(at)
         old_keys = stock_keys(state.status, state.industry, state.size, state.capital_band, classify.tag_list(state.tags))
@@ -240,23 +266,23 @@ class Ingest:
             left, entered = move_nodes(old_path, seen.path)
             self.deltas.flow(left, MOVED_OUT, day)
             self.deltas.flow(entered, MOVED_IN, day)
-            self.journal.append(EnterpriseChange(uscc=state.uscc, kind=EnterpriseChange.Kind.MOVED, at=at, day=day,
-                                                 from_path=old_path, to_path=seen.path, txid=stored.txid,
-                                                 seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.MOVED, at=at, day=day, from_path=old_path,
+                       to_path=seen.path, txid=stored.txid, seq=stored.seq)
         if seen.status != state.status:
-            self.journal.append(EnterpriseChange(uscc=state.uscc, kind=EnterpriseChange.Kind.STATUS, at=at, day=day,
-                                                 to_path=seen.path, from_value=state.status, to_value=seen.status,
-                                                 txid=stored.txid, seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.STATUS, at=at, day=day, to_path=seen.path,
+                       from_value=state.status, to_value=seen.status, txid=stored.txid, seq=stored.seq)
             for measure in status_flows(state.status, seen.status):
                 self.deltas.flow_path(seen.path, measure, day)
         drop = classify.headcount_drop(state.headcount, seen.headcount)
         if drop is not None:
-            self.journal.append(EnterpriseChange(
-                uscc=state.uscc, kind=EnterpriseChange.Kind.HEADCOUNT, at=at, day=day, to_path=seen.path,
-                from_value=str(state.headcount), to_value=str(seen.headcount), txid=stored.txid, seq=stored.seq))
+            self._note(uscc=state.uscc, kind=EnterpriseChange.Kind.HEADCOUNT, at=at, day=day, to_path=seen.path,
+                       from_value=str(state.headcount), to_value=str(seen.headcount), txid=stored.txid, seq=stored.seq)
         if old_keys != new_keys or old_path != seen.path:
             self.deltas.total(old_path, old_keys, -1)
             self.deltas.total(seen.path, new_keys, +1)
+        if (old_path, tax_fen(state.status, state.tax_paid)) != (seen.path, tax_fen(seen.status, seen.tax_paid)):
+            self.deltas.tax(old_path, state.status, state.tax_paid, -1)
+            self.deltas.tax(seen.path, seen.status, seen.tax_paid, +1)
         old_status, old_headcount = state.status, state.headcount
         for name, value in seen.state_fields().items():
             setattr(state, name, value)
@@ -373,7 +399,7 @@ class Ingest:
         changed = [s for uscc, s in self.changed.items() if uscc not in self.created]
         update_rows(EnterpriseState, "uscc", STATE_UPDATES,
                     [(s.uscc, *(getattr(s, c) for c in STATE_UPDATES)) for s in changed], STATE_TYPES)
-        append_rows(EnterpriseChange, CHANGE_COLUMNS, [tuple(getattr(c, n) for n in CHANGE_COLUMNS) for c in self.journal])
+        append_rows(EnterpriseChange, CHANGE_COLUMNS, self.journal)
         for item in self.gone_items:
             CountedItem.objects.filter(kind=item.kind, item_id=item.item_id).delete()
         CountedItem.objects.bulk_create(list(self.new_items.values()), batch_size=1000)
@@ -383,15 +409,26 @@ class Ingest:
 
 
 STATE_UPDATES = ("name", "region_id", "path", "status", "industry", "size", "capital", "capital_band", "tags",
-                 "headcount", "established_on", "updated_at", "last_txid", "last_seq")
+                 "headcount", "established_on", "tax_paid", "tax_year", "updated_at", "last_txid", "last_seq")
 STATE_COLUMNS = ("uscc", *STATE_UPDATES, "first_seen_at")
 STATE_TYPES = {"uscc": "text", "name": "text", "region_id": "bigint", "path": "text", "status": "text",
                "industry": "text", "size": "text", "capital": "numeric", "capital_band": "text", "tags": "text",
-               "headcount": "integer", "established_on": "date", "updated_at": "timestamptz", "last_txid": "bigint",
+               "headcount": "integer", "established_on": "date", "tax_paid": "numeric", "tax_year": "text",
+               "updated_at": "timestamptz", "last_txid": "bigint",
                "last_seq": "bigint"}
 CHANGE_COLUMNS = ("uscc", "kind", "at", "day", "from_path", "to_path", "from_value", "to_value", "txid", "seq")
 
 
 def apply_events(batch: Sequence[Stored]) -> None:
-    """The consumer's entry point (registered in qinqing/flows.py)."""
+    """The consumer's entry point (registered in qinqing/flows.py).
+
+    On PostgreSQL the batch's transaction commits without waiting for its WAL flush: everything it writes
+    (read models, alerts, the cursor) is derived from the outbox and moves together, so a crash that loses
+    the last batches loses their cursor too, and they are applied again.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # Its reads are index probes of a few thousand keys: parallel workers only add processes to wait for.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
     Ingest(batch).run()

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Subquery
 from django.utils import timezone
 
@@ -38,9 +38,11 @@ from qinqing.cockpit.aggregates import (
     MOVED_OUT,
     PAYOUTS,
     REGISTERED,
+    TAX,
     Deltas,
     append_rows,
     stock_keys,
+    tax_fen,
     to_fen,
 )
 from qinqing.cockpit.models import (
@@ -112,6 +114,9 @@ def rebuild_cockpit(*, actor: Any = "rebuildcockpit", progress: Callable[[str, i
     """
     say = progress or (lambda stage, n: None)
     with events.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as db:  # index probes of a few thousand keys each: no parallel workers
+                db.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
         cursor, _ = OutboxCursor.objects.get_or_create(consumer=ingest.CONSUMER)
         OutboxCursor.objects.select_for_update().get(pk=cursor.pk)
         if skip_backlog:
@@ -149,8 +154,10 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
         seen = observe(chunk, regions=regions)
         first = dict(EnterpriseChange.objects.filter(uscc__in=chunk, kind=EnterpriseChange.Kind.SEEN)
                      .order_by("uscc", "-at").values_list("uscc", "at"))
-        rows, journal = [], []
+        rows: list[tuple[Any, ...]] = []
+        journal: list[EnterpriseChange] = []
         stock: Counter[tuple[str, str, str, str, str, tuple[str, ...]]] = Counter()
+        taxed: dict[str, list[int]] = {}
         for uscc in chunk:
             o = seen.get(uscc)
             if o is None:
@@ -162,14 +169,22 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
                 journal.append(EnterpriseChange(
                     uscc=uscc, kind=EnterpriseChange.Kind.SEEN, at=now, day=o.established_on or timezone.localdate(now),
                     to_path=o.path, to_value=o.status, txid=txid, seq=seq))
-            rows.append(EnterpriseState(uscc=uscc, first_seen_at=at, updated_at=now, last_txid=txid, last_seq=seq,
-                                        **o.state_fields()))
+            row = {"uscc": uscc, "first_seen_at": at, "updated_at": now, "last_txid": txid, "last_seq": seq,
+                   **o.state_fields()}
+            rows.append(tuple(row[c] for c in ingest.STATE_COLUMNS))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
-        append_rows(EnterpriseState, ingest.STATE_COLUMNS, [tuple(getattr(s, c) for c in ingest.STATE_COLUMNS) for s in rows])
+            fen = tax_fen(o.status, o.tax_paid)
+            if fen is not None and o.path:
+                summed = taxed.setdefault(o.path, [0, 0])
+                summed[0] += 1
+                summed[1] += fen
+        append_rows(EnterpriseState, ingest.STATE_COLUMNS, rows)
         append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
                     [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():
             deltas.total(path, stock_keys(status, industry, size, band, tags), n)
+        for path, (n, fen) in taxed.items():
+            deltas.amount(path, TAX, count=n, fen=fen)
         written += len(rows)
         say("states", written)
     return written

@@ -140,3 +140,27 @@ def test_an_unknown_event_type_moves_the_cursor_and_changes_nothing() -> None:
     assert catch_up() == 0
     assert snapshot() == before
     assert events.lag()[CONSUMER] == 0
+
+
+def test_events_of_sources_the_cockpit_does_not_read_load_nothing_but_a_first_sight_still_counts() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    catch_up()
+    before = snapshot()
+    known = [Stored(0, 0, timezone.now(), EnterpriseFactsChanged(sources=("tax_monthly",), fields=(),
+                                                                 enterprise=demo_uscc(i))) for i in (0, 1, 3)]
+    with CaptureQueriesContext(connection) as queries_made:
+        apply_events(known)
+    sql = " ".join(q["sql"] for q in queries_made.captured_queries)
+    assert '"cockpit_enterprisestate"."name"' not in sql  # only whether they are known, from the index
+    assert "datahub_registryrecord" not in sql and "datahub_datarecord" not in sql
+    assert snapshot() == before
+
+    uscc = fresh_uscc(41)
+    new_registration(uscc, region="330108003001")
+    catch_up()
+    EnterpriseState.objects.filter(uscc=uscc).delete()  # as if the registration's own event had not been seen
+    apply_events([Stored(0, 0, timezone.now(), EnterpriseFactsChanged(sources=("tax_monthly",), fields=(),
+                                                                      enterprise=uscc))])
+    assert EnterpriseState.objects.filter(uscc=uscc, path__startswith=node(PUYAN).path).exists()

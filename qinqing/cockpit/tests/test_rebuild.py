@@ -24,7 +24,7 @@ from .support import CHANGHE, catch_up, change_registry, fresh_uscc, new_registr
 pytestmark = pytest.mark.django_db
 
 STATE_FIELDS = ("uscc", "name", "region_id", "path", "status", "industry", "size", "capital", "capital_band", "tags",
-                "headcount", "established_on", "first_seen_at")
+                "headcount", "established_on", "tax_paid", "tax_year", "first_seen_at")
 
 
 def states() -> list[tuple[Any, ...]]:
@@ -45,6 +45,9 @@ def scripted_history() -> None:
         "reason": "未按规定报送年度报告"}])
     import_records(source_code="social_insurance", actor="test", rows=[
         {"uscc": demo_uscc(1), "account_no": "33010812004518", "registered_on": "2012-09-20", "insured_count": 200}])
+    import_records(source_code="enterprise_annual", actor="test", rows=[
+        {"uscc": demo_uscc(2), "report_no": "NB2026-T-2", "year": 2026, "revenue": "90000000", "tax_paid": "4321.09"},
+        {"uscc": fresh_uscc(1), "report_no": "NB2026-T-F1", "year": 2026, "tax_paid": "17.50"}])
     new_registration(fresh_uscc(1), region="330108003001")
     new_registration(fresh_uscc(2), region="330108001002", capital="300000", name="杭州测试小微商贸有限公司")
     catch_up()

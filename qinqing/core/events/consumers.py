@@ -39,13 +39,14 @@ def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None =
         # cursor never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
         rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))  # noqa: S611 - a constant, no parameters
     out: list[Stored] = []
-    for row in rows.order_by("txid", "seq")[:limit]:
-        cls = EVENT_TYPES.get(row.name)
-        if cls is None or (names is not None and row.name not in names):
-            out.append(Stored(row.seq, row.txid, row.occurred_at, _Skipped(enterprise=row.enterprise)))
+    # Tuples, not model instances: a consumer reads thousands of rows per batch.
+    for seq, row_txid, name, payload, enterprise, region, occurred_at in rows.order_by("txid", "seq").values_list(
+            "seq", "txid", "name", "payload", "enterprise", "region", "occurred_at")[:limit]:
+        cls = EVENT_TYPES.get(name)
+        if cls is None or (names is not None and name not in names):
+            out.append(Stored(seq, row_txid, occurred_at, _Skipped(enterprise=enterprise)))
             continue
-        out.append(Stored(row.seq, row.txid, row.occurred_at,
-                          cls.from_row(row.payload, enterprise=row.enterprise, region=row.region)))
+        out.append(Stored(seq, row_txid, occurred_at, cls.from_row(payload, enterprise=enterprise, region=region)))
     return out
 
 

@@ -151,7 +151,7 @@ def post_message(*, conversation: Conversation, user: User, text: object, client
             policy = sla.policy_of(conversation)
             sla.set_due(conversation, sla.due(policy, timezone.now(), policy.reply))
             also = ["due_at", "warned_at"]
-        # The enterprise's own message is its row: no outbox event (nothing consumes one; see decision 0008).
+        # The enterprise's own message is its row: no outbox event (nothing consumes one; see decision 0012).
         message = _append(conversation, kind=Message.Author.ENTERPRISE, text=value, author=user, client_id=client_id,
                           also=also)
         if conversation.status == ChatStatus.ASSISTANT:

@@ -46,17 +46,18 @@ def _walk_operators(expr: Any, found: set[str]) -> None:
             _walk_operators(item, found)
 
 
-def _reads(expr: Any, found: set[str]) -> None:
+def collect_reads(expr: Any, found: set[str]) -> None:
+    """Add the names of the facts a JSONLogic expression reads (`var`) to `found`."""
     if isinstance(expr, dict):
         for op, args in expr.items():
             if op == "var":
                 name = args[0] if isinstance(args, list) and args else args
                 found.add(str(name))
             else:
-                _reads(args, found)
+                collect_reads(args, found)
     elif isinstance(expr, list):
         for item in expr:
-            _reads(item, found)
+            collect_reads(item, found)
 
 
 def check_eligibility(raw: Any, declared: Sequence[str]) -> RuleSetSpec:
@@ -77,7 +78,7 @@ def check_eligibility(raw: Any, declared: Sequence[str]) -> RuleSetSpec:
             errors.append(_("Condition %(n)d (%(name)s): the operator %(op)s is not allowed.")
                           % {"n": index, "name": name, "op": op})
         facts: set[str] = set()
-        _reads(item.get("expr"), facts)
+        collect_reads(item.get("expr"), facts)
         facts |= {str(f) for f in item.get("facts") or []}
         for fact in sorted(facts - known):
             errors.append(_("Condition %(n)d (%(name)s): unknown fact %(fact)s.")

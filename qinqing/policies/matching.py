@@ -27,7 +27,7 @@ from qinqing.datahub.adapters import RegistryAdapter, TableAdapter, adapter_for
 from qinqing.datahub.models import Source
 from qinqing.datahub.queries import Fact, all_fact_names, fact_values, facts_for, provenance
 from qinqing.policies import facttable
-from qinqing.policies.conditions import check_eligibility
+from qinqing.policies.conditions import check_eligibility, collect_reads
 from qinqing.policies.formula import Formula, Unknown, parse_formula
 from qinqing.policies.models import PolicyVersion
 from qinqing.rules import batch
@@ -320,7 +320,7 @@ def _condition_reads(cond: Any) -> tuple[str, tuple[str, ...]]:
     if found is None or found[0] is not cond:
         rule = cond.expr if cond.run is None else cond.run
         names: set[str] = set(cond.facts)
-        _reads(rule, names)
+        collect_reads(rule, names)
         if len(_READS) > 20_000:
             _READS.clear()
         found = _READS[id(cond)] = (cond, json.dumps(rule, sort_keys=True, ensure_ascii=False, default=str),
@@ -355,19 +355,6 @@ def qualifies_on_row(compiled: Compiled, row: dict[str, Any], day: dt.date, seen
     except Unknown:
         return False
     return amount > 0
-
-
-def _reads(expr: Any, found: set[str]) -> None:
-    if isinstance(expr, dict):
-        for op, args in expr.items():
-            if op == "var":
-                name = args[0] if isinstance(args, list) and args else args
-                found.add(str(name))
-            else:
-                _reads(args, found)
-    elif isinstance(expr, list):
-        for item in expr:
-            _reads(item, found)
 
 
 def partitions_for(count: int, per_partition: int = 200_000) -> int:

@@ -22,6 +22,7 @@ from qinqing.cases.errors import CaseInvalid
 from qinqing.cases.models import Case
 from qinqing.cases.workflow import Status
 from qinqing.core import ids
+from qinqing.core.lookups import among, among_q
 from qinqing.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
 
 NEWEST_FIRST = ("-submitted_at", "-id")
@@ -140,9 +141,10 @@ def _by_number(cases: QuerySet[Case], prefix: str) -> QuerySet[Case]:
     years back reads most of the table (seconds at a million cases), so a few ids are looked up first in the
     number index and the page sorts only those.
     """
-    found = list(Case.objects.filter(number__startswith=prefix).values_list("id", flat=True)[:NUMBER_IDS_LIMIT + 1])
+    found = list(Case.objects.filter(number__startswith=prefix).order_by().values_list("id", flat=True)
+                 [:NUMBER_IDS_LIMIT + 1])
     if len(found) <= NUMBER_IDS_LIMIT:
-        return cases.filter(id__in=found)
+        return among(cases, "id", found)
     return cases.filter(number__startswith=prefix)
 
 
@@ -151,7 +153,7 @@ def _by_name(cases: QuerySet[Case], fragment: str) -> QuerySet[Case]:
     titled = ~Q(title="") & Q(title__contains=fragment)  # the partial index case_titled holds only titled cases
     ids = enterprise_ids_named(fragment, NAME_IDS_LIMIT + 1)
     if len(ids) <= NAME_IDS_LIMIT:
-        return cases.filter(Q(enterprise_id__in=ids) | titled)
+        return cases.filter(among_q(Case, "enterprise_id", ids) | titled)
     return cases.filter(Q(enterprise__name__contains=fragment) | titled)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qinqing.accounts.models import Enterprise
 from qinqing.cases import search
 from qinqing.cases.models import Case
+from qinqing.cases.queries import cases_for
 from qinqing.cases.tests.support import client_for, enterprise, open_case
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +97,17 @@ def test_a_number_prefix_finds_the_same_cases_by_either_path(monkeypatch, ids_li
     assert other.number not in _numbers(client, number=other.number[:10]), "another enterprise's case stays hidden"
     assert _numbers(client, q=case.number) == {case.number}
     assert _numbers(client, number="QQ1999") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array form is PostgreSQL's")
+def test_a_number_prefix_binds_its_case_ids_as_one_parameter():
+    user = enterprise(0)
+    cases = [open_case(0) for _ in range(30)]
+    prefix = cases[0].number[:10]
+    with CaptureQueriesContext(connection) as queries:
+        page = search.page_of(cases_for(user), search.parse_filter({"number": prefix}))
+        found = {c.number for c in page.items}
+    assert {c.number for c in cases} <= found
+    last = queries.captured_queries[-1]["sql"]
+    assert "= ANY(" in last and last.count(str(cases[-1].id)) == 1
+    assert len(last) < 4000, "one array, not a placeholder per case id"

@@ -12,6 +12,9 @@ reads its row (primary key). It holds, for every enterprise with an account on t
   dates as ISO text; `registry.years_established` is computed when read (it depends on the day);
 - `_txid`, `_seq`: the outbox position of the last event the row reflects.
 
+On PostgreSQL it has a second index, on `_region_path` (`text_pattern_ops`): the simulation counts a region's
+rows on it (`policies.simulation`).
+
 `rebuild()` builds it set-based (`INSERT … SELECT` in the database, no Python rows) and records the
 outbox head; the consumer `policies.facts` (and the matching consumer, before it re-matches) refreshes
 the rows of enterprises whose facts changed, each at most once per event (an event at or below a row's
@@ -157,10 +160,14 @@ def rebuild() -> int:
                        [txid, seq, *params])
         if connection.vendor == "postgresql":
             cursor.execute(f"ALTER TABLE {_q(fresh)} ADD PRIMARY KEY (uscc)")
+            # A region's row count (the simulation's "evaluated") from the index alone, not a scan of every fact.
+            cursor.execute(f'CREATE INDEX {_q(fresh + "_region")} ON {_q(fresh)} ("_region_path" text_pattern_ops) '
+                           'WHERE "_id" IS NOT NULL')
         cursor.execute(f"DROP TABLE IF EXISTS {_q(TABLE)}")
         cursor.execute(f"ALTER TABLE {_q(fresh)} RENAME TO {_q(TABLE)}")
         if connection.vendor == "postgresql":
             cursor.execute(f"ALTER INDEX IF EXISTS {_q(fresh + '_pkey')} RENAME TO {_q(TABLE + '_pkey')}")
+            cursor.execute(f"ALTER INDEX IF EXISTS {_q(fresh + '_region')} RENAME TO {_q(TABLE + '_region')}")
             cursor.execute(f"ANALYZE {_q(TABLE)}")
         cursor.execute(f"SELECT COUNT(*) FROM {_q(TABLE)}")  # noqa: S608
         rows = int(cursor.fetchone()[0])

@@ -29,7 +29,7 @@ from qinqing.datahub.queries import Fact, all_fact_names, fact_values, facts_for
 from qinqing.policies import facttable
 from qinqing.policies.conditions import check_eligibility, collect_reads
 from qinqing.policies.formula import Formula, Unknown, parse_formula
-from qinqing.policies.models import PolicyVersion
+from qinqing.policies.models import Policy, PolicyVersion
 from qinqing.rules import batch
 from qinqing.rules.batch import nest
 from qinqing.rules.engine import PASS, UNKNOWN, ConditionOutcome, RuleSetSpec, _truthy, evaluate
@@ -75,14 +75,19 @@ class Compiled:
 _COMPILED: dict[tuple[Any, ...], Compiled] = {}
 
 
-def compile_version(version: PolicyVersion, declared: list[str] | None = None) -> Compiled:
+def compile_version(version: PolicyVersion, declared: list[str] | None = None, *,
+                    policy: Policy | None = None) -> Compiled:
     """Parse a stored version once for many enterprises (`declared`: the fact names, if already read).
 
     Kept in a small per-process cache keyed by the version, its rules (a draft is edited in place),
     the policy's region and the declared facts, so that re-matching one enterprise against every
-    published policy does not parse 300 rule sets again.
+    published policy does not parse 300 rule sets again. `policy`: the version's policy with its region,
+    when the caller loaded it (`Policy.current_version` does not carry it back: reading the key would
+    otherwise load the policy and its region again, two queries per policy and call).
     """
     declared = all_fact_names() if declared is None else declared
+    if policy is not None and policy.pk is not None and policy.pk == version.policy_id:
+        PolicyVersion.policy.field.set_cached_value(version, policy)  # later readers of version.policy: no query
     region = version.policy.region
     key = None
     if version.pk is not None:

@@ -80,7 +80,7 @@ def recommendations(enterprise: Enterprise) -> tuple[list[Recommendation], list[
                    .select_related("current_version", "region", "department").order_by("code")):
         if policy.current_version is None or not path.startswith(policy.region.path):
             continue
-        match = evaluate_enterprise(compile_version(policy.current_version), enterprise, facts=facts)
+        match = evaluate_enterprise(compile_version(policy.current_version, policy=policy), enterprise, facts=facts)
         row = Recommendation(policy, match, owned.get(policy.pk))
         if match.eligible or row.entitlement is not None:
             eligible.append(row)

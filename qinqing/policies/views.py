@@ -58,7 +58,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     user = optional_user(request)
     match = entitlement = None
     if user is not None and user.is_enterprise and user.enterprise is not None and policy.current_version:
-        match = evaluate_enterprise(compile_version(policy.current_version), user.enterprise)
+        match = evaluate_enterprise(compile_version(policy.current_version, policy=policy), user.enterprise)
         entitlement = Entitlement.objects.filter(policy=policy, enterprise=user.enterprise).select_related(
             "payout").first()
     return render(request, "policies/detail.html", {

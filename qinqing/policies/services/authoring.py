@@ -24,6 +24,7 @@ from qinqing.policies.errors import PolicyInvalid, PolicyNotManaged, WrongPolicy
 from qinqing.policies.formula import FormulaError, parse_formula
 from qinqing.policies.matching import Match, match_all
 from qinqing.policies.models import FundPool, Policy, PolicyVersion
+from qinqing.policies.simulation import simulate
 from qinqing.policies.workflow import POLICY_TRANSITIONS, Mode, PolicyStatus, can_transition
 from qinqing.regions.models import Region
 
@@ -279,6 +280,12 @@ class Simulation:
 def run_simulation(version: PolicyVersion, *, sample: int = 10) -> Simulation:
     """Match every enterprise of the registry in the policy's region against a version (no writes)."""
     policy = version.policy
+    budget = FundPool.objects.get(policy=policy).total if policy.pk else Decimal(0)
+    tally = simulate(version, sample=sample)  # in SQL on PostgreSQL: only aggregates and sample rows travel
+    if tally is not None:
+        return Simulation(evaluated=tally.evaluated, qualifying=tally.qualifying, total=tally.total, budget=budget,
+                          by_region=tally.by_region, by_industry=tally.by_industry, sample=tally.sample,
+                          near_misses=tally.near_misses)
     run = match_all(version, near_misses=sample)
     counts: Counter[str] = Counter()
     totals: defaultdict[str, Decimal] = defaultdict(Decimal)
@@ -292,7 +299,6 @@ def run_simulation(version: PolicyVersion, *, sample: int = 10) -> Simulation:
         totals[match.region_name] += match.amount
         ind_counts[match.industry or "—"] += 1
         ind_totals[match.industry or "—"] += match.amount
-    budget = FundPool.objects.get(policy=policy).total if policy.pk else Decimal(0)
     return Simulation(
         evaluated=run.evaluated, qualifying=len(run.eligible), total=total, budget=budget,
         by_region=[(n, c, totals[n]) for n, c in counts.most_common()],
@@ -322,7 +328,7 @@ def qualifying_count(*, eligibility: Any, region: Region) -> int | None:
         return None
     policy = Policy(region=region)
     draft = PolicyVersion(policy=policy, number=0, eligibility=eligibility, amount={"expr": "1", "cap": "1"})
-    return len(match_all(draft).eligible)
+    return run_simulation(draft, sample=0).qualifying
 
 
 def count_qualifying(*, policy: Policy, officer: User, eligibility: Any) -> int | None:

@@ -248,7 +248,7 @@ def rematch_enterprise(*, enterprise: Enterprise, policies: Sequence[Policy] | N
     row = facttable.row_of(enterprise.uscc) if mine and batch_exact() else None
     if row is not None and row["_in_registry"] == 1:
         seen: dict[str, bool] = {}  # a condition shared by several policies is run once
-        compiled_of = {p.pk: compile_version(p.current_version, declared) for p in mine}  # type: ignore[arg-type]
+        compiled_of = {p.pk: compile_version(p.current_version, declared, policy=p) for p in mine}  # type: ignore[arg-type]
         qualifying = [p for p in mine if qualifies_on_row(compiled_of[p.pk], row, today, seen)]
         pushed = set(Push.objects.filter(enterprise=enterprise, policy__in=qualifying).values_list("policy_id", flat=True))
         granted = set(Entitlement.objects.filter(enterprise=enterprise, policy__in=qualifying).values_list(
@@ -260,7 +260,7 @@ def rematch_enterprise(*, enterprise: Enterprise, policies: Sequence[Policy] | N
     facts = facts_for(enterprise.uscc)
     for policy in mine:
         assert policy.current_version is not None
-        compiled = compile_version(policy.current_version, declared)
+        compiled = compile_version(policy.current_version, declared, policy=policy)
         match = evaluate_enterprise(compiled, enterprise, facts=facts)
         if apply_match(policy=policy, compiled=compiled, match=match, enterprise=enterprise) is not None:
             committed += 1

@@ -77,7 +77,7 @@ def refresh_all(*, actor: Any = "policies.refresh", partitions: int = 1, part: i
     today = timezone.localdate()
     chosen = list(Policy.objects.filter(status=PolicyStatus.PUBLISHED, valid_from__lte=today, valid_until__gte=today,
                                         current_version__isnull=False).select_related("current_version", "region"))
-    compiled = {p.pk: compile_version(p.current_version) for p in chosen}  # type: ignore[arg-type]
+    compiled = {p.pk: compile_version(p.current_version, policy=p) for p in chosen}  # type: ignore[arg-type]
     run = match_registry(list(compiled.items()), on=today, partitions=partitions, part=part)
     by_pk = {p.pk: p for p in chosen}
     periods = {pk: current_period(c.version) for pk, c in compiled.items()}

@@ -31,7 +31,7 @@ def match_published(*, policy_id: int, version_id: int, partitions: int = 1, par
     if policy is None or policy.status != PolicyStatus.PUBLISHED or policy.current_version_id != version_id:
         return 0  # paused, closed or superseded since: the newer event does the work
     assert policy.current_version is not None
-    compiled = compile_version(policy.current_version)
+    compiled = compile_version(policy.current_version, policy=policy)
     committed = 0
     for number in range(partitions) if part is None else [part]:
         run = match_all(policy.current_version, partitions=partitions, part=number, explain=True)

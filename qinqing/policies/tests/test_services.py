@@ -182,6 +182,23 @@ def test_changed_facts_make_an_enterprise_qualify_and_the_consumer_pays_it():
     assert Notification.objects.filter(recipient=enterprise_user(3), kind="policy").exists()
 
 
+def test_re_matching_reads_no_policy_or_region_again_per_policy():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qinqing.policies.services.claims import rematch_enterprise
+
+    published()
+    firm = enterprise(3)
+    rematch_enterprise(enterprise=firm)  # the caches warm (fact names, compiled versions)
+    with CaptureQueriesContext(connection) as seen:
+        rematch_enterprise(enterprise=firm)
+    tables = [q["sql"] for q in seen.captured_queries]
+    # One query lists the published policies with their versions and regions; none per policy after it.
+    assert sum('FROM "policies_policy"' in sql for sql in tables) == 1
+    assert not any('FROM "regions_region"' in sql for sql in tables)
+
+
 def test_simulation_counts_costs_splits_and_names_the_one_missing_condition():
     who = officer()
     policy = create_policy(officer=who, data=policy_data())

@@ -141,6 +141,7 @@ def alert_row(alert: Alert) -> dict[str, Any]:
         "severity_label": alert.get_severity_display(),
         "title": (rule.name_en if english and rule.name_en else rule.name) if rule else alert.get_signal_display(),
         "enterprise_name": alert.enterprise_name, "uscc": alert.uscc,
+        "portrait": reverse("cockpit:portrait", args=[alert.uscc]) if alert.uscc else "",
         "at": timezone.localtime(alert.raised_at).strftime("%Y-%m-%d %H:%M"),
         "acknowledged": alert.acknowledged_at is not None,
     }
@@ -149,6 +150,20 @@ def alert_row(alert: Alert) -> dict[str, Any]:
 def alert_rows(node: Region, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
     """The newest alerts of the subtree, newest first."""
     return [alert_row(a) for a in queries.alerts(node, cursor=None, limit=limit).items]
+
+
+ROSTER_SIZE = 20  # the enterprises a page lists (the export has them all)
+
+
+def roster(node: Region, limit: int = ROSTER_SIZE) -> list[dict[str, Any]]:
+    """The first enterprises in operation of the subtree (USCC order), each with its place and a link to its portrait."""
+    page = queries.enterprises(node, filters=queries.EnterpriseFilters(status=queries.IN_BUSINESS), limit=limit)
+    codes = {classify.ancestors(e.path)[-1] for e in page.items if e.path}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return [{"uscc": e.uscc, "name": e.name, "url": reverse("cockpit:portrait", args=[e.uscc]),
+             "place": names.get(classify.ancestors(e.path)[-1], "") if e.path else "",
+             "status": labels.status_label(e.status),
+             "industry": labels.section_name(e.industry) if e.industry else "—"} for e in page.items]
 
 
 def module_view(data: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +202,8 @@ def desk_view(activity: RegionActivity) -> dict[str, Any]:
         (_("Work orders resolved within %(limit)s") % {"limit": activity.order_limit}, _share(order_share),
          activity.orders_on_time, activity.orders_decided, "orders_on_time"),
     ]
-    return {
+    satisfied = _share(queries.share(activity.satisfied, activity.rated))
+    out: dict[str, Any] = {
         "cards": [{"label": str(label), "value": value, "unit": str(unit), "key": key}
                   for label, value, unit, key in counts],
         "shares": [{"label": str(label), "value": value, "part": part, "whole": whole, "key": key}
@@ -195,8 +211,17 @@ def desk_view(activity: RegionActivity) -> dict[str, Any]:
         "ratings": [{"key": level, "label": str(label), "value": activity.ratings.get(level, 0)}
                     for level, label in labels.RATING_LEVELS],
         "rated": activity.rated,
-        "satisfied_share": _share(queries.share(activity.satisfied, activity.rated)),
+        "satisfied_share": satisfied,
     }
+    # The same figures as one list of (label, value, unit) for the big screen, each share with its part and whole.
+    out["figures"] = [*out["cards"], *[
+        {"label": s["label"], "key": s["key"], "value": "—" if s["value"] is None else s["value"],
+         "unit": str(_("nothing decided yet")) if s["value"] is None else f"%（{s['part']} / {s['whole']}）"}
+        for s in out["shares"]], {
+        "label": str(_("Basically satisfied or better")), "key": "satisfied_share",
+        "value": "—" if satisfied is None else satisfied,
+        "unit": str(_("no rating yet")) if satisfied is None else f"%（{activity.satisfied} / {activity.rated}）"}]
+    return out
 
 
 def page(node: Region, *, today: dt.date | None = None, with_modules: bool = True,
@@ -219,6 +244,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
         "payouts": [{"policy": name, "count": count, "amount": _money(amount)}
                     for name, count, amount in summary.payouts_by_policy],
         "alerts": alert_rows(node),
+        "roster": roster(node),
         "desk": desk,
         "modules": modules_for(node) if with_modules else [],
         "charts": {
@@ -244,5 +270,6 @@ def screen(node: Region, *, today: dt.date | None = None) -> dict[str, Any]:
     return {
         "region": node.code, "name": node.name, "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "cards": data["cards"], "alerts": data["alerts"], "children": data["children"], "payouts": data["payouts"],
+        "desk": data["desk"],
         "charts": {k: data["charts"][k] for k in ("industry", "moves", "registrations", "payouts", "treemap")},
     }

@@ -176,7 +176,7 @@ def test_the_export_downloads_with_the_streets_tables(new_context: Any, login: A
     download = caught.value
     assert download.suggested_filename.startswith(f"cockpit-{PUYAN}-all-")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警"]
+    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警", "亲清D小二服务（近30天）"]
     assert book["汇总"]["B1"].value == f"浦沿街道（{PUYAN}）"
 
 
@@ -220,6 +220,10 @@ def test_a_grid_worker_reads_the_street_on_a_phone(new_context: Any, login: Any,
     # An area's card: its name over its figures, two by two; not a six-line card per area.
     first = listed.first.bounding_box()
     assert first is not None and first["height"] < 4 * listed.first.locator("td").first.bounding_box()["height"]
+    # Each figure of a compact area row is labelled with its unit (the column headers are hidden on a phone).
+    shown = listed.first.evaluate("tr => [...tr.querySelectorAll('td.num')].map("
+                                  "td => getComputedStyle(td, '::before').content)")
+    assert shown == ['"企业数（家）"', '"近30天新设（家）"', '"兑付金额（元）"', '"未处置预警（条）"'], shown
     folds = page.locator("details.fold")
     assert folds.count() >= 2 and all(folds.nth(i).get_attribute("open") is None for i in range(folds.count()))
     assert page.locator("[aria-labelledby=desk-h] .stat").count() == 7

@@ -158,7 +158,14 @@
       .then(function (data) {
         data.cards.forEach(function (card) {
           var li = document.querySelector('[data-key="' + card.key + '"]');
-          if (li) { text(li.querySelector(".value"), card.value === null ? "—" : card.value); }
+          if (li) {
+            text(li.querySelector(".value"), card.value === null ? "—" : card.value);
+            if (li.dataset.none) { text(li.querySelector(".unit"), card.value === null ? li.dataset.none : card.unit); }
+          }
+        });
+        ((data.desk && data.desk.figures) || []).forEach(function (figure) {
+          var li = document.querySelector('.desk-figures [data-key="' + figure.key + '"]');
+          if (li) { text(li.querySelector(".value"), figure.value); text(li.querySelector(".unit"), figure.unit); }
         });
         var feed = document.getElementById("screen-feed");
         if (feed) {

@@ -52,8 +52,10 @@ def _children(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
     header = [_("Region code"), _("Region"), _("Level"), _header(_("Enterprises in operation"), str(labels.ENTERPRISES)),
               _header(_("Registered, last 30 days"), str(labels.ENTERPRISES)),
               _header(_("Payout amount"), str(labels.YUAN)), _header(_("Open alerts"), str(labels.ALERTS))]
+    children = board.child_rows(node)
+    unplaced = board.unplaced_row(queries.summary(node), children)
     rows = ([r["code"], r["name"], r["level"], r["enterprises"], r["registered_30d"], Decimal(r["payouts_amount"]),
-             r["alerts_open"]] for r in board.child_rows(node))
+             r["alerts_open"]] for r in [*children, *([unplaced] if unplaced else [])])
     return header, rows
 
 

@@ -191,11 +191,27 @@ def roster(node: Region, limit: int = ROSTER_SIZE) -> list[dict[str, Any]]:
              "industry": labels.section_name(e.industry) if e.industry else "—"} for e in page.items]
 
 
+def _module_cell(value: Any, unit: str) -> str:
+    """A module's figure as the page shows it: yuan grouped with two decimals (1,051,092.92), counts grouped."""
+    if value is None or value == "":
+        return "—"
+    if unit == str(labels.YUAN):
+        return grouped(value)
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return f"{int(value):,}"
+    return str(value)
+
+
 def module_view(data: dict[str, Any]) -> dict[str, Any]:
-    """A module's answer with its rows as cells in column order (and a link where a row is a region node)."""
+    """A module's answer with its rows as cells in column order, each with its column's label and unit (a phone shows
+    them beside the figure), a link where a row is a region node, and what its chart draws."""
+    columns = data["columns"]
     rows = [{"label": r["label"], "url": node_url(r["code"]) if r.get("code") else "",
-             "values": [r.get(c["key"]) for c in data["columns"]]} for r in data["rows"]]
-    return {**data, "module_rows": rows}
+             "values": [r.get(c["key"]) for c in columns],
+             "cells": [{"value": _module_cell(r.get(c["key"]), c["unit"]), "label": f"{c['label']}（{c['unit']}）"}
+                       for c in columns]} for r in data["rows"]]
+    drawn = columns if data.get("chart") == "line" else columns[:1]
+    return {**data, "module_rows": rows, "chart_of": "、".join(f"{c['label']}（{c['unit']}）" for c in drawn)}
 
 
 def modules_for(node: Region) -> list[dict[str, Any]]:

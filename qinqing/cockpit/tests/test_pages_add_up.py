@@ -115,3 +115,19 @@ def test_the_big_screen_sums_the_smaller_industries_into_one_bar() -> None:
     industry = screen["charts"]["industry"]
     assert len(industry) <= board.SCREEN_BARS
     assert sum(b["value"] for b in industry) == sum(queries.summary(node(BINJIANG)).by_industry.values())
+
+
+def test_a_modules_figures_carry_their_column_and_unit_and_yuan_are_grouped() -> None:
+    data = {"chart": "bar", "columns": [{"key": "enterprises", "label": "在营企业数", "unit": "家"},
+                                        {"key": "tax", "label": "纳税总额", "unit": "元"}],
+            "rows": [{"label": "东方通信科技园", "code": "330108003015001", "enterprises": 1234, "tax": "28077661.15"},
+                     {"label": "中控科技园", "enterprises": 22, "tax": None}]}
+    view = board.module_view(data)
+    assert [[c["value"] for c in r["cells"]] for r in view["module_rows"]] == [["1,234", "28,077,661.15"], ["22", "—"]]
+    assert [c["label"] for c in view["module_rows"][0]["cells"]] == ["在营企业数（家）", "纳税总额（元）"]
+    assert view["chart_of"] == "在营企业数（家）"
+    assert board.module_view({**data, "chart": "line"})["chart_of"] == "在营企业数（家）、纳税总额（元）"
+    catch_up()
+    html = _client("af_puyan", PUYAN).get(f"/cockpit/{PUYAN}/").content.decode()
+    assert 'class="cockpit-table module-table"' in html and 'data-label="在营企业数（家）"' in html
+    assert "图示：" in html

@@ -309,7 +309,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     }
 
 
-SCREEN_BARS = 8  # a bar chart on the wall keeps its labels legible: the largest seven and the rest summed
+SCREEN_BARS = 6  # a bar chart on the wall keeps its labels legible: the largest five and the rest summed
 
 
 def fewer_bars(items: list[dict[str, Any]], bars: int = SCREEN_BARS) -> list[dict[str, Any]]:

@@ -107,8 +107,8 @@ def test_the_big_screen_sums_the_smaller_industries_into_one_bar() -> None:
                                                                    strict=True)]
     bars = board.fewer_bars(items)
     assert len(bars) == board.SCREEN_BARS and sum(b["value"] for b in bars) == sum(i["value"] for i in items)
-    assert [b["key"] for b in bars[:-1]] == ["A", "C", "D", "E", "F", "G", "H"]  # natural order kept
-    assert bars[-1] == {"key": "other", "value": 2 + 1 + 2, "label": "其他3个门类"}
+    assert [b["key"] for b in bars[:-1]] == ["A", "C", "D", "E", "H"]  # the largest five, natural order kept
+    assert bars[-1] == {"key": "other", "value": 2 + 3 + 5 + 1 + 2, "label": "其他5个门类"}
     assert board.fewer_bars(items[:5]) == items[:5]
     catch_up()
     screen = _client("af_district", BINJIANG, Role.DISTRICT_STAFF).get(f"/cockpit/{BINJIANG}/screen.json").json()

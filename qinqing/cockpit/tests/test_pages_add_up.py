@@ -131,3 +131,14 @@ def test_a_modules_figures_carry_their_column_and_unit_and_yuan_are_grouped() ->
     html = _client("af_puyan", PUYAN).get(f"/cockpit/{PUYAN}/").content.decode()
     assert 'class="cockpit-table module-table"' in html and 'data-label="在营企业数（家）"' in html
     assert "图示：" in html
+
+
+def test_in_english_units_read_as_words_and_the_cards_carry_no_chinese_term() -> None:
+    catch_up()
+    client = _client("af_puyan", PUYAN)
+    client.cookies["django_language"] = "en"
+    for path in (f"/cockpit/{PUYAN}/", f"/cockpit/{PUYAN}/screen/"):
+        html = client.get(path, headers={"Accept-Language": "en"}).content.decode()
+        assert "Key figures" in html and "(unit)" not in html, path
+        assert "Decided at once<" in html and "秒办" not in html, path
+        assert "Service desk (D-Xiao-Er), last 30 days" in html, path

@@ -11,8 +11,14 @@ licence signed with the platform's Ed25519 key exactly as `issue_licence` signs 
 carries no form fields: synthetic cases have no form data). Every case carries `synthetic=True`;
 `clear_history` removes those cases with their timelines and licences, and nothing else.
 
-Not written, on purpose: per-case audit records and domain events (one audit record per run says what
-was generated), materials, notifications and the shared-data copies of the licences.
+The domain events the case services emit are written with each batch, in its transaction (multi-row
+INSERTs into the outbox): `CaseSubmitted` for every case, `CaseDecided` for an approval or a rejection
+(`automatic` for a 秒办 approval) and `CaseClosed` for every closed case, so the outbox consumers (the
+street cockpit's cases handled and 秒办 share, the home page's counters) count the history as they count
+real cases (`HistoryPlan.emit_events=False` leaves them out, for a benchmark of the tables alone).
+
+Not written, on purpose: per-case audit records (one audit record per run says what was generated),
+materials, notifications, and `LicenceIssued` with the shared-data copies of the licences it makes.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from qinqing.cases.workflow import Status
 from qinqing.catalog.models import Matter
 from qinqing.core import events
 from qinqing.core.calendar import add_limit
+from qinqing.core.events import CaseClosed, CaseDecided, CaseSubmitted, DomainEvent, Subject
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.synthetic.city import CityPlan, generate_city, write_rows
 
@@ -69,6 +76,7 @@ class HistoryPlan:
     batch: int = 20_000
     years: int = 3
     sign_share: float = 1.0  # licences signed; the rest carry no signature and fail verification
+    emit_events: bool = True  # the case services' domain events, for the outbox consumers
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class HistoryBatch:
     cases: list[tuple[Any, ...]]
     events: list[tuple[Any, ...]]
     licences: list[tuple[Any, ...]]
+    domain: list[DomainEvent]
 
 
 def _matters() -> list[MatterInfo]:
@@ -132,8 +141,12 @@ class HistoryBuilder:
         self.matters = _matters()
         zipf = 1.0 / np.arange(1, len(self.matters) + 1) ** 0.8
         self.matter_weights = zipf / zipf.sum()
-        self.synthetic = list(Enterprise.objects.filter(synthetic=True).order_by("id").values_list("id", "uscc", "name"))
-        self.demo = list(Enterprise.objects.filter(synthetic=False).order_by("id").values_list("id", "uscc", "name"))
+        # (id, USCC, name, region code): the region is the events' subject, as `about(enterprise)` gives it.
+        fields = ("id", "uscc", "name", "region__code")
+        self.synthetic = [(*row[:3], row[3] or "") for row in
+                          Enterprise.objects.filter(synthetic=True).order_by("id").values_list(*fields)]
+        self.demo = [(*row[:3], row[3] or "") for row in
+                     Enterprise.objects.filter(synthetic=False).order_by("id").values_list(*fields)]
         owners = dict(User.objects.filter(kind=User.Kind.ENTERPRISE, enterprise__isnull=False, is_active=True)
                       .order_by("-id").values_list("enterprise_id", "id"))
         self.demo_applicants = [owners.get(e[0]) for e in self.demo]
@@ -167,7 +180,7 @@ class HistoryBuilder:
         supplement = rng.random(size).tolist()
         open_draw = rng.random(size).tolist()
         sign_draw = rng.random(size).tolist()
-        out = HistoryBatch([], [], [])
+        out = HistoryBatch([], [], [], [])
         today = timezone.localdate(self.now)
         for i in range(size):
             day = today - dt.timedelta(days=int(back[i]))
@@ -185,7 +198,7 @@ class HistoryBuilder:
                        auto[i], share[i], outcome[i], supplement[i], open_draw[i], sign_draw[i])
         return out
 
-    def _case(self, out: HistoryBatch, m: MatterInfo, enterprise: tuple[int, str, str], applicant: int, case_id: int,
+    def _case(self, out: HistoryBatch, m: MatterInfo, enterprise: tuple[int, str, str, str], applicant: int, case_id: int,
               index: int, submitted: dt.datetime, auto: float, share: float, outcome: float, supplement: float,
               open_draw: float, sign_draw: float) -> None:
         local = timezone.localtime(submitted)
@@ -230,6 +243,7 @@ class HistoryBuilder:
                 status = current if current != Status.SUBMITTED else _pick(OPEN_MIX, open_draw)
                 out.cases.append(self._case_row(case_id, number, status, verdict, False, submitted, due, statutory,
                                                 None, applicant, enterprise[0], m))
+                self._events(out, m, enterprise, case_id, number, status, automatic=False)
                 return
             status = _pick(REVIEW_OUTCOMES, outcome)
             actor, label = (applicant, holder) if status == Status.WITHDRAWN else (m.reviewer_id, reviewer_label)
@@ -238,8 +252,22 @@ class HistoryBuilder:
         decided_at = decided
         out.cases.append(self._case_row(case_id, number, status, verdict, automatic, submitted, due, statutory,
                                         decided_at, applicant, enterprise[0], m))
+        self._events(out, m, enterprise, case_id, number, status, automatic=automatic)
         if status == Status.APPROVED and m.licence_name:
             self._licence(out, m, enterprise, case_id, number, index, decided, sign_draw)
+
+    def _events(self, out: HistoryBatch, m: MatterInfo, enterprise: tuple[int, str, str, str], case_id: int,
+                number: str, status: str, *, automatic: bool) -> None:
+        """The events `submit_case`, `decide_automatically` and the reviewer's decision emit for such a case."""
+        if not self.plan.emit_events:
+            return
+        who: Subject = {"enterprise": enterprise[1], "region": enterprise[3]}
+        out.domain.append(CaseSubmitted(case_id=case_id, number=number, matter=m.code, **who))
+        if status in (Status.APPROVED, Status.REJECTED):
+            out.domain.append(CaseDecided(case_id=case_id, number=number, matter=m.code, automatic=automatic,
+                                          outcome="approved" if status == Status.APPROVED else "rejected", **who))
+        if status in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN):
+            out.domain.append(CaseClosed(case_id=case_id, status=str(status), **who))
 
     def _case_row(self, case_id: int, number: str, status: str, verdict: str | None, automatic: bool,
                   submitted: dt.datetime, due: dt.datetime, statutory: dt.datetime, decided: dt.datetime | None,
@@ -249,7 +277,7 @@ class HistoryBuilder:
                 at(statutory), None, at(decided) if decided else None, "", "", applicant, enterprise_id, m.id,
                 m.rule_version_id if verdict else None, "", None, "", "", True)
 
-    def _licence(self, out: HistoryBatch, m: MatterInfo, enterprise: tuple[int, str, str], case_id: int,
+    def _licence(self, out: HistoryBatch, m: MatterInfo, enterprise: tuple[int, str, str, str], case_id: int,
                  case_number: str, index: int, issued: dt.datetime, sign_draw: float) -> None:
         local = timezone.localtime(issued)
         number = f"{m.department_code}-{local:%Y}-{(index * _LICENCE_STRIDE + self.salt) % (1 << 40):010X}"
@@ -302,7 +330,7 @@ def generate_history(plan: HistoryPlan, progress: Callable[[int, int], None] | N
     """Add `plan.cases` synthetic cases and return how many rows each table got."""
     if plan.cases < 0 or plan.batch < 1 or plan.enterprises < 0 or not 0.0 <= plan.sign_share <= 1.0:
         raise ValueError("cases ≥ 0, batch ≥ 1, enterprises ≥ 0 and a signed share between 0 and 1, please")
-    counts = {"enterprises": 0, "cases": 0, "events": 0, "licences": 0, "signed": 0}
+    counts = {"enterprises": 0, "cases": 0, "events": 0, "licences": 0, "signed": 0, "domain_events": 0}
     missing = plan.enterprises - Enterprise.objects.filter(synthetic=True).count()
     if missing > 0:
         city = generate_city(CityPlan(enterprises=missing, seed=plan.seed, months=0, years=0, emit_events=False),
@@ -317,9 +345,11 @@ def generate_history(plan: HistoryPlan, progress: Callable[[int, int], None] | N
             write_rows(Case._meta.db_table, CASE_COLUMNS, batch.cases)
             write_rows(CaseEvent._meta.db_table, EVENT_COLUMNS, batch.events)
             write_rows(Licence._meta.db_table, LICENCE_COLUMNS, batch.licences)
+            events.write_many(batch.domain)
         counts["cases"] += len(batch.cases)
         counts["events"] += len(batch.events)
         counts["licences"] += len(batch.licences)
+        counts["domain_events"] += len(batch.domain)
         counts["signed"] += sum(1 for row in batch.licences if row[-1])
         done += size
         if progress is not None:

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from qinqing.cockpit import classify, labels, queries
-from qinqing.cockpit.models import Alert, CockpitModule
+from qinqing.cockpit.models import Alert, CockpitModule, EnterpriseState
 from qinqing.cockpit.modules import evaluate, months_back
 from qinqing.regions.models import Region
 from qinqing.servicedesk.queries import RegionActivity
@@ -93,6 +93,21 @@ def child_rows(node: Region) -> list[dict[str, Any]]:
     return rows
 
 
+def unplaced_row(summary: Any, children: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the node holds itself, in none of the areas below (an enterprise registered to the community, not to one
+    of its buildings): the row that makes the areas' table add up to the node's cards. None when nothing is."""
+    if not children:
+        return None
+    row = {"code": "", "name": str(_("Placed at this level, in no area below")), "level": "", "url": "",
+           "enterprises": summary.enterprises - sum(c["enterprises"] for c in children),
+           "registered_30d": summary.registered_30d - sum(c["registered_30d"] for c in children),
+           "payouts_amount": _money(Decimal(summary.payouts_amount) - sum(Decimal(c["payouts_amount"])
+                                                                            for c in children)),
+           "alerts_open": summary.alerts_open - sum(c["alerts_open"] for c in children)}
+    figures = (row["enterprises"], row["registered_30d"], Decimal(row["payouts_amount"]), row["alerts_open"])
+    return row if any(figures) else None
+
+
 def split_children(children: list[dict[str, Any]], shown: int = CHILDREN_SHOWN) -> tuple[list[dict[str, Any]],
                                                                                   list[dict[str, Any]]]:
     """The areas with the most enterprises first (then by code), cut after `shown`: what a phone lists at once."""
@@ -147,15 +162,56 @@ def alert_row(alert: Alert) -> dict[str, Any]:
 
 
 def alert_rows(node: Region, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
-    """The newest alerts of the subtree, newest first."""
-    return [alert_row(a) for a in queries.alerts(node, cursor=None, limit=limit).items]
+    """The newest alerts of the subtree, newest first; an enterprise still in the subtree links to its portrait (one
+    that moved out or away is named only: its portrait is no longer this node's to show)."""
+    alerts = queries.alerts(node, cursor=None, limit=limit).items
+    here = set(EnterpriseState.objects.filter(uscc__in={a.uscc for a in alerts if a.uscc}, path__startswith=node.path)
+               .values_list("uscc", flat=True))
+    return [{**alert_row(a), "portrait": reverse("cockpit:portrait", args=[a.uscc]) if a.uscc in here else ""}
+            for a in alerts]
+
+
+ROSTER_SIZE = 20  # the enterprises a page lists (the export has them all)
+
+
+def roster(node: Region, limit: int = ROSTER_SIZE) -> list[dict[str, Any]]:
+    """The first enterprises in operation of the subtree (USCC order), each with its place and a link to its portrait."""
+    page = queries.enterprises(node, filters=queries.EnterpriseFilters(status=queries.IN_BUSINESS), limit=limit)
+
+    def below(path: str) -> list[str]:
+        codes = classify.ancestors(path) if path else []
+        return codes[codes.index(node.code) + 1:] if node.code in codes else []
+
+    names = dict(Region.objects.filter(code__in={c for e in page.items for c in below(e.path)})
+                 .values_list("code", "name"))
+    # Where below this node: community, building, floor and unit, as far as the enterprise is placed.
+    return [{"uscc": e.uscc, "name": e.name, "url": reverse("cockpit:portrait", args=[e.uscc]),
+             "place": " ".join(names.get(c, c) for c in below(e.path)) or node.name,
+             "status": labels.status_label(e.status),
+             "industry": labels.section_name(e.industry) if e.industry else "—"} for e in page.items]
+
+
+def _module_cell(value: Any, unit: str) -> str:
+    """A module's figure as the page shows it: yuan grouped with two decimals (1,051,092.92), counts grouped."""
+    if value is None or value == "":
+        return "—"
+    if unit == str(labels.YUAN):
+        return grouped(value)
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return f"{int(value):,}"
+    return str(value)
 
 
 def module_view(data: dict[str, Any]) -> dict[str, Any]:
-    """A module's answer with its rows as cells in column order (and a link where a row is a region node)."""
+    """A module's answer with its rows as cells in column order, each with its column's label and unit (a phone shows
+    them beside the figure), a link where a row is a region node, and what its chart draws."""
+    columns = data["columns"]
     rows = [{"label": r["label"], "url": node_url(r["code"]) if r.get("code") else "",
-             "values": [r.get(c["key"]) for c in data["columns"]]} for r in data["rows"]]
-    return {**data, "module_rows": rows}
+             "values": [r.get(c["key"]) for c in columns],
+             "cells": [{"value": _module_cell(r.get(c["key"]), c["unit"]), "label": f"{c['label']}（{c['unit']}）"}
+                       for c in columns]} for r in data["rows"]]
+    drawn = columns if data.get("chart") == "line" else columns[:1]
+    return {**data, "module_rows": rows, "chart_of": "、".join(f"{c['label']}（{c['unit']}）" for c in drawn)}
 
 
 def modules_for(node: Region) -> list[dict[str, Any]]:
@@ -187,7 +243,8 @@ def desk_view(activity: RegionActivity) -> dict[str, Any]:
         (_("Work orders resolved within %(limit)s") % {"limit": activity.order_limit}, _share(order_share),
          activity.orders_on_time, activity.orders_decided, "orders_on_time"),
     ]
-    return {
+    satisfied = _share(queries.share(activity.satisfied, activity.rated))
+    out: dict[str, Any] = {
         "cards": [{"label": str(label), "value": value, "unit": str(unit), "key": key}
                   for label, value, unit, key in counts],
         "shares": [{"label": str(label), "value": value, "part": part, "whole": whole, "key": key}
@@ -195,8 +252,17 @@ def desk_view(activity: RegionActivity) -> dict[str, Any]:
         "ratings": [{"key": level, "label": str(label), "value": activity.ratings.get(level, 0)}
                     for level, label in labels.RATING_LEVELS],
         "rated": activity.rated,
-        "satisfied_share": _share(queries.share(activity.satisfied, activity.rated)),
+        "satisfied_share": satisfied,
     }
+    # The same figures as one list of (label, value, unit) for the big screen, each share with its part and whole.
+    out["figures"] = [*out["cards"], *[
+        {"label": s["label"], "key": s["key"], "value": "—" if s["value"] is None else s["value"],
+         "unit": str(_("nothing decided yet")) if s["value"] is None else f"%（{s['part']} / {s['whole']}）"}
+        for s in out["shares"]], {
+        "label": str(_("Basically satisfied or better")), "key": "satisfied_share",
+        "value": "—" if satisfied is None else satisfied,
+        "unit": str(_("no rating yet")) if satisfied is None else f"%（{activity.satisfied} / {activity.rated}）"}]
+    return out
 
 
 def page(node: Region, *, today: dt.date | None = None, with_modules: bool = True,
@@ -207,6 +273,9 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     children = child_rows(node)
     desk = desk_view(queries.desk_activity(node, today=today))
     top, rest = split_children(children)
+    unplaced = unplaced_row(summary, children)
+    if unplaced is not None:
+        top = [*top, unplaced]  # listed with the first areas, so the table adds up to the cards at a glance
     return {
         "node": node,
         "level_label": labels.level_label(node.level),
@@ -216,9 +285,11 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
         "children": children,
         "children_top": top,
         "children_rest": rest,
+        "unplaced": unplaced,
         "payouts": [{"policy": name, "count": count, "amount": _money(amount)}
                     for name, count, amount in summary.payouts_by_policy],
         "alerts": alert_rows(node),
+        "roster": roster(node),
         "desk": desk,
         "modules": modules_for(node) if with_modules else [],
         "charts": {
@@ -238,11 +309,27 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     }
 
 
+SCREEN_BARS = 6  # a bar chart on the wall keeps its labels legible: the largest five and the rest summed
+
+
+def fewer_bars(items: list[dict[str, Any]], bars: int = SCREEN_BARS) -> list[dict[str, Any]]:
+    """The largest `bars - 1` items in their natural order and one bar for all the others (the total is unchanged)."""
+    if len(items) <= bars:
+        return items
+    kept = {i["key"] for i in sorted(items, key=lambda i: -i["value"])[:bars - 1]}
+    rest = [i for i in items if i["key"] not in kept]
+    return [i for i in items if i["key"] in kept] + [{
+        "key": "other", "value": sum(i["value"] for i in rest),
+        "label": ngettext("%(n)d other section", "%(n)d other sections", len(rest)) % {"n": len(rest)}}]
+
+
 def screen(node: Region, *, today: dt.date | None = None) -> dict[str, Any]:
     """The big screen's figures as JSON (its refresh endpoint answers this)."""
     data = page(node, today=today, with_modules=False)
+    data["charts"]["industry"] = fewer_bars(data["charts"]["industry"])
     return {
         "region": node.code, "name": node.name, "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "cards": data["cards"], "alerts": data["alerts"], "children": data["children"], "payouts": data["payouts"],
+        "desk": data["desk"],
         "charts": {k: data["charts"][k] for k in ("industry", "moves", "registrations", "payouts", "treemap")},
     }

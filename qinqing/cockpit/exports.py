@@ -19,7 +19,9 @@ from openpyxl.styles import Font
 from qinqing.cockpit import board, classify, labels, queries
 from qinqing.regions.models import Region
 
-TABLES = ("summary", "children", "enterprises", "payouts", "alerts")
+TABLES = ("summary", "children", "enterprises", "payouts", "alerts", "desk")
+
+
 def _header(label: str, unit: str) -> str:
     return f"{label}（{unit}）" if unit else label
 
@@ -50,8 +52,10 @@ def _children(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
     header = [_("Region code"), _("Region"), _("Level"), _header(_("Enterprises in operation"), str(labels.ENTERPRISES)),
               _header(_("Registered, last 30 days"), str(labels.ENTERPRISES)),
               _header(_("Payout amount"), str(labels.YUAN)), _header(_("Open alerts"), str(labels.ALERTS))]
+    children = board.child_rows(node)
+    unplaced = board.unplaced_row(queries.summary(node), children)
     rows = ([r["code"], r["name"], r["level"], r["enterprises"], r["registered_30d"], Decimal(r["payouts_amount"]),
-             r["alerts_open"]] for r in board.child_rows(node))
+             r["alerts_open"]] for r in [*children, *([unplaced] if unplaced else [])])
     return header, rows
 
 
@@ -110,14 +114,28 @@ def _alerts(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
     return header, rows()
 
 
+def _desk(node: Region) -> tuple[list[str], Iterator[list[Any]]]:
+    """The service desk's card (亲清D小二, last 30 days): its counts, its two on-time shares, the five levels."""
+    desk = board.desk_view(queries.desk_activity(node))
+    rows: list[list[Any]] = [[c["label"], c["value"], c["unit"]] for c in desk["cards"]]
+    for share in desk["shares"]:
+        value = Decimal(share["value"]) if share["value"] is not None else _("nothing decided yet")
+        rows.append([f"{share['label']}（{share['part']} / {share['whole']}）", value, "%"])
+    for level in desk["ratings"]:
+        rows.append([f"{_('Satisfaction')}：{level['label']}", level["value"], str(labels.RATINGS)])
+    return [_("Figure"), _("Value"), _("Unit of measure")], iter(rows)
+
+
 BUILDERS: dict[str, Callable[[Region], tuple[list[str], Iterator[list[Any]]]]] = {
     "summary": _summary, "children": _children, "enterprises": _enterprises, "payouts": _payouts, "alerts": _alerts,
+    "desk": _desk,
 }
 
 
 def sheet_title(table: str) -> str:
     return {"summary": _("Summary figures"), "children": _("Areas below"), "enterprises": _("Enterprise list"),
-            "payouts": _("Payouts by policy"), "alerts": _("Alerts")}[table]
+            "payouts": _("Payouts by policy"), "alerts": _("Alerts"),
+            "desk": _("Service desk, last 30 days")}[table]
 
 
 def workbook(node: Region, tables: tuple[str, ...] = TABLES) -> bytes:

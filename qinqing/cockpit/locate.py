@@ -31,13 +31,19 @@ class Located:
 
 
 def locate(uscc: str) -> Located | None:
-    """Find an enterprise's node: its account's region, else its registry record's region code; None if neither."""
+    """Find an enterprise's node as the cockpit places it: the registry record's region, or the account's region when
+    it lies inside that one (down to the unit); the account's alone without a registry record; None if neither.
+
+    An enterprise that moved (the registry's region changed) is where the registry says, not where its account
+    was placed before the move: the street it moved into sees its portrait, the one it left no longer does.
+    """
     code = normalise_uscc(uscc)
     enterprise = Enterprise.objects.select_related("region").filter(uscc=code).first()
     registry = RegistryRecord.objects.filter(uscc=code).first()
-    region = enterprise.region if enterprise is not None else None
-    if region is None and registry is not None:
-        region = Region.objects.filter(code=registry.region_code).first()
+    account = enterprise.region if enterprise is not None else None
+    registered = Region.objects.filter(code=registry.region_code).first() if registry is not None else None
+    region = account if registered is None or (account is not None and account.path.startswith(registered.path)) \
+        else registered
     if region is None:
         return None
     name = enterprise.name if enterprise is not None else registry.name if registry is not None else code

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Enterprise, User
 from qinqing.accounts.services import create_staff
+from qinqing.audit.services import record_event
+from qinqing.core import calendar, clock, events
 from qinqing.regions.models import Region
-from qinqing.servicedesk.models import Dedication, DeskProfile, DeskRole, Level
+from qinqing.servicedesk.models import Conversation, Dedication, DeskProfile, DeskRole, Level, Message, Step
 from qinqing.servicedesk.services.sla import policy_for
+from qinqing.servicedesk.workflow import ChatStatus
 
 C, B, A, S, T = DeskRole.CHIEF, DeskRole.BUSINESS, DeskRole.ANSWERING, DeskRole.SUPERVISING, DeskRole.TECHNICAL
 
@@ -59,3 +66,59 @@ def load_desk_demo(password: str) -> int:
                 Dedication.objects.create(enterprise=enterprise, staff=staff)
                 break
     return len(DESK_STAFF)
+
+
+# ---- a past consultation for the demo ------------------------------------------------------------------------
+
+def service_moment(before: dt.datetime, *, days_back: int, minutes: int) -> dt.datetime:
+    """A moment `minutes` after opening on the working day `days_back` days (or more) before `before`, inside the
+    desk's service hours on the `core` clock (09:00–21:00 by default), whatever the hour of `before`."""
+    hours = clock.service_hours()
+    day = clock.local(before).date() - dt.timedelta(days=max(days_back, 1))
+    while day.weekday() >= 5 or calendar.is_holiday(day) or not hours.is_service_day(day):
+        day -= dt.timedelta(days=1)
+    opens = dt.datetime.combine(day, hours.opens)
+    # Leave the last half hour (or the last half of a short day) for the chat to be answered and closed in.
+    seconds = (dt.datetime.combine(day, hours.closes) - opens).total_seconds()
+    span = max(int(seconds - min(1800.0, seconds / 2)), 1)
+    return timezone.make_aware(opens + dt.timedelta(seconds=(minutes * 60) % span), timezone.get_default_timezone())
+
+
+def seed_answered_chat(*, user: User, staff: User, at: dt.datetime, question: str, answer: str,
+                       answered_after: dt.timedelta) -> Conversation:
+    """Write a past consultation as the chat services leave one that was handed to a D小二 at `at` (in service hours),
+    answered `answered_after` later and closed: its messages, timeline and clock, dated then.
+
+    For the demo only: `loaddemo` may run at night, when a live hand-over is refused (the services leave a
+    non-service-hours note instead); the live rules are untouched.
+    """
+    enterprise = user.enterprise
+    assert enterprise is not None
+    answered = at + answered_after
+    closed = answered + dt.timedelta(minutes=4)
+    with events.atomic():
+        conversation = Conversation.objects.create(
+            enterprise=enterprise, region=enterprise.region, opened_by=user, status=ChatStatus.CLOSED, owner=staff,
+            assignee=staff, handed_over_at=at, first_response_at=answered, closed_at=closed, closures=1)
+        lines = (
+            (Message.Author.ASSISTANT, None, _("您好，我是亲清智能客服。请描述您的问题；需要人工时请输入“转人工”。"),
+             at - dt.timedelta(seconds=50)),
+            (Message.Author.ENTERPRISE, user, question, at - dt.timedelta(seconds=20)),
+            (Message.Author.SYSTEM, None, _("正在为您转接人工服务（D小二），请稍候。"), at),
+            (Message.Author.STAFF, staff, answer, answered),
+            (Message.Author.SYSTEM, None, _("本次咨询已结束，请为我们的服务评价。"), closed),
+        )
+        for seq, (kind, author, text, moment) in enumerate(lines, start=1):
+            message = Message.objects.create(conversation=conversation, seq=seq, author_kind=kind, author=author,
+                                             text=text)
+            Message.objects.filter(pk=message.pk).update(created_at=moment)  # auto_now_add: dated afterwards
+        for action, actor, moment in (("handed_to_human", user, at), ("taken", staff, answered),
+                                      ("closed", user, closed)):
+            entry = Step.objects.create(conversation=conversation, action=action, actor=actor)
+            Step.objects.filter(pk=entry.pk).update(at=moment)
+        Conversation.objects.filter(pk=conversation.pk).update(created_at=at - dt.timedelta(seconds=50),
+                                                               last_seq=len(lines))
+        record_event(actor="loaddemo", action="servicedesk.demo_conversation_seeded", obj=conversation,
+                     after={"handed_over_at": at.isoformat(), "first_response_at": answered.isoformat()})
+    conversation.refresh_from_db()
+    return conversation

@@ -1,19 +1,23 @@
 """A dense demo street tree: a few hundred synthetic enterprises across 滨江 (streets, communities, the demo
-buildings' units), with moves, deregistrations and payouts, so every cockpit card has something to show.
+buildings' units), with moves, deregistrations, payouts and a case history, so every cockpit card has something
+to show.
 
 The enterprises come from `gencity`'s generator (rows marked `synthetic=True`, removed by `gencity --clear`);
-their moves and deregistrations go through the registry import and their payouts through the policies'
-own matching, exactly as real data would. The test suite's demo leaves this out (its figures stay small).
+their moves and deregistrations go through the registry import, their payouts through the policies' own
+matching, and their cases come from `genhistory`'s builder with the events the case services emit (the
+cockpit's cases handled and 秒办 share count them as they count real cases), exactly as real data would. The test suite's demo leaves this out (its figures stay small).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 from django.utils import timezone
 
 from qinqing.accounts.models import Enterprise
+from qinqing.cases.synthetic import HistoryPlan, generate_history
 from qinqing.cockpit.services.ingest import CONSUMER as COCKPIT_CONSUMER
 from qinqing.core import events
 from qinqing.datahub.models import RegistryRecord
@@ -25,6 +29,7 @@ from qinqing.regions.models import Region
 
 DISTRICT = "330108"  # 滨江区
 CITY_ENTERPRISES = 300
+CASES_PER_ENTERPRISE, HISTORY_YEARS = 8, 2  # the demo's case history: 2,400 cases over two years for 300
 SEED = 20201125
 MOVES_WITHIN, MOVES_OUT, DEREGISTRATIONS = 18, 6, 9
 ELSEWHERE = "330106"  # 西湖区: where the enterprises moving out of 滨江 go
@@ -79,7 +84,10 @@ def load_demo_city(enterprises: int = CITY_ENTERPRISES) -> dict[str, int]:
     rows = _changes(rng, [r for r in synthetic if r.status in ACTIVE])
     if rows:
         import_records(source_code="market_registry", rows=rows, actor="loaddemo")
+    history = generate_history(HistoryPlan(cases=CASES_PER_ENTERPRISE * enterprises, enterprises=0, seed=SEED,
+                                           batch=5_000, years=HISTORY_YEARS))
     return {"synthetic_enterprises": counts["enterprises"], "synthetic_bank_accounts": accounts,
+            "synthetic_cases": history["cases"],
             "synthetic_registry_changes": len(rows), "desk_demo_items": load_demo_desk_activity()}
 
 
@@ -89,14 +97,20 @@ DESK_LEVELS = ("very_satisfied", "satisfied", "very_satisfied", "basically_satis
 APPEALS = (("appeal", "厂房租金补贴申请进度咨询", "我司上月提交的厂房租金补贴，想了解目前审核进度。"),
            ("message", "人才公寓申请材料", "请问人才公寓申请需要准备哪些材料？"),
            ("appeal", "办公楼停车位不足", "园区停车位长期不足，希望协调增加临时车位。"))
+CHATS = (("请问高新技术企业认定今年什么时候开始申报？", "您好，今年的申报窗口本月底截止，我把申报指南发您。"),
+         ("我们想招用应届毕业生，有哪些社保补贴可以申请？", "您好，可申请吸纳高校毕业生社保补贴，我把办理入口和材料清单发您。"),
+         ("公司地址要从西兴搬到浦沿，需要办哪些手续？", "您好，可在“一件事”里办企业迁移登记，我帮您预约了线上指导。"))
 
 
 def load_demo_desk_activity() -> int:
     """A few chats and work orders of the demo enterprises with their dedicated D小二, resolved and rated on the
-    five levels (a bad rating opens its rectification), through the desk's own services. Once only."""
+    five levels (a bad rating opens its rectification). Work orders and ratings go through the desk's own services;
+    each chat is a past consultation answered in service hours (`seed_answered_chat`), whatever the hour now.
+    Once only."""
     from qinqing.accounts.models import User
+    from qinqing.servicedesk.demo import seed_answered_chat, service_moment
     from qinqing.servicedesk.models import Dedication, Evaluation
-    from qinqing.servicedesk.services import chat, orders, ratings, sla
+    from qinqing.servicedesk.services import orders, ratings
 
     if Evaluation.objects.exists():
         return 0
@@ -113,15 +127,14 @@ def load_demo_desk_activity() -> int:
             orders.resolve_work_order(order=order, staff=dedication.staff, resolution="已答复企业并办结。")
             order.refresh_from_db()
             ratings.rate(item=order, user=user, level=DESK_LEVELS[n % len(DESK_LEVELS)])
-        # Straight to a D小二 (转人工), who answers only in service hours; otherwise the chat just ends. (No question
-        # to the assistant here: its first answer builds its search index, which `serve` warms after loading.)
-        conversation = chat.open_conversation(user=user)
-        if sla.in_service_hours():
-            chat.ask_for_human(conversation=conversation, user=user)
-            conversation.refresh_from_db()
-            chat.staff_reply(conversation=conversation, staff=dedication.staff, text="您好，申报窗口本月底截止，我把指南发您。")
-        chat.close_conversation(conversation=conversation, user=user)
-        conversation.refresh_from_db()
+        # A consultation of a past working day, handed to the D小二 in service hours and answered (one in six after the
+        # 3-minute clock): a demo loaded at night shows the desk's response share too. Rated through the desk.
+        question, answer = CHATS[n % len(CHATS)]
+        at = service_moment(timezone.now(), days_back=1 + n % 12, minutes=60 + 47 * n)
+        late = n % 6 == 5
+        conversation = seed_answered_chat(
+            user=user, staff=dedication.staff, at=at, question=question, answer=answer,
+            answered_after=dt.timedelta(minutes=5) if late else dt.timedelta(seconds=35 + (29 * n) % 120))
         ratings.rate(item=conversation, user=user, level=DESK_LEVELS[(n + 1) % len(DESK_LEVELS)])
         done += 1
     return done

@@ -157,6 +157,15 @@ def test_the_big_screen_renders_chinese_and_refreshes_in_place(
     # Refreshed without reloading: the same card element is still there, its figure in place.
     assert page.evaluate("() => document.querySelector('[data-key=enterprises]').dataset.kept") == "yes"
     assert not page.evaluate("() => document.body.dataset.refreshFailed")
+    # The service desk's card is on the wall too: eight figures, each with its unit, inside the panel.
+    desk = page.locator("[aria-labelledby=s-desk] .desk-figures li")
+    assert desk.count() == 8 and "亲清D小二" in page.inner_text("[aria-labelledby=s-desk] h2")
+    assert all(desk.nth(i).locator(".unit").inner_text().strip() for i in range(8))
+    assert page.evaluate("() => { const p = document.querySelector('[aria-labelledby=s-desk]').getBoundingClientRect();"
+                         " return [...document.querySelectorAll('.desk-figures li')].every(li => "
+                         "li.getBoundingClientRect().bottom <= p.bottom && li.getBoundingClientRect().right <= p.right); }")
+    # The industry bars stay few enough to read: the largest five and one bar for the rest.
+    assert page.evaluate("() => JSON.parse(document.getElementById('cockpit-charts').textContent).industry.length") <= 6
     path = shot(page, "cockpit_web_big_screen")
     assert path.stat().st_size > 50_000
     problems = audit_page(page, "cockpit_web_big_screen", shot)
@@ -176,7 +185,7 @@ def test_the_export_downloads_with_the_streets_tables(new_context: Any, login: A
     download = caught.value
     assert download.suggested_filename.startswith(f"cockpit-{PUYAN}-all-")
     book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警"]
+    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警", "亲清D小二服务（近30天）"]
     assert book["汇总"]["B1"].value == f"浦沿街道（{PUYAN}）"
 
 
@@ -209,7 +218,7 @@ def test_a_grid_worker_reads_the_street_on_a_phone(new_context: Any, login: Any,
     _charts_drawn(page)
     problems = audit_page(page, "cockpit_phone_folded", shot)
     areas = page.locator("section[aria-labelledby=children-h]")
-    listed = areas.locator(":scope > .table-scroll tbody tr")
+    listed = areas.locator(":scope > .table-scroll tbody tr:not(.unplaced)")
     more = areas.locator("details.more-areas")
     total = listed.count() + more.locator("tbody tr").count()
     assert total > SHOWN, "浦沿 has more communities than a phone lists at once"
@@ -220,6 +229,10 @@ def test_a_grid_worker_reads_the_street_on_a_phone(new_context: Any, login: Any,
     # An area's card: its name over its figures, two by two; not a six-line card per area.
     first = listed.first.bounding_box()
     assert first is not None and first["height"] < 4 * listed.first.locator("td").first.bounding_box()["height"]
+    # Each figure of a compact area row is labelled with its unit (the column headers are hidden on a phone).
+    shown = listed.first.evaluate("tr => [...tr.querySelectorAll('td.num')].map("
+                                  "td => getComputedStyle(td, '::before').content)")
+    assert shown == ['"企业数（家）"', '"近30天新设（家）"', '"兑付金额（元）"', '"未处置预警（条）"'], shown
     folds = page.locator("details.fold")
     assert folds.count() >= 2 and all(folds.nth(i).get_attribute("open") is None for i in range(folds.count()))
     assert page.locator("[aria-labelledby=desk-h] .stat").count() == 7
@@ -236,6 +249,16 @@ def test_a_grid_worker_reads_the_street_on_a_phone(new_context: Any, login: Any,
                            ".map(el => el.getBoundingClientRect().right)")
     assert widths and max(widths) <= PHONE["width"], widths
     problems += audit_page(page, "cockpit_phone_unfolded", shot)
+    # A street module's figures, stacked on the phone, each under its column's name and unit.
+    cells = page.locator(".module-table tbody tr").first.evaluate(
+        "tr => [...tr.querySelectorAll('td.num')].map(td => getComputedStyle(td, '::before').content)")
+    assert cells and all("（" in c and "）" in c for c in cells), cells
+    # The roster opens an enterprise's portrait, inside the viewer's scope.
+    roster = page.locator("section[aria-labelledby=roster-h] tbody a").first
+    name = roster.inner_text().strip()
+    roster.click()
+    page.wait_for_load_state("load")
+    assert "/cockpit/enterprises/" in page.url and name in page.inner_text("h1")
     assert not problems, "\n".join(problems)
 
 

@@ -16,6 +16,7 @@ from qinqing.cases.signing import verify
 from qinqing.cases.synthetic import HistoryPlan, clear_history, generate_history
 from qinqing.cases.tests.support import client_for, enterprise, open_case, reviewer_of
 from qinqing.cases.workflow import Status
+from qinqing.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,31 @@ def test_genhistory_command_adds_and_clears(capsys):
     assert Case.objects.filter(synthetic=True).count() == 350  # a second run appends, numbers stay unique
     call_command("genhistory", "--clear")
     assert not Case.objects.filter(synthetic=True).exists()
+
+
+def test_history_writes_the_events_the_case_services_emit_and_can_leave_them_out():
+    counts = generate_history(HistoryPlan(cases=300, enterprises=20, batch=120))
+    cases = Case.objects.filter(synthetic=True)
+    decided = cases.filter(status__in=(Status.APPROVED, Status.REJECTED))
+    closed = cases.filter(status__in=(Status.APPROVED, Status.REJECTED, Status.WITHDRAWN))
+    ids = list(cases.values_list("pk", flat=True))
+
+    def of(name: str, **payload: object) -> set[int]:
+        rows = OutboxEvent.objects.filter(name=name, payload__case_id__in=ids, **payload)
+        return {int(p["case_id"]) for p in rows.values_list("payload", flat=True)}
+
+    submitted = OutboxEvent.objects.filter(name="case.submitted", payload__case_id__in=ids)
+    assert submitted.count() == 300 and of("case.submitted") == set(ids)
+    assert of("case.decided") == set(decided.values_list("pk", flat=True))
+    assert of("case.decided", payload__automatic=True) == set(
+        decided.filter(decided_automatically=True).values_list("pk", flat=True)) != set()
+    assert of("case.closed") == set(closed.values_list("pk", flat=True))
+    assert counts["domain_events"] == 300 + decided.count() + closed.count()
+    # Each event names the case's enterprise and its region, as the services' events do.
+    one = submitted.order_by("seq").first()
+    case = Case.objects.select_related("enterprise__region").get(pk=one.payload["case_id"])
+    assert (one.enterprise, one.region) == (case.enterprise.uscc, case.enterprise.region.code)
+
+    quiet = OutboxEvent.objects.count()
+    assert generate_history(HistoryPlan(cases=50, enterprises=20, emit_events=False))["domain_events"] == 0
+    assert OutboxEvent.objects.count() == quiet

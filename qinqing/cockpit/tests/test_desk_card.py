@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from typing import Any
 
+import openpyxl
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from qinqing.accounts.models import Role
 from qinqing.cockpit import board, queries
 from qinqing.cockpit.tests.support import BINJIANG, CHANGHE, PUYAN, XIXING, node, staff
+from qinqing.servicedesk.models import Conversation
+from qinqing.servicedesk.services import sla
 from qinqing.servicedesk.tests.support import human_chat, open_hours, puyan_enterprise  # noqa: F401 - fixture
 from qinqing.servicedesk.tests.test_activity import scripted  # noqa: F401 - fixture
+from qinqing.web.demo_city import load_demo_desk_activity
 
 pytestmark = pytest.mark.django_db
 DONGXIN, UNIT = "330108003015", "33010800301500100301"  # the 浦沿 demo enterprise's community and unit
@@ -69,3 +76,65 @@ def test_a_new_consultation_shows_on_its_streets_pages_and_no_other() -> None:
     changhe = district.get(f"/cockpit/{CHANGHE}/").content.decode()
     assert int(_card(changhe, "conversations_opened")) == before[CHANGHE]
     assert street.get(f"/cockpit/{CHANGHE}/").status_code == 404  # and 长河's card is not the 浦沿 viewer's to see
+
+
+def _hours_closed_now(settings: Any) -> None:
+    """Service hours that exclude the present moment: `loaddemo` run at night, whatever the hour of the test."""
+    hour = timezone.localtime().hour
+    settings.QINQING_SERVICE_HOURS = {"opens": "13:00", "closes": "23:00"} if hour < 12 else {"opens": "01:00",
+                                                                                             "closes": "11:00"}
+    assert not sla.in_service_hours()
+
+
+def test_the_demo_desk_activity_shows_answered_chats_when_loaded_outside_service_hours(settings: Any) -> None:
+    _hours_closed_now(settings)
+    assert load_demo_desk_activity() > 0
+    handed = Conversation.objects.filter(handed_over_at__isnull=False)
+    assert handed.exists() and not handed.filter(first_response_at__isnull=True).exists()
+    for chat in handed:
+        assert sla.in_service_hours(chat.handed_over_at) and chat.handed_over_at < timezone.now()
+        assert chat.created_at < chat.handed_over_at < chat.first_response_at < chat.closed_at
+        assert list(chat.messages.order_by("seq").values_list("created_at", flat=True)) == sorted(
+            chat.messages.values_list("created_at", flat=True))
+    district = board.desk_view(queries.desk_activity(node(BINJIANG)))
+    chats = next(s for s in district["shares"] if s["key"] == "chats_on_time")
+    assert chats["whole"] == handed.count() and chats["value"] is not None and chats["part"] >= 1
+    assert district["rated"] >= handed.count()
+    # The live rule is unchanged: a chat asking for a D小二 now gets the non-service-hours note, not a seat.
+    live = human_chat(puyan_enterprise())
+    assert live.handed_over_at is None
+
+
+@pytest.mark.usefixtures("open_hours")
+def test_the_big_screen_carries_the_desk_card_of_its_node_only() -> None:
+    human_chat(puyan_enterprise())
+    district = _client("cw_district", BINJIANG, Role.DISTRICT_STAFF)
+    puyan = district.get(f"/cockpit/{PUYAN}/screen.json").json()["desk"]
+    changhe = district.get(f"/cockpit/{CHANGHE}/screen.json").json()["desk"]
+    opened = {f["key"]: f["value"] for f in puyan["figures"]}["conversations_opened"]
+    assert opened == queries.desk_activity(node(PUYAN)).conversations_opened >= 1
+    assert {f["key"]: f["value"] for f in changhe["figures"]}["conversations_opened"] == (
+        queries.desk_activity(node(CHANGHE)).conversations_opened)
+    html = district.get(f"/cockpit/{PUYAN}/screen/").content.decode()
+    assert 'id="s-desk"' in html and re.search(
+        rf'data-key="conversations_opened"><span class="label">[^<]*</span><span class="value">{opened}<', html)
+    # A 长河 viewer sees neither 浦沿's screen nor its JSON.
+    changhe_staff = _client("cw_changhe", CHANGHE)
+    assert changhe_staff.get(f"/cockpit/{PUYAN}/screen.json").status_code == 404
+    assert changhe_staff.get(f"/cockpit/{PUYAN}/screen/").status_code == 404
+
+
+@pytest.mark.usefixtures("open_hours")
+def test_the_export_has_the_desk_sheet_of_its_node_only() -> None:
+    human_chat(puyan_enterprise())
+    street = _client("cw_puyan", PUYAN)
+    response = street.get(f"/cockpit/{PUYAN}/export.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book["亲清D小二服务（近30天）"]
+    rows = {r[0]: (r[1], r[2]) for r in sheet.iter_rows(min_row=6, values_only=True)}
+    assert rows["咨询发起"] == (queries.desk_activity(node(PUYAN)).conversations_opened, "次")
+    assert any(str(label).startswith("满意度：非常满意") for label in rows)
+    one = openpyxl.load_workbook(io.BytesIO(street.get(f"/cockpit/{PUYAN}/export/desk.xlsx").content))
+    assert one.sheetnames == ["亲清D小二服务（近30天）"]
+    changhe = _client("cw_changhe", CHANGHE)
+    assert changhe.get(f"/cockpit/{PUYAN}/export/desk.xlsx").status_code == 404

@@ -112,7 +112,7 @@ def test_the_export_holds_every_reported_table_with_chinese_headers_and_units() 
     assert f"cockpit-{PUYAN}-all-" in response["Content-Disposition"]
     content = response.content
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警"]
+    assert book.sheetnames == ["汇总", "下级区域", "企业名录", "分政策兑付", "预警", "亲清D小二服务（近30天）"]
     summary = queries.summary(node(PUYAN))
     rows = _sheet_rows(content, "汇总")
     assert rows[0] == ("区域", f"浦沿街道（{PUYAN}）", None)

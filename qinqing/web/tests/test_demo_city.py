@@ -3,11 +3,17 @@ deregistrations and payouts that reach the cockpit the way real data would."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from qinqing.accounts.models import Enterprise
+from qinqing.cases.models import Case
+from qinqing.cases.services import tallies
 from qinqing.cockpit import queries
-from qinqing.cockpit.tests.support import BINJIANG, catch_up, node
+from qinqing.cockpit.models import EnterpriseState
+from qinqing.cockpit.tests.support import BINJIANG, PUYAN, catch_up, node
 from qinqing.core import events
 from qinqing.datahub.models import RegistryRecord
 from qinqing.policies.models import Payout
@@ -44,3 +50,31 @@ def test_the_dense_demo_fills_binjiangs_tree_and_every_card(monkeypatch: pytest.
     assert street_moves >= 1  # some of the moves inside 滨江 crossed a street boundary
     assert Payout.objects.count() > payouts_before  # 免申即享 paid the ones with a bank account
     assert demo_city.load_demo_city(80) == {}  # once only
+
+
+def _decided_this_year(path: str, *, today: dt.date) -> tuple[int, int]:
+    """COUNT over the cases: decided (approved or rejected) this year, of enterprises the cockpit places under `path`;
+    and of those, decided at once (秒办)."""
+    start = timezone.make_aware(dt.datetime.combine(today.replace(month=1, day=1), dt.time()))
+    end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()))
+    placed = EnterpriseState.objects.filter(path__startswith=path).values("uscc")
+    decided = Case.objects.filter(matter__isnull=False, status__in=("approved", "rejected"), decided_at__gte=start,
+                                  decided_at__lt=end, enterprise__uscc__in=placed)
+    return decided.count(), decided.filter(decided_automatically=True).count()
+
+
+def test_the_dense_demos_case_history_reaches_the_cockpit_as_a_count_over_the_cases() -> None:
+    counts = demo_city.load_demo_city(40)
+    assert counts["synthetic_cases"] == demo_city.CASES_PER_ENTERPRISE * 40
+    events.consume_all()
+    catch_up()
+    today = timezone.localdate()
+    for code in (BINJIANG, PUYAN):
+        summary = queries.summary(node(code), today=today)
+        handled, at_once = _decided_this_year(node(code).path, today=today)
+        assert summary.cases_handled == handled
+        assert summary.miaoban_share == queries.share(at_once, handled)
+    binjiang = queries.summary(node(BINJIANG), today=today)
+    assert binjiang.cases_handled > 0 and binjiang.miaoban_share is not None and binjiang.miaoban_share > 0
+    # The home page's counters saw the same history: one submission per case.
+    assert tallies.tallies()[tallies.CASES] >= Case.objects.filter(synthetic=True).count()

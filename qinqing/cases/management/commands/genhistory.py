@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=int, default=3, help="years of history")
         parser.add_argument("--sign-share", type=float, default=1.0,
                             help="share of the licences signed (1.0: all, as the licence service signs them)")
+        parser.add_argument("--no-events", action="store_true",
+                            help="leave out the cases' domain events (the cockpit and the counters will not see them)")
         parser.add_argument("--clear", action="store_true", help="delete every synthetic case first (only those)")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -40,7 +42,8 @@ class Command(BaseCommand):
         if not 1 <= options["years"] <= 20:
             raise CommandError("--years 1–20, please")
         plan = HistoryPlan(cases=total, enterprises=options["enterprises"], seed=options["seed"],
-                           batch=options["batch"], years=options["years"], sign_share=options["sign_share"])
+                           batch=options["batch"], years=options["years"], sign_share=options["sign_share"],
+                           emit_events=not options["no_events"])
         started = time.perf_counter()
         bar = None if options["quiet"] else Progress(sys.stderr)
         try:
@@ -50,5 +53,6 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"synthetic history: {counts['cases']:,} cases, {counts['events']:,} timeline events, "
-            f"{counts['licences']:,} licences ({counts['signed']:,} signed), {counts['enterprises']:,} new synthetic "
+            f"{counts['licences']:,} licences ({counts['signed']:,} signed), {counts['domain_events']:,} domain events, "
+            f"{counts['enterprises']:,} new synthetic "
             f"enterprises in {seconds:.1f} s ({counts['cases'] / seconds:,.0f} cases/s)")

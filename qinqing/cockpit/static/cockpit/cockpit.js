@@ -93,7 +93,9 @@
                   textposition: "auto", hovertemplate: "%{y}: %{x}<extra></extra>" }];
     var height = dark() ? 290 : Math.max(phone() ? 180 : 220, (phone() ? 30 : 40) * items.length + 60);
     Plotly.react(el, data, layout({ height: height, margin: { l: 8, r: 16, t: 8, b: 32 }, xaxis: countAxis(values),
-                                    yaxis: { automargin: true, gridcolor: dark() ? "#33415c" : "#e3e7ee" } }), CONFIG);
+                                    // On the wall the section names stay apart: smaller type than the figures.
+                                    yaxis: { automargin: true, gridcolor: dark() ? "#33415c" : "#e3e7ee",
+                                             tickfont: dark() ? { size: 14 } : undefined } }), CONFIG);
   }
 
   function drawModule(el, module) {
@@ -158,7 +160,14 @@
       .then(function (data) {
         data.cards.forEach(function (card) {
           var li = document.querySelector('[data-key="' + card.key + '"]');
-          if (li) { text(li.querySelector(".value"), card.value === null ? "—" : card.value); }
+          if (li) {
+            text(li.querySelector(".value"), card.value === null ? "—" : card.value);
+            if (li.dataset.none) { text(li.querySelector(".unit"), card.value === null ? li.dataset.none : card.unit); }
+          }
+        });
+        ((data.desk && data.desk.figures) || []).forEach(function (figure) {
+          var li = document.querySelector('.desk-figures [data-key="' + figure.key + '"]');
+          if (li) { text(li.querySelector(".value"), figure.value); text(li.querySelector(".unit"), figure.unit); }
         });
         var feed = document.getElementById("screen-feed");
         if (feed) {

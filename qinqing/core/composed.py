@@ -44,12 +44,12 @@ class Read:
 
 
 def read(model: type[Model], columns: Sequence[str], where: str, *, order_by: Sequence[str] = (),
-         key: Any = None) -> Read:
+         limit: int | None = None) -> Read:
     """SELECT `columns` (field names) FROM the model's table WHERE `where` ({name} → a quoted column) [ORDER BY].
 
-    `order_by` names fields, "-name" for descending. Kept per (vendor, model, columns, where, order, key).
+    `order_by` names fields, "-name" for descending. Kept per (vendor, model, columns, where, order, limit).
     """
-    cache_key = (connection.vendor, model, tuple(columns), where, tuple(order_by), key)
+    cache_key = (connection.vendor, model, tuple(columns), where, tuple(order_by), limit)
     with _lock:
         found = _kept.get(cache_key)
     if found is not None:
@@ -70,7 +70,7 @@ def read(model: type[Model], columns: Sequence[str], where: str, *, order_by: Se
     columns_of.update({f.attname: f"{table}.{qn(f.column)}" for f in opts.concrete_fields})
     order = [f"{columns_of[o.lstrip('-')]} {'DESC' if o.startswith('-') else 'ASC'}" for o in order_by]
     sql = (f"SELECT {', '.join(selected)} FROM {table} WHERE {where.format(**columns_of)}"  # noqa: S608
-           + (f" ORDER BY {', '.join(order)}" if order else ""))
+           + (f" ORDER BY {', '.join(order)}" if order else "") + (f" LIMIT {int(limit)}" if limit else ""))
     made = Read(sql, tuple(converters))
     with _lock:
         _kept[cache_key] = made

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 _lock = threading.Lock()
@@ -32,12 +32,13 @@ class Read:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, list(params))
             fetched = cursor.fetchall()
+        db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy, a lookup per use
         out = []
         for row in fetched:
             values = []
             for value, (converters, col) in zip(row, self.converters, strict=True):
                 for convert in converters:
-                    value = convert(value, col, connection)
+                    value = convert(value, col, db)
                 values.append(value)
             out.append(tuple(values))
         return out

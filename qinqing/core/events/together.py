@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model
 
 _ROWS, _COLUMNS = "rows", "columns"  # parameters row after row, or one array per column (Django's UNNEST)
@@ -99,7 +99,8 @@ _plans: dict[tuple[Any, ...], list[tuple[Field[Any, Any], bool, tuple[type, ...]
 
 def _values(fields: list[Field[Any, Any]], objs: Sequence[Model]) -> list[list[Any]] | None:
     """Each row's database values as the INSERT compiler prepares them; None when one is an expression."""
-    key = (connection.vendor, type(objs[0]), *fields)
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy, a lookup per use
+    key = (db.vendor, type(objs[0]), *fields)
     plans = _plans.get(key)
     if plans is None:
         plans = _plans[key] = [_plan(field) for field in fields]
@@ -113,7 +114,7 @@ def _values(fields: list[Field[Any, Any]], objs: Sequence[Model]) -> list[list[A
                 continue
             if hasattr(value, "resolve_expression"):
                 return None
-            row.append(field.get_db_prep_save(value, connection=connection))
+            row.append(field.get_db_prep_save(value, connection=db))
         rows.append(row)
     return rows
 

@@ -138,6 +138,9 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A 秒办 decision's one statement of rows is PREPAREd once per PostgreSQL connection (core/events/together.py);
+# 0 for a pooler in transaction mode that does not carry prepared statements across transactions.
+QINQING_DB_PREPARE = os.environ.get("QINQING_DB_PREPARE", "1") != "0"
 # The test database's name (default: "test_" + NAME), e.g. for a shared server's naming rules.
 _test_database = os.environ.get("QINQING_TEST_DATABASE") or os.environ.get("QINQING_TEST_DATABASE_NAME")
 if _test_database:

@@ -15,7 +15,7 @@ from qinqing.audit.chain import GENESIS, seal
 from qinqing.audit.keys import keyring
 from qinqing.audit.models import AuditRecord
 from qinqing.audit.verify import ChainReport, verify_chain
-from qinqing.core import events
+from qinqing.core import composed, events
 
 __all__ = ["GENESIS", "ChainReport", "record_event", "stream_of", "verify_chain"]
 _LOCK_CLASS = 7_310_001  # PostgreSQL advisory lock class; the object id is the stream's hash
@@ -97,7 +97,10 @@ def _chain(records: list[AuditRecord]) -> None:
         by_stream[record.stream].append(record)
     for stream in sorted(by_stream):
         _lock(stream)
-        head = AuditRecord.objects.filter(stream=stream).order_by("-seq").values_list("seq", "hash").first()
+        # The head of the stream (`filter(stream=…).order_by("-seq").values_list("seq", "hash").first()`),
+        # its SQL composed once per process: this runs in every state change.
+        head = next(iter(composed.read(AuditRecord, ("seq", "hash"), "{stream} = %s", order_by=("-seq",),
+                                       limit=1).rows([stream])), None)
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
         for record in by_stream[stream]:
             record.seq, record.prev_hash = seq, prev_hash

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,38 @@ def retired_public_keys() -> list[Ed25519PublicKey]:
         if isinstance(loaded, Ed25519PublicKey):
             out.append(loaded)
     return out
+
+
+_KEEP_VERIFIED = 10_000
+_verified: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def verify_kept(payload: Any, signature: str) -> bool:
+    """`verify` against the platform's keys, a signature the current key made checked once per process.
+
+    Kept by the signature and the exact signed bytes, so a changed payload is checked afresh; what a
+    retired key signed is checked every time (the retired folder may change while the process runs).
+    """
+    try:
+        message = canonical(payload)
+    except (ValueError, TypeError):
+        return False
+    key = (signature, message)
+    with _verified_lock:
+        if key in _verified:
+            _verified.move_to_end(key)
+            return True
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        _private_key().public_key().verify(raw, message)
+    except (ValueError, TypeError, InvalidSignature):
+        return verify(payload, signature)
+    with _verified_lock:
+        _verified[key] = None
+        if len(_verified) > _KEEP_VERIFIED:
+            _verified.popitem(last=False)
+    return True
 
 
 def verify(payload: Any, signature: str, public_pem: str | None = None) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qinqing.accounts.models import Department, Enterprise, User
+from qinqing.core import composed
 from qinqing.core.errors import NotFound
 from qinqing.core.ids import InvalidUSCC, validate_uscc
 from qinqing.datahub import sources as kept_sources
@@ -127,8 +128,11 @@ def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.Kept
         else:
             out[source.code] = sorted(adapter.records_for(source, uscc), key=lambda r: r.as_of, reverse=True)
     if in_table:
-        rows = (DataRecord.objects.filter(uscc=uscc, source_id__in=list(in_table)).order_by("-as_of", "-id")
-                .values_list("source_id", "key", "category", "title", "data", "as_of", "uscc"))
+        ids = list(in_table)
+        rows = composed.read(
+            DataRecord, ("source_id", "key", "category", "title", "data", "as_of", "uscc"),
+            "{uscc} = %s AND {source_id} IN (" + ", ".join(["%s"] * len(ids)) + ")", order_by=("-as_of", "-id"),
+        ).rows([uscc, *ids])
         for source_id, key, category, title, data, as_of, holder in rows:
             source = in_table[source_id]
             out[source.code].append(Record(source.code, source.name, key, category, title, data, as_of, holder))
@@ -143,7 +147,9 @@ def _registry_records(source: Source, specs: list[FieldSpec], uscc: str) -> list
     names = [spec.name for spec in specs]
     columns = [n for n in names if n in _REGISTRY_COLUMNS]
     out = []
-    for row in RegistryRecord.objects.filter(uscc=uscc).values(*{*columns, "uscc", "name", "as_of"}):
+    selected = tuple(sorted({*columns, "uscc", "name", "as_of"}))
+    for values in composed.read(RegistryRecord, selected, "{uscc} = %s").rows([uscc]):
+        row = dict(zip(selected, values, strict=True))
         data = {name: json_value(row.get(name)) for name in names}
         out.append(Record(source.code, source.name, row["uscc"], "", row["name"], data, row["as_of"], row["uscc"]))
     return out

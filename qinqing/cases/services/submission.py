@@ -358,13 +358,14 @@ def _material_record(enterprise: Enterprise, satisfied_by: str, held: Holdings |
     """What stands in for a material: a valid licence the platform issued, or a shared-data record."""
     if not satisfied_by.startswith(SATISFIED_BY_LICENCE):
         return find_material_record(enterprise.uscc, satisfied_by, held)
-    licence = licence_in_force(enterprise=enterprise, matter_code=satisfied_by[len(SATISFIED_BY_LICENCE):].strip())
+    matter_code = satisfied_by[len(SATISFIED_BY_LICENCE):].strip()
+    licence = licence_in_force(enterprise=enterprise, matter_code=matter_code)
     if licence is None:
         return None
     source = kept_sources.source(LICENCES)
     return Record(
         source=LICENCES, source_name=source.name if source is not None else str(_("亲清在线电子证照")),
-        key=licence.number, category=licence.matter.code, title=licence.title, data={}, as_of=licence.issued_at,
+        key=licence.number, category=matter_code, title=licence.title, data={}, as_of=licence.issued_at,
         uscc=enterprise.uscc,
     )
 

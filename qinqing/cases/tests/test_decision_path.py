@@ -21,6 +21,7 @@ from qinqing.cases.tests.support import (
 )
 from qinqing.catalog import cache
 from qinqing.catalog.models import DuplicatePolicy, Matter
+from qinqing.core.events import together as kept_statements
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/cases"
@@ -31,11 +32,21 @@ def _submit(user, matter, key=None, data=None):
                                  content_type="application/json", headers={"Idempotency-Key": key or new_key()})
 
 
+def _expanded(queries) -> list[str]:
+    """Each statement's text; a prepared statement's `EXECUTE name(…)` as the text it runs."""
+    out = []
+    for q in queries:
+        sql = q["sql"].lstrip()
+        if sql.upper().startswith("EXECUTE "):
+            sql = kept_statements.text_of(sql.split()[1].split("(")[0]) or sql
+        out.append(sql)
+    return out
+
+
 def _tables(queries, verb: str) -> list[str]:
     """The table of each statement of a kind; for INSERT, every table a statement inserts into (a WITH of several)."""
     found = []
-    for q in queries:
-        sql = q["sql"].lstrip()
+    for sql in _expanded(queries):
         if verb == "INSERT" and sql.upper().startswith(("INSERT", "WITH")):
             found += re.findall(r'INSERT INTO\s+"?(\w+)"?', sql)
         elif sql.upper().startswith(verb):
@@ -173,7 +184,7 @@ def test_on_postgresql_the_rows_of_a_decision_are_written_in_one_statement():
     with CaptureQueriesContext(connection) as queries:
         response = client.post(URL, body, content_type="application/json", headers={"Idempotency-Key": new_key()})
     assert response.status_code == 201 and response.json()["status"] == "approved"
-    together = [q["sql"] for q in queries if "INSERT INTO" in q["sql"] and '"cases_case"' in q["sql"]]
+    together = [sql for sql in _expanded(queries) if "INSERT INTO" in sql and '"cases_case"' in sql]
     assert len(together) == 1
     for table in ("cases_case", "cases_caseevent", "cases_licence", "notifications_notification",
                   "core_outboxevent", "audit_auditrecord"):
@@ -185,3 +196,44 @@ def test_on_postgresql_the_rows_of_a_decision_are_written_in_one_statement():
     assert [m["id"] for m in response.json()["materials"]] == list(case.materials.order_by("id").values_list("id", flat=True))
     assert [e["action"] for e in response.json()["events"]] == list(
         case.events.order_by("at", "id").values_list("action", flat=True))
+
+
+def test_on_postgresql_a_decision_runs_its_prepared_statement_and_stores_what_the_unprepared_one_does(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite writes each table with its own INSERT")
+    user, matter = enterprise(0), matter_approved_for(0)
+    data = form_data(matter)
+    _submit(user, matter, data=data)
+    stored = {}
+    for prepare in (False, True):
+        settings.QINQING_DB_PREPARE = prepare
+        with CaptureQueriesContext(connection) as queries:
+            response = _submit(user, matter, data=data)
+        assert response.status_code == 201 and response.json()["status"] == "approved"
+        executed = [q["sql"] for q in queries if q["sql"].startswith("EXECUTE ")]
+        if prepare:
+            assert len(executed) == 1 and executed[0].split()[1].split("(")[0] in kept_statements.prepared_names()
+        else:
+            assert not executed and [q for q in queries if q["sql"].startswith("WITH ")]
+        case = Case.objects.get(pk=response.json()["id"])
+        stored[prepare] = (case.status, case.verdict, case.data, case.decided_automatically,
+                           [e.action for e in case.events.order_by("at", "id")],
+                           sorted(case.licence.payload), case.licence.signature != "",
+                           case.applicant.notifications.filter(link=f"/cases/{case.pk}/").count())
+    assert stored[False] == stored[True]
+
+
+def test_on_postgresql_a_session_that_lost_its_prepared_statements_prepares_again():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    user, matter = enterprise(0), matter_approved_for(0)
+    assert _submit(user, matter).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler's reset would do behind the platform's back
+    try:
+        failed = _submit(user, matter).status_code
+    except Exception as error:  # the test client re-raises what the server would answer with a 500
+        failed = str(error)
+    assert failed == 500 or "does not exist" in str(failed), failed
+    response = _submit(user, matter)
+    assert response.status_code == 201 and response.json()["status"] == "approved"

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from qinqing.core.events import together
 from qinqing.core.events.registry import flows
 from qinqing.core.events.types import DomainEvent
 
@@ -231,40 +232,33 @@ def insert(objs: Sequence[Model]) -> None:
     type(objs[0])._default_manager.bulk_create(list(objs))
 
 
-def _insert_statement(objs: list[Model]) -> tuple[str, list[Any]]:
-    """One multi-row INSERT of model instances, as Django's own bulk_create compiles it (defaults, pre_save)."""
-    from django.db.models.sql import InsertQuery
-
-    model = type(objs[0])
-    with_pk = objs[0].pk is not None
-    fields = [f for f in model._meta.concrete_fields
-              if not getattr(f, "generated", False) and (with_pk or f is not model._meta.auto_field)]
-    query = InsertQuery(model)
-    query.insert_values(fields, objs, raw=False)
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, list(params)
-
-
 def _write_together(rows: list[Model], outbox: list[tuple[DomainEvent, dt.datetime]]) -> None:
-    """The held-back rows and the outbox rows as one statement: every INSERT a member of one WITH."""
+    """The held-back rows and the outbox rows as one statement: every INSERT a member of one WITH.
+
+    Its text is kept per shape and, on PostgreSQL, prepared once per connection (`together`).
+    """
     groups: dict[tuple[type[Model], bool], list[Model]] = {}
     for obj in rows:
         groups.setdefault((type(obj), obj.pk is not None), []).append(obj)
-    statements = [_insert_statement(objs) for objs in groups.values()]
+    parts: list[str] = []
+    params: list[Any] = []
+    keys: list[Any] = []
+    for objs in groups.values():
+        sql, values, key = together.member(objs)
+        parts.append(sql)
+        params += values
+        keys.append(key)
     if outbox and len(outbox) <= COPY_ABOVE:
-        statements += _outbox_statements(outbox)
+        for sql, values in _outbox_statements(outbox):
+            parts.append(sql)
+            params += values
+            keys.append(("outbox", len(values)))
     elif outbox:
         _write_outbox(outbox)
-    if not statements:
+    if not parts:
         return
-    *first, (last_sql, last_params) = statements
-    sql = ""
-    params: list[Any] = []
-    if first:
-        sql = "WITH " + ", ".join(f"w{i} AS ({text})" for i, (text, _p) in enumerate(first)) + " "
-        params = [value for _text, values in first for value in values]
-    with connection.cursor() as cursor:
-        cursor.execute(sql + last_sql, [*params, *last_params])
+    kept = together.statement(parts, None if None in keys else (connection.vendor, *keys))
+    together.execute(kept, params)
 
 
 def _outbox_statements(rows: list[tuple[DomainEvent, dt.datetime]]) -> list[tuple[str, list[Any]]]:

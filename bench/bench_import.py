@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--runs 3] [--db sqlite|postgres|both]
     .venv/bin/python bench/bench_import.py --db postgres --memory 1000000,3000000   # bounded memory
+    .venv/bin/python bench/bench_import.py --write-csv 9000000 /tmp/reg9m.csv         # a province's file
 
 For each database, in a child process with its own settings: a fresh database (SQLite in a temp
 directory; PostgreSQL `DROP/CREATE DATABASE qinqing_bench_import` as postgres@127.0.0.1), `migrate`,
@@ -172,18 +173,51 @@ def as_csv(rows: list[dict[str, str]]) -> bytes:
 # ----------------------------------------------------------------------------- child: one database
 
 
-def floor_sql(vendor: str) -> tuple[str, str, str]:
-    create = (
-        "CREATE TABLE bench_import_floor (id {pk}, uscc varchar(18) NOT NULL UNIQUE, name varchar(200) NOT NULL, "
+FLOOR = "bench_import_floor"
+BARE = "bench_import_bare"
+
+
+def bare_floor_sql(vendor: str) -> str:
+    """The floor table of earlier runs: the registry's columns, a primary key and the unique code, nothing else."""
+    return (
+        f"CREATE TABLE {BARE} (id {{pk}}, uscc varchar(18) NOT NULL UNIQUE, name varchar(200) NOT NULL, "
         "legal_representative varchar(64) NOT NULL, registered_capital decimal(16,2) NOT NULL, "
         "industry_code varchar(8) NOT NULL, industry_name varchar(100) NOT NULL, entity_type varchar(64) NOT NULL, "
         "address varchar(300) NOT NULL, region_code varchar(24) NOT NULL, established_on date NOT NULL, "
-        "status varchar(8) NOT NULL, as_of {ts} NOT NULL, source_id bigint NOT NULL)"
+        "status varchar(8) NOT NULL, as_of {ts} NOT NULL DEFAULT {now}, source_id bigint NOT NULL DEFAULT {source})"
     ).format(pk="integer PRIMARY KEY AUTOINCREMENT" if vendor == "sqlite" else "bigserial PRIMARY KEY",
-             ts="datetime" if vendor == "sqlite" else "timestamptz")
-    insert = (f"INSERT INTO bench_import_floor ({', '.join(COLUMNS)}, as_of, source_id) "
-              f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 2))})")
-    return create, insert, "bench_import_floor"
+             ts="datetime" if vendor == "sqlite" else "timestamptz",
+             now="CURRENT_TIMESTAMP" if vendor == "sqlite" else "now()", source="{source}")
+
+
+def create_floor_tables(connection: Any, registry: str, source_id: int) -> None:
+    """`FLOOR`: a copy of the registry table's shape (columns, every index, the foreign key to the source and
+    its deferral, PostgreSQL's fillfactor), so that a raw load into it pays what the import's final write
+    pays for the same rows; and `BARE`, the two-index table earlier runs used as the floor."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(bare_floor_sql(connection.vendor).replace("{source}", str(int(source_id))))
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [registry])
+            options = cursor.fetchone()[0] or []
+            storage = f" WITH ({', '.join(options)})" if options else ""
+            cursor.execute(f"CREATE TABLE {FLOOR} (LIKE {q(registry)} INCLUDING ALL){storage}")
+            cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                           "AND contype = 'f'", [registry])
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE {FLOOR} ADD {definition}")
+            cursor.execute(f"ALTER TABLE {FLOOR} ALTER COLUMN as_of SET DEFAULT now(), "
+                           f"ALTER COLUMN source_id SET DEFAULT {int(source_id)}, ALTER COLUMN synthetic SET DEFAULT false")
+        else:  # SQLite: the registry's own CREATE statements, renamed (a default for the columns a CSV lacks)
+            cursor.execute("SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL "
+                           "ORDER BY type = 'index'", [registry])
+            for kind, sql in cursor.fetchall():
+                sql = sql.replace(f'"{registry}"', f'"{FLOOR}"')
+                if kind == "index":
+                    sql = sql.replace('INDEX "', f'INDEX "{FLOOR}_', 1)
+                else:
+                    sql = sql.replace('"synthetic" bool NOT NULL', '"synthetic" bool NOT NULL DEFAULT 0')
+                cursor.execute(sql)
 
 
 def child(db: str, n: int, runs: int) -> dict[str, Any]:
@@ -203,8 +237,10 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
     source_id = Source.objects.get(code="market_registry").pk
     rows = make_rows(n)
     body = as_csv(rows)
-    create, insert, floor_table = floor_sql(connection.vendor)
     registry_table = RegistryRecord._meta.db_table
+    floor_table = FLOOR
+    insert = (f"INSERT INTO {FLOOR} ({', '.join(COLUMNS)}, as_of, source_id, synthetic) "
+              f"VALUES ({', '.join(['%s'] * (len(COLUMNS) + 3))})")
 
     def empty(table: str) -> None:
         # A fresh table for each run: TRUNCATE on PostgreSQL (no dead tuples), DELETE on SQLite (its truncate).
@@ -212,14 +248,13 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute(f"{verb} {connection.ops.quote_name(table)}")
 
-    with connection.cursor() as cursor:
-        cursor.execute(create)
+    create_floor_tables(connection, registry_table, source_id)
 
     results: dict[str, list[float]] = {"floor": [], "created": [], "updated": [], "csv_parse": [],
                                        "file_created": [], "file_updated": []}
     pg = connection.vendor == "postgresql"
     if pg:
-        results.update(copy_tuples=[], copy_csv=[], file_created_python=[], file_updated_python=[])
+        results.update(copy_tuples=[], copy_csv=[], copy_csv_bare=[], file_created_python=[], file_updated_python=[])
     import logging
 
     paths: list[str] = []
@@ -232,12 +267,12 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
     logging.getLogger("qinqing.datahub.copyload").setLevel(logging.INFO)
     path = Path(tempfile.mkdtemp(prefix="qinqing-bench-import-")) / "registry.csv"
     path.write_bytes(body)
-    copy_sql = f"COPY {floor_table} ({', '.join(COLUMNS)}, as_of, source_id) FROM STDIN"
+    copy_sql = f"COPY {floor_table} ({', '.join(COLUMNS)}, as_of, source_id, synthetic) FROM STDIN"
     for _run in range(runs):
         empty(floor_table)
         now = timezone.now()
         started = time.perf_counter()
-        params: list[tuple[Any, ...]] = [(*(row[c] for c in COLUMNS), now, source_id) for row in rows]
+        params: list[tuple[Any, ...]] = [(*(row[c] for c in COLUMNS), now, source_id, False) for row in rows]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(insert, params)
         results["floor"].append(n / (time.perf_counter() - started))
@@ -261,24 +296,22 @@ def child(db: str, n: int, runs: int) -> dict[str, Any]:
             empty(floor_table)
             now = timezone.now()
             started = time.perf_counter()
-            params = [(*(row[c] for c in COLUMNS), now, source_id) for row in rows]
+            params = [(*(row[c] for c in COLUMNS), now, source_id, False) for row in rows]
             with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
                 for item in params:
                     copy.write_row(item)
             results["copy_tuples"].append(n / (time.perf_counter() - started))
             del params
 
-            empty(floor_table)
-            with connection.cursor() as cursor:  # the CSV has no as_of / source_id: the columns' defaults
-                cursor.execute(f"ALTER TABLE {floor_table} ALTER COLUMN as_of SET DEFAULT now(), "
-                               f"ALTER COLUMN source_id SET DEFAULT {int(source_id)}")
-            started = time.perf_counter()
-            with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(
-                    f"COPY {floor_table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv, HEADER)") as copy, \
-                    path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
-            results["copy_csv"].append(n / (time.perf_counter() - started))
+            for target, key in ((floor_table, "copy_csv"), (BARE, "copy_csv_bare")):
+                empty(target)  # the CSV has no as_of / source_id / synthetic: the columns' defaults
+                started = time.perf_counter()
+                with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(
+                        f"COPY {target} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv, HEADER)") as copy, \
+                        path.open("rb") as handle:
+                    while block := handle.read(1 << 20):
+                        copy.write(block)
+                results[key].append(n / (time.perf_counter() - started))
 
         empty(registry_table)
         result = import_file(source_code="market_registry", path=path, actor="bench")
@@ -361,6 +394,7 @@ def report(result: dict[str, Any]) -> None:
     print(f"  {'phase':<38}{'rows/s':>12}{'x floor':>10}{'x COPY':>9}   runs")
     for name, label in (("floor", "floor: executemany INSERT"), ("copy_tuples", "floor: COPY of the tuples"),
                         ("copy_csv", "floor: COPY of the CSV file"),
+                        ("copy_csv_bare", "COPY of the CSV, 2-index table (old)"),
                         ("created", "import_records (created)"), ("updated", "import_records (updated)"),
                         ("file_created", "import_file, streamed (created)"),
                         ("file_updated", "import_file, streamed (updated)"),
@@ -385,11 +419,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--memory", default="", help="comma list of file sizes (rows) for the memory run")
+    parser.add_argument("--write-csv", nargs=2, metavar=("ROWS", "PATH"),
+                        help="only write a registry CSV of ROWS valid rows (distinct GB 32100 codes) to PATH, streamed")
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.rows, args.runs)))
+        return
+    if args.write_csv:
+        sys.path.insert(0, str(ROOT))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qinqing.settings")
+        import django
+
+        django.setup()
+        rows, out = int(args.write_csv[0]), Path(args.write_csv[1])
+        print(f"{out}: {rows:,} rows, {write_registry_csv(out, rows) / 1e6:,.0f} MB")
         return
     if args.memory_child:
         print(json.dumps(memory_child(args.memory_child)))

@@ -179,7 +179,9 @@ class RegistryRecord(models.Model):
         MOVED_OUT = "迁出", _("Moved out")
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="registry_records")
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL the field form adds a second index on the code
+    # (`varchar_pattern_ops`, for LIKE 'prefix%') that no query of the registry uses and every import writes.
+    uscc = models.CharField(_("unified social credit code"), max_length=18)
     name = models.CharField(_("name"), max_length=200)
     legal_representative = models.CharField(_("legal representative"), max_length=64)
     registered_capital = models.DecimalField(_("registered capital (yuan)"), max_digits=16, decimal_places=2)
@@ -192,12 +194,15 @@ class RegistryRecord(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     as_of = models.DateTimeField(_("as of"))
     # Written by `gencity` for demos and benchmarks; `gencity --clear` removes exactly these rows.
-    synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True)
+    # Indexed only where true (the partial index below): real rows, the province's millions, have no entry.
+    synthetic = models.BooleanField(_("synthetic"), default=False)
 
     objects = RegistryRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["uscc"]
+        constraints = [models.UniqueConstraint(fields=["uscc"], name="registry_uscc_unique")]
+        indexes = [models.Index(fields=["synthetic"], condition=Q(synthetic=True), name="registry_synthetic")]
         verbose_name = _("registry record")
         verbose_name_plural = _("registry records")
 

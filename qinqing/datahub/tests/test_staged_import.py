@@ -107,3 +107,44 @@ def test_importdata_streams_a_registry_csv(tmp_path):
                  "--quiet", stdout=out)
     assert "5 rows, 5 created, 0 updated" in out.getvalue()
     assert RegistryRecord.objects.filter(uscc__in=codes).count() == 5
+
+
+@pytest.mark.parametrize("sql_path", [True, False])
+def test_a_re_import_rewrites_only_the_rows_that_changed_and_tells_only_their_enterprises(tmp_path, sql_path):
+    codes = [new_uscc(740 + i) for i in range(5)]
+    rows = [registry_row(c, name=f"杭州重导{i}有限公司") for i, c in enumerate(codes)]
+    first = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", sql_path=sql_path)
+    assert first.created == 5
+    stamps = dict(RegistryRecord.objects.filter(uscc__in=codes).values_list("uscc", "as_of"))
+
+    start = _head()
+    rows[3]["status"] = "吊销"
+    again = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", sql_path=sql_path)
+    assert (again.rows, again.created, again.updated) == (5, 0, 5)
+    assert [(e.enterprise, e.payload["fields"]) for e in _facts(start)] == [(codes[3], ["market_registry.status"])]
+    held = dict(RegistryRecord.objects.filter(uscc__in=codes).values_list("uscc", "as_of"))
+    # The changed row carries this import's time; the unchanged ones keep the time of the import that wrote them.
+    assert held[codes[3]] == again.as_of > stamps[codes[3]]
+    assert {c: held[c] for c in codes if c != codes[3]} == {c: stamps[c] for c in codes if c != codes[3]}
+    assert RegistryRecord.objects.get(uscc=codes[3]).status == "吊销"
+
+    start = _head()
+    same = import_file(source_code="market_registry", path=_file(tmp_path, rows), actor="test", sql_path=sql_path)
+    assert (same.created, same.updated, same.changes) == (0, 5, {})
+    assert _facts(start) == []
+    assert dict(RegistryRecord.objects.filter(uscc__in=codes).values_list("uscc", "as_of")) == held
+
+
+def test_the_registry_has_no_index_an_import_pays_for_and_no_query_uses():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, RegistryRecord._meta.db_table)
+    on_code = {name for name, c in constraints.items() if c["columns"] == ["uscc"] and (c["index"] or c["unique"])}
+    assert on_code == {"registry_uscc_unique"}  # no second (LIKE-prefix) index on the code
+    on_synthetic = [name for name, c in constraints.items() if c["columns"] == ["synthetic"] and c["index"]]
+    assert on_synthetic == ["registry_synthetic"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'registry_synthetic'")
+            assert cursor.fetchone()[0].endswith("WHERE synthetic")  # real rows have no entry

@@ -1,57 +1,17 @@
-"""A registry CSV file straight into PostgreSQL: COPY of the bytes, validation in SQL, fallback to Python.
-
-The happy path of a province's refresh does no parsing in Python: the file's bytes go to the server with
-`COPY … (FORMAT csv)` into a temporary table of text columns, then ONE conservative SQL predicate
-(`RowPredicate`) checks every row, and one `GROUP BY` looks for repeated codes. The predicate is built
-from the same field definitions as the Python validator and is *stricter* than it: whatever Python
-refuses, it refuses (tested with adversarial rows in `tests/test_copyload.py`), and it may also refuse
-odd but valid rows (a lower-case code, a tab, a line break in an address, "1,000"). When it refuses
-anything, or the file is not plain, well-formed CSV, this path gives up (`None`) and the caller runs the
-Python validator over the file: the messages (line, field, reason) keep one implementation, and an odd
-but valid file still imports, only slower.
-
-When every row passes: the typed rows go into the usual staging table, `EnterpriseFactsChanged` is
-written with one `INSERT … SELECT` into the outbox for the new and changed enterprises, and the one
-`INSERT … ON CONFLICT` upsert of `staging.RegistryStaging` writes the registry. Memory is one block of
-the file.
-"""
+"""The SQL predicate of a registry source's checks over a raw table of text cells (stricter than Python's)."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Any
 
-from django.db import DatabaseError, connection, transaction
-
-from qinqing.core import events
-from qinqing.core.events import EnterpriseFactsChanged
 from qinqing.core.ids import _DEPARTMENTS, _ORG_ALPHABET, _ORG_WEIGHTS, _USCC_WEIGHTS, USCC_ALPHABET
-from qinqing.datahub.adapters import ImportResult, RegistryAdapter
-from qinqing.datahub.models import Source
-from qinqing.datahub.rows import field_specs
 from qinqing.datahub.rows.checks import INTEGER_LIMIT
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.validation import KEY_MAX_LENGTH, USCC_COLUMN
-from qinqing.datahub.staging import STAGE, Progress, RegistryStaging
 
-log = logging.getLogger(__name__)
-RAW = "qq_stage_raw"
-BLOCK = 1 << 20
-# A quoted cell may hold line breaks; a block of text is checked once its quotes pair up, up to this size.
-MAX_PENDING = 16 << 20
-_BOM = b"\xef\xbb\xbf"
-# Well-formed CSV: each cell plain (no quote, comma or line break) or wholly quoted with "" for a quote.
-# On such text Python's csv module and PostgreSQL's COPY agree cell for cell; on other text they may not
-# (`ab"c` is a literal quote to Python, the start of a quoted section to COPY), so it goes to Python.
-_CELL = rb'(?:"(?:[^"]|"")*+"|[^",\r\n]*+)'
-_WELL_FORMED = re.compile(_CELL + rb"(?:[,\r\n]" + _CELL + rb")*+")
 # Patterns of a field definition that mean the same to Python's `re` and PostgreSQL's regular expressions:
 # ASCII letters and digits, bracket ranges, groups, alternation and counted repetition. Nothing else
 # (no escapes, no dot, no anchors, no possessive or lazy quantifiers).
@@ -278,129 +238,3 @@ def compile_predicate(specs: Sequence[FieldSpec], key_field: str, category_field
     lateral = f"CROSS JOIN LATERAL (SELECT textsend(COALESCE({uscc}, '')) AS u OFFSET 0) k"
     return RowPredicate(ok=" AND ".join(checks), blank=blank, uscc=uscc, lateral=lateral, typed=typed,
                         parts=tuple(checks))
-
-
-def read_header(handle: IO[bytes]) -> tuple[list[str], int]:
-    """The header's column names (stripped, as `stream_csv` reads them) and where the data starts."""
-    first = handle.readline(1 << 16)
-    if not first.endswith(b"\n"):
-        raise Unsupported("header")
-    offset = len(first)
-    if first.startswith(_BOM):
-        first = first[len(_BOM):]
-    if b'"' in first or b"\r" in first[:-2]:
-        raise Unsupported("header quoting")
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Unsupported("header encoding") from None
-    cells = next(csv.reader([text.rstrip("\r\n")]), [])
-    return [name.strip() for name in cells], offset
-
-
-class _Sender:
-    """Checks the bytes on their way to COPY: well-formed CSV, no end-of-data marker."""
-
-    def __init__(self) -> None:
-        self.pending = b""
-        self.tail = b""
-
-    def check(self, block: bytes, last: bool) -> None:
-        if b"\\." in self.tail + block[:1] or b"\\." in block:
-            raise Unsupported("a backslash-dot (COPY's end-of-data marker)")
-        self.tail = block[-1:]
-        text = self.pending + block if self.pending else block
-        # Up to the last line break (a partial line waits for the next block, so a cell is seen whole).
-        cut = len(text) if last else text.rfind(b"\n") + 1
-        if text.find(b'"', 0, cut) >= 0:
-            if text.count(b'"', 0, cut) % 2:
-                cut = 0  # a quoted cell runs on past this block: wait for its closing quote
-            elif not _WELL_FORMED.fullmatch(text, 0, cut):
-                raise Unsupported("malformed quoting")
-        self.pending = text[cut:]
-        if len(self.pending) > MAX_PENDING or (last and self.pending):
-            raise Unsupported("unpaired quote")
-
-
-def _stream(cursor: Any, path: Path, offset: int, width: int, progress: Progress | None) -> None:
-    names = ", ".join(f"c{i}" for i in range(width))
-    size = path.stat().st_size
-    sender = _Sender()
-    with path.open("rb") as handle, cursor.cursor.copy(
-            f"COPY {RAW} ({names}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')") as copy:
-        handle.seek(offset)
-        block = handle.read(BLOCK)
-        while block:
-            following = handle.read(BLOCK)
-            sender.check(block, last=not following)
-            copy.write(block)
-            if progress is not None:
-                progress(handle.tell() - len(following), size)
-            block = following
-
-
-def copy_import(source: Source, path: Path, *, as_of: dt.datetime,
-                progress: Progress | None = None) -> ImportResult | None:
-    """Import a registry CSV in SQL, inside the caller's transaction; None when Python must do it.
-
-    None leaves nothing behind (a savepoint is rolled back); it means: a source definition or file
-    layout this path does not cover, malformed CSV, or some row the SQL predicate does not accept
-    (possibly a bad one: the Python validator then says which and why).
-    """
-    if connection.vendor != "postgresql" or events.flows().subscribers.get(EnterpriseFactsChanged):
-        return None  # (in-process subscribers need the events as objects: the Python path makes them)
-    try:
-        specs = field_specs(source)
-        with path.open("rb") as handle:
-            header, offset = read_header(handle)
-        allowed = {USCC_COLUMN, *(s.name for s in specs)}
-        required = {USCC_COLUMN, source.key_field, *(s.name for s in specs if s.required)}
-        if (not header or len(set(header)) != len(header) or not allowed.issuperset(header)
-                or not required.issubset(header)):
-            raise Unsupported("header")
-        predicate = compile_predicate(specs, source.key_field, source.category_field, header)
-    except Unsupported as exc:
-        log.info("registry import of %s in Python: %s", path.name, exc)
-        return None
-    import psycopg  # PostgreSQL only
-
-    try:
-        with transaction.atomic():
-            result = _load(source, path, offset, header, predicate, as_of, progress)
-    except (Unsupported, DatabaseError, psycopg.Error) as exc:
-        log.info("registry import of %s in Python: %s", path.name, exc)
-        return None
-    log.info("registry import of %s in SQL: %d rows", path.name, result.rows)
-    return result
-
-
-def _load(source: Source, path: Path, offset: int, header: list[str], predicate: RowPredicate,
-          as_of: dt.datetime, progress: Progress | None) -> ImportResult:
-    width = len(header)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{RAW}")
-        columns = ", ".join(f"c{i} text" for i in range(width))
-        cursor.execute(f"CREATE TEMPORARY TABLE {RAW} ({columns}) ON COMMIT DROP")
-        _stream(cursor, path, offset, width, progress)
-        cursor.execute(f"SELECT count(*) FILTER (WHERE NOT ({predicate.ok})), count(*) "  # noqa: S608
-                       f"FROM {RAW} {predicate.lateral} WHERE NOT ({predicate.blank})")
-        refused, rows = cursor.fetchone()
-        if refused:
-            raise Unsupported("a row the SQL check does not accept")
-        cursor.execute(f"SELECT 1 FROM {RAW} WHERE NOT ({predicate.blank}) "  # noqa: S608
-                       f"GROUP BY {predicate.uscc} HAVING count(*) > 1 LIMIT 1")
-        if cursor.fetchone() is not None:
-            raise Unsupported("a repeated code")
-        stage = RegistryStaging(source)
-        stage.create()
-        q = connection.ops.quote_name
-        targets = ", ".join(q(c) for c in ("uscc", *RegistryAdapter.COLUMNS))
-        values = ", ".join(predicate.typed.get(c, "NULL") for c in RegistryAdapter.COLUMNS)
-        cursor.execute(f"INSERT INTO {STAGE} (line, {targets}) SELECT 0, {predicate.uscc}, {values} "  # noqa: S608
-                       f"FROM {RAW} WHERE NOT ({predicate.blank})")
-        cursor.execute(f"DROP TABLE {RAW}")
-        stage.rows = int(rows)
-        created, kept = stage.write_events(as_of)
-        events.written_in_sql(EnterpriseFactsChanged)
-        stage.upsert(as_of)
-    return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -216,11 +216,18 @@ def _abnormal(source_id: int | None, usccs: Sequence[str], today: dt.date) -> se
                 found = [(u, _scalar(v)) for u, v in cursor.fetchall()]
         else:
             found = [(u, data.get("removed_on")) for u, data in rows.values_list("uscc", "data")]
-        for uscc, removed_on in found:
-            removed = str(removed_on or "")
-            if not removed or removed > today.isoformat():
-                listed.add(uscc)
+        listed |= _listed(found, today)
     return listed
+
+
+def _listed(found: Iterable[tuple[str, Any]], today: dt.date) -> set[str]:
+    """Of (uscc, removed_on) pairs, the enterprises still listed: not removed, or removed only after today."""
+    out: set[str] = set()
+    for uscc, removed_on in found:
+        removed = str(removed_on or "")
+        if not removed or removed > today.isoformat():
+            out.add(uscc)
+    return out
 
 
 def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.date | None = None,
@@ -247,33 +254,102 @@ def observe(usccs: Iterable[str], *, regions: Regions | None = None, today: dt.d
     abnormal = _abnormal(sources.get(ABNORMAL), codes, today)
     out: dict[str, Observed] = {}
     for uscc in codes:
-        account = accounts.get(uscc)
-        row = registry.get(uscc)
-        headcount = _int(social.get(uscc, {}).get("insured_count"))
-        report = annual.get(uscc, {})
-        revenue = _decimal(report.get("revenue"))
-        tax_paid = _money(report.get("tax_paid"))
-        tax_year = str(report.get("category") or "")[:8] if tax_paid is not None else ""
-        tags = tuple(sorted(classify.tags_of(report)))
-        if row is not None:
-            _, name, region_code, registry_status, industry_code, raw_capital, established = row
-            placed_id, path = regions.place(region_code, account[1] if account else None)
-            capital = _decimal(raw_capital)
-            out[uscc] = Observed(
-                uscc=uscc, name=name, region_id=placed_id, path=path,
-                status=classify.status_of(registry_status, abnormal=uscc in abnormal),
-                industry=classify.section_of(industry_code),
-                size=classify.size_of(industry_code, headcount, revenue), capital=capital,
-                capital_band=classify.capital_band(capital), tags=tags, headcount=headcount,
-                established_on=established if isinstance(established, dt.date) else None,
-                tax_paid=tax_paid, tax_year=tax_year)
-        elif account is not None:
-            # An account the registry does not (yet) hold: counted where its account says, little else known.
-            account_region = account[1]
-            path = regions.by_id[account_region][1] if account_region in regions.by_id else ""
-            out[uscc] = Observed(
-                uscc=uscc, name=account[0], region_id=account_region if path else None, path=path,
-                status=classify.ABNORMAL if uscc in abnormal else classify.ACTIVE, industry="",
-                size=classify.UNKNOWN, capital=None, capital_band="", tags=tags, headcount=headcount,
-                established_on=None, tax_paid=tax_paid, tax_year=tax_year)
+        seen = _classified(uscc, registry.get(uscc), accounts.get(uscc), social.get(uscc, {}), annual.get(uscc, {}),
+                           uscc in abnormal, regions)
+        if seen is not None:
+            out[uscc] = seen
     return out
+
+
+def _classified(uscc: str, row: tuple[Any, ...] | None, account: tuple[str, int | None] | None,
+                social: dict[str, Any], report: dict[str, Any], abnormal: bool, regions: Regions) -> Observed | None:
+    """One enterprise from what each source says of it (the registry row, its account, the latest social-insurance
+    record's fields, the latest annual report's fields, whether it is listed as abnormal); None when neither the
+    registry nor an account knows it. The one classification of `observe` and `observe_all`."""
+    headcount = _int(social.get("insured_count"))
+    revenue = _decimal(report.get("revenue"))
+    tax_paid = _money(report.get("tax_paid"))
+    tax_year = str(report.get("category") or "")[:8] if tax_paid is not None else ""
+    tags = tuple(sorted(classify.tags_of(report)))
+    if row is not None:
+        _, name, region_code, registry_status, industry_code, raw_capital, established = row
+        placed_id, path = regions.place(region_code, account[1] if account else None)
+        capital = _decimal(raw_capital)
+        return Observed(
+            uscc=uscc, name=name, region_id=placed_id, path=path,
+            status=classify.status_of(registry_status, abnormal=abnormal),
+            industry=classify.section_of(industry_code),
+            size=classify.size_of(industry_code, headcount, revenue), capital=capital,
+            capital_band=classify.capital_band(capital), tags=tags, headcount=headcount,
+            established_on=established if isinstance(established, dt.date) else None,
+            tax_paid=tax_paid, tax_year=tax_year)
+    if account is not None:
+        # An account the registry does not (yet) hold: counted where its account says, little else known.
+        account_region = account[1]
+        path = regions.by_id[account_region][1] if account_region in regions.by_id else ""
+        return Observed(
+            uscc=uscc, name=account[0], region_id=account_region if path else None, path=path,
+            status=classify.ABNORMAL if abnormal else classify.ACTIVE, industry="",
+            size=classify.UNKNOWN, capital=None, capital_band="", tags=tags, headcount=headcount,
+            established_on=None, tax_paid=tax_paid, tax_year=tax_year)
+    return None
+
+
+def observe_all(*, regions: Regions, today: dt.date | None = None, chunk: int = 5_000) -> Iterator[list[Observed]]:
+    """Every enterprise the registry or the accounts know, classified as `observe` does, in chunks in USCC order.
+
+    For the rebuild on PostgreSQL: one statement reads the registry, the accounts and the latest record of each
+    source for everyone (sequential scans, sorts and merges in the database, streamed through a server-side
+    cursor), where `observe` would probe the indexes a few thousand codes at a time. At 1.5 M enterprises the
+    probes read the 3.4 GB of data records in random order, page by page; a scan reads them once, in order.
+    The same rows and fields are picked (`DISTINCT ON` with `_latest_pg`'s order) and classified by the same code.
+    """
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    sources = dict(Source.objects.filter(code__in=[SOCIAL, ANNUAL, ABNORMAL]).values_list("code", "pk"))
+    q = connection.ops.quote_name
+    records = q(DataRecord._meta.db_table)
+    listed: set[str] = set()
+    if sources.get(ABNORMAL) is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT uscc, data -> 'removed_on' FROM {records} WHERE source_id = %s",  # noqa: S608
+                           [sources[ABNORMAL]])
+            listed = _listed(((u, _scalar(v)) for u, v in cursor.fetchall()), today)
+    params: list[Any] = []
+    joins, picked = [], []
+    for code, by, fields in ((SOCIAL, "as_of", SOCIAL_FIELDS), (ANNUAL, "category", ANNUAL_FIELDS)):
+        alias = f"src_{code}"
+        if sources.get(code) is None:
+            picked.append(", ".join(["NULL"] * (len(fields) + 1)))
+            continue
+        values = ", ".join(f"data -> %s AS f{i}" for i in range(len(fields)))
+        joins.append(f"LEFT JOIN (SELECT DISTINCT ON (uscc) uscc, {q(by)} AS rank, {values} FROM {records} "  # noqa: S608
+                     f"WHERE source_id = %s ORDER BY uscc, {q(by)} DESC, key DESC) AS {alias} ON {alias}.uscc = p.uscc")
+        params += [*fields, sources[code]]
+        picked.append(", ".join([f"{alias}.rank", *(f"{alias}.f{i}" for i in range(len(fields)))]))
+    registry, accounts = q(RegistryRecord._meta.db_table), q(Enterprise._meta.db_table)
+    sql = (f"SELECT p.*, {', '.join(picked)} FROM (SELECT COALESCE(r.uscc, e.uscc) AS uscc, r.uscc IS NOT NULL, "  # noqa: S608
+           f"r.name, r.region_code, r.status, r.industry_code, r.registered_capital, r.established_on, "
+           f"e.uscc IS NOT NULL, e.name, e.region_id FROM {registry} AS r FULL JOIN {accounts} AS e ON e.uscc = r.uscc"
+           f") AS p {' '.join(joins)} ORDER BY p.uscc")
+    n_social = len(SOCIAL_FIELDS)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk):
+            out = []
+            for row in rows:
+                uscc, in_registry, *registry_row = row[:8]
+                has_account, account_name, account_region = row[8:11]
+                social_rank, *social_values = row[11:12 + n_social]
+                annual_rank, *annual_values = row[12 + n_social:]
+                social = ({f: _scalar(v) for f, v in zip(SOCIAL_FIELDS, social_values, strict=True)} | {"as_of": social_rank}
+                          if social_rank is not None else {})
+                report = ({f: _scalar(v) for f, v in zip(ANNUAL_FIELDS, annual_values, strict=True)}
+                          | {"category": annual_rank} if annual_rank is not None else {})
+                seen = _classified(uscc, (uscc, *registry_row) if in_registry else None,
+                                   (account_name, account_region) if has_account else None, social, report,
+                                   uscc in listed, regions)
+                if seen is not None:
+                    out.append(seen)
+            yield out

@@ -53,7 +53,7 @@ from qinqing.cockpit.models import (
     EnterpriseState,
     NodeTotal,
 )
-from qinqing.cockpit.observe import Regions, observe
+from qinqing.cockpit.observe import Observed, Regions, among, observe, observe_all
 from qinqing.cockpit.services import ingest
 from qinqing.core import events
 from qinqing.core.events import EVENT_TYPES, Stored
@@ -150,9 +150,8 @@ def _rebuild(txid: int, seq: int, say: Callable[[str, int], None]) -> dict[str, 
 def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datetime,
             say: Callable[[str, int], None]) -> int:
     written = 0
-    for chunk in _usccs():
-        seen = observe(chunk, regions=regions)
-        first = dict(EnterpriseChange.objects.filter(uscc__in=chunk, kind=EnterpriseChange.Kind.SEEN)
+    for chunk, seen in _observed(regions):
+        first = dict(among(EnterpriseChange.objects.filter(kind=EnterpriseChange.Kind.SEEN), "uscc", chunk)
                      .order_by("uscc", "-at").values_list("uscc", "at"))
         rows: list[tuple[Any, ...]] = []
         journal: list[EnterpriseChange] = []
@@ -188,6 +187,19 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
         written += len(rows)
         say("states", written)
     return written
+
+
+def _observed(regions: Regions) -> Iterator[tuple[list[str], dict[str, Observed]]]:
+    """Every enterprise the cockpit covers, classified, in chunks: on PostgreSQL by one streamed scan of the
+    sources (`observe_all`), elsewhere by `observe` over chunks of codes (the consumer's reading)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as db:  # the scan's sorts and merges in memory rather than in temporary files
+            db.execute("SET LOCAL work_mem TO '256MB'")
+        for found in observe_all(regions=regions, chunk=CHUNK):
+            yield [o.uscc for o in found], {o.uscc: o for o in found}
+        return
+    for chunk in _usccs():
+        yield chunk, observe(chunk, regions=regions)
 
 
 def _journal_flows(deltas: Deltas) -> None:

@@ -164,3 +164,25 @@ def test_events_of_sources_the_cockpit_does_not_read_load_nothing_but_a_first_si
     apply_events([Stored(0, 0, timezone.now(), EnterpriseFactsChanged(sources=("tax_monthly",), fields=(),
                                                                       enterprise=uscc))])
     assert EnterpriseState.objects.filter(uscc=uscc, path__startswith=node(PUYAN).path).exists()
+
+
+def test_a_consumer_killed_after_applying_a_batch_counts_each_change_once_when_it_runs_again() -> None:
+    catch_up()
+    before = queries.summary(node(CHANGHE))
+    journal = EnterpriseChange.objects.count()
+    change_registry(registry_row(0, region_code="330108001001"))
+    change_registry(registry_row(3, status="注销"))
+
+    def killed() -> None:
+        raise events.CrashForTest("killed after the batch was applied, before its cursor moved")
+
+    with pytest.raises(events.CrashForTest):
+        events.consume(CONSUMER, crash_after_apply=killed)
+    assert queries.summary(node(CHANGHE)) == before and EnterpriseChange.objects.count() == journal
+    assert events.lag()[CONSUMER] > 0  # nothing applied, the cursor did not move
+    catch_up()
+    after = queries.summary(node(CHANGHE))
+    assert (after.moved_out_30d, after.deregistered_30d) == (before.moved_out_30d + 1, before.deregistered_30d + 1)
+    assert after.enterprises == before.enterprises - 2
+    assert EnterpriseChange.objects.count() == journal + 2  # one move, one change of status
+    assert events.lag()[CONSUMER] == 0

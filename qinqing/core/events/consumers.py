@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,22 +28,51 @@ _HORIZON = (
     "9223372036854775807)")
 
 
-def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None = None) -> list[Stored]:
-    """Committed events after a cursor position, in order; unknown event names are skipped."""
-    from django.db.models import Q
+def _after(txid: int, seq: int) -> Any:
+    """The outbox rows after a position, as one row comparison `(txid, seq) > (%s, %s)`.
+
+    The index `outbox_position (txid, seq)` answers it as a range: the read starts at the cursor. The same
+    condition written `txid > %s OR (txid = %s AND seq > %s)` is not an index condition on PostgreSQL: the
+    scan started at the head of the outbox and filtered out every event already consumed, a cost growing
+    with the outbox (64 ms for 4,000 events behind 60,000 consumed ones, against 1 ms). (SQLite ≥ 3.15.)
+    """
+    from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
     from qinqing.core.models import OutboxEvent
 
-    rows = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq))
+    q = connection.ops.quote_name
+    table = q(OutboxEvent._meta.db_table)
+    return RawSQL(f"({table}.{q('txid')}, {table}.{q('seq')}) > (%s, %s)", (txid, seq),  # noqa: S611 - our names
+                  output_field=BooleanField())
+
+
+def read_after(txid: int, seq: int, *, limit: int, names: Sequence[str] | None = None) -> list[Stored]:
+    """Committed events after a cursor position, in order; unknown event names are skipped."""
+    from qinqing.core.models import OutboxEvent
+
+    columns = ("seq", "txid", "name", "payload", "enterprise", "region", "occurred_at")
     if connection.vendor == "postgresql":
-        # Only events of transactions below every transaction still running that may write here: a
-        # cursor never passes an event whose transaction commits later (ids are taken at INSERT, not COMMIT).
-        rows = rows.filter(txid__lt=RawSQL(_HORIZON, []))  # noqa: S611 - a constant, no parameters
+        # The next `limit` events by position (an index range from the cursor), then only those of transactions
+        # below every transaction still running that may write here: a cursor never passes an event whose
+        # transaction commits later (ids are taken at INSERT, not COMMIT). The events are in `txid` order, so
+        # the ones kept are a prefix. Filtering first instead let the planner choose a bitmap of every event
+        # after the cursor and a sort (its estimate of the horizon is a guess): a cost growing with the backlog.
+        q = connection.ops.quote_name
+        names_sql = ", ".join(q(c) for c in columns)
+        sql = (f"SELECT {names_sql} FROM (SELECT {names_sql} FROM {q(OutboxEvent._meta.db_table)} "  # noqa: S608
+               f"WHERE ({q('txid')}, {q('seq')}) > (%s, %s) ORDER BY {q('txid')}, {q('seq')} LIMIT %s) AS next "
+               f"WHERE {q('txid')} < {_HORIZON} ORDER BY {q('txid')}, {q('seq')}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [txid, seq, limit])
+            # jsonb arrives as text (Django's loader); decoded here, as the model field would.
+            rows: list[tuple[Any, ...]] = [(*row[:3], json.loads(row[3]), *row[4:]) for row in cursor.fetchall()]
+    else:
+        rows = list(OutboxEvent.objects.filter(_after(txid, seq)).order_by("txid", "seq")
+                    .values_list(*columns)[:limit])
     out: list[Stored] = []
     # Tuples, not model instances: a consumer reads thousands of rows per batch.
-    for seq, row_txid, name, payload, enterprise, region, occurred_at in rows.order_by("txid", "seq").values_list(
-            "seq", "txid", "name", "payload", "enterprise", "region", "occurred_at")[:limit]:
+    for seq, row_txid, name, payload, enterprise, region, occurred_at in rows:
         cls = EVENT_TYPES.get(name)
         if cls is None or (names is not None and name not in names):
             out.append(Stored(seq, row_txid, occurred_at, _Skipped(enterprise=enterprise)))
@@ -110,13 +141,11 @@ def consume_all() -> dict[str, int]:
 
 def lag() -> dict[str, int]:
     """Events in the outbox each consumer has not yet passed (for the admin and `qinqing check`)."""
-    from django.db.models import Q
-
     from qinqing.core.models import OutboxCursor, OutboxEvent
 
     out: dict[str, int] = {}
     for consumer in flows().consumers:
         cursor = OutboxCursor.objects.filter(consumer=consumer.name).first()
         txid, seq = (cursor.txid, cursor.seq) if cursor else (0, 0)
-        out[consumer.name] = OutboxEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, seq__gt=seq)).count()
+        out[consumer.name] = OutboxEvent.objects.filter(_after(txid, seq)).count()
     return out

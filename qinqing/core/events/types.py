@@ -40,7 +40,7 @@ class DomainEvent:
     @classmethod
     def from_row(cls, payload: dict[str, Any], *, enterprise: str, region: str) -> DomainEvent:
         """Rebuild an event from its outbox row."""
-        names = {f.name: f for f in dataclasses.fields(cls)}
+        names = _fields(cls)  # kept per class: a consumer rebuilds thousands of events per batch
         values: dict[str, Any] = {}
         for key, value in payload.items():
             if key not in names:

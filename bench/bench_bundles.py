@@ -692,7 +692,7 @@ PARTS = (
     ("  progress: advance (start steps, close parent)", "qinqing/bundles/services/progress.py", "advance"),
     ("    start_case", "qinqing/cases/services/submission.py", "start_case"),
     ("    automatic decision: _decide_automatically", "qinqing/cases/services/submission.py", "_decide_automatically"),
-    ("    materials from data: attach_data_materials", "qinqing/cases/services/submission.py", "attach_data_materials"),
+    ("    materials from data: attach_data_materials", "qinqing/cases/services/materials.py", "attach_data_materials"),
     ("    licence: issue_licence", "qinqing/cases/services/licences.py", "issue_licence"),
     ("    status changes: move_case", "qinqing/cases/services/_common.py", "move_case"),
     ("  audit: record_event", "qinqing/audit/services.py", "record_event"),

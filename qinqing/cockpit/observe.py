@@ -15,11 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
-from django.db.models.expressions import RawSQL
 
 from qinqing.accounts.models import Enterprise
 from qinqing.cockpit import classify
+from qinqing.core.lookups import among
 from qinqing.datahub.models import DataRecord, RegistryRecord, Source
 from qinqing.regions.models import Region
 
@@ -140,14 +139,6 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def among(rows: QuerySet[Any], field: str, values: Sequence[Any]) -> QuerySet[Any]:
-    """`field IN values`; on PostgreSQL as `= ANY(array)`, one parameter the driver need not parse a thousand times."""
-    if connection.vendor != "postgresql":
-        return rows.filter(**{f"{field}__in": list(values)})
-    column = f"{connection.ops.quote_name(rows.model._meta.db_table)}.{connection.ops.quote_name(rows.model._meta.get_field(field).column)}"
-    return rows.filter(RawSQL(f"{column} = ANY(%s)", (list(values),), output_field=BooleanField()))  # noqa: S611
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -17,13 +17,11 @@ from qinqing.cases.services.duplicates import (
     refuse_duplicate,
 )
 from qinqing.cases.services.licences import revoke_licence
+from qinqing.cases.services.materials import attach_data_materials, attach_upload, missing_materials
 from qinqing.cases.services.pending import keep_uploads, kept_uploads, release_uploads
 from qinqing.cases.services.review import approve_case, reject_case, request_supplement
 from qinqing.cases.services.submission import (
     as_written,
-    attach_data_materials,
-    attach_upload,
-    missing_materials,
     open_case,
     start_case,
     submit_case,

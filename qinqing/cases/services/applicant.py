@@ -13,7 +13,7 @@ from qinqing.audit.services import record_event
 from qinqing.cases.errors import NOT_ALLOWED_NOW, CaseInvalid, TransitionRefused
 from qinqing.cases.models import Case, CaseEvent, Material
 from qinqing.cases.services._common import Upload, emit_closed, locked, matter_of, snapshot, transition
-from qinqing.cases.services.submission import _store_materials
+from qinqing.cases.services.materials import store_materials
 from qinqing.cases.workflow import Status
 from qinqing.core import clock, events
 
@@ -35,7 +35,7 @@ def add_materials(*, case: Case, user: User, uploads: Iterable[Upload]) -> list[
             raise TransitionRefused(NOT_ALLOWED_NOW % {"status": case.get_status_display()})
         before = snapshot(case)
         supplementing = case.status == Status.SUPPLEMENT_REQUESTED
-        stored = _store_materials(case, uploads, user, supplement=supplementing)
+        stored = store_materials(case, uploads, user, supplement=supplementing)
         names = "、".join(m.original_name for m in stored)
         if supplementing and case.paused_at is not None:
             now = timezone.now()

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,19 +29,21 @@ from qinqing.cases.services._common import (
     transition,
 )
 from qinqing.cases.services.duplicates import lock_enterprise, refuse_duplicate
-from qinqing.cases.services.licences import issue_licence, licence_in_force
-from qinqing.cases.uploads import CheckedUpload
+from qinqing.cases.services.licences import issue_licence
+from qinqing.cases.services.materials import (
+    attach_data_materials,
+    material_record,
+    missing_materials,
+    store_materials,
+)
 from qinqing.cases.workflow import Status, can_transition
-from qinqing.catalog.models import SATISFIED_BY_LICENCE, DuplicatePolicy, MaterialRequirement, Matter
+from qinqing.catalog.models import DuplicatePolicy, MaterialRequirement, Matter
 from qinqing.core import clock, events
 from qinqing.core.calendar import add_limit
 from qinqing.core.errors import DomainError
 from qinqing.core.events import CaseDecided, CaseSubmitted
 from qinqing.core.idempotency import once
-from qinqing.datahub import sources as kept_sources
-from qinqing.datahub.adapters import Record
-from qinqing.datahub.models import LICENCES
-from qinqing.datahub.queries import Fact, Holdings, fact_values, facts_for, find_material_record, held_about
+from qinqing.datahub.queries import Fact, Holdings, fact_values, facts_for, held_about
 from qinqing.notifications.models import Notification
 from qinqing.notifications.services import notify
 from qinqing.notifications.texts import Text, named
@@ -117,7 +118,7 @@ def _file_and_decide(
     uploaded = {by_code[code].pk for code, _upload in uploads if code}
     from_data = [(r, record) for r in requirements
                  if r.satisfied_by and r.satisfied_by != FORM and r.pk not in uploaded
-                 and (record := _material_record(enterprise, r.satisfied_by, held)) is not None]
+                 and (record := material_record(enterprise, r.satisfied_by, held)) is not None]
     have = uploaded | {r.pk for r, _record in from_data}
     missing = [r for r in requirements if r.required and r.satisfied_by != FORM and r.pk not in have]
 
@@ -146,7 +147,7 @@ def _file_and_decide(
                             Licence: int(case.status == Status.APPROVED)})
     case.pk = events.reserved_id(Case)
     events.insert([case])
-    materials = _store_materials(case, uploads, applicant, supplement=False, requirements=by_code)
+    materials = store_materials(case, uploads, applicant, supplement=False, requirements=by_code)
     if from_data:
         data_materials = [
             Material(id=events.reserved_id(Material), case=case, requirement=r, stored_name="",
@@ -264,110 +265,6 @@ def _open_case(
         action=action, to_status=status,
     )
     return case
-
-
-def _store_materials(case: Case, uploads: Iterable[Upload], user: User, *, supplement: bool,
-                     requirements: Mapping[str, MaterialRequirement] | None = None) -> list[Material]:
-    uploads = list(uploads)
-    if not uploads:
-        return []
-    if requirements is None:
-        requirements = {r.code: r for r in matter_of(case).materials.all()}
-    stored = []
-    for code, upload in uploads:
-        requirement = requirements.get(code) if code else None
-        if code and requirement is None:
-            raise CaseInvalid(_("Unknown material."), errors={"requirement": [_("No material %(code)s.") % {"code": code}]})
-        material = Material(
-            case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
-            content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
-            for_supplement=supplement,
-        )
-        material.file.save(upload.stored_name, ContentFile(upload.content), save=False)
-        material.save()
-        stored.append(material)
-    return stored
-
-
-def attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
-                  stored_file: str = "") -> Material:
-    """Add one checked upload to a case; `stored_file` reuses a file already stored for a sibling case."""
-    with events.atomic():
-        return _attach_upload(case, requirement, upload, user=user, stored_file=stored_file)
-
-
-def _attach_upload(case: Case, requirement: MaterialRequirement | None, upload: CheckedUpload, *, user: User,
-                   stored_file: str) -> Material:
-    material = Material(
-        case=case, requirement=requirement, stored_name=upload.stored_name, original_name=upload.display_name,
-        content_type=upload.content_type, size=len(upload.content), sha256=upload.sha256, uploaded_by=user,
-    )
-    if stored_file:
-        material.file.name = stored_file
-    else:
-        material.file.save(upload.stored_name, ContentFile(upload.content), save=False)
-    material.save()
-    return material
-
-
-def missing_materials(case: Case, requirements: list[MaterialRequirement] | None = None) -> list[MaterialRequirement]:
-    """Required materials with neither an upload nor a shared-data record yet."""
-    required = [r for r in (matter_of(case).materials.all() if requirements is None else requirements)
-                if r.required and r.satisfied_by != FORM]
-    if not required:
-        return []
-    have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
-    return [r for r in required if r.pk not in have]
-
-
-def attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement], *, actor: User) -> list[Material]:
-    """Satisfy material requirements from records government already holds (材料免提交).
-
-    A requirement with `satisfied_by` naming a datahub source (or a licence the platform issued)
-    gets a Material that points at the record instead of a file. Nothing is added for a
-    requirement already met by an upload.
-    """
-    with events.atomic():
-        return _attach_data_materials(case, requirements, actor=actor)
-
-
-def _attach_data_materials(case: Case, requirements: Iterable[MaterialRequirement], *, actor: User) -> list[Material]:
-    have = set(case.materials.exclude(requirement=None).values_list("requirement_id", flat=True))
-    added: list[Material] = []
-    for requirement in requirements:
-        if not requirement.satisfied_by or requirement.satisfied_by == FORM or requirement.pk in have:
-            continue
-        record = _material_record(case.enterprise, requirement.satisfied_by)
-        if record is None:
-            continue
-        added.append(Material.objects.create(
-            case=case, requirement=requirement, stored_name="", original_name=record.title or requirement.name,
-            content_type="", size=0, sha256="", uploaded_by=actor, data_source=record.source,
-            data_source_name=record.source_name, data_reference=record.key, data_as_of=record.as_of,
-        ))
-    if added:
-        CaseEvent.objects.create(
-            case=case, actor=None, actor_label=str(_("Shared data")), action="materials_from_data",
-            note="、".join(f"{m.requirement.name if m.requirement else m.original_name}（{m.data_source_name}）"
-                          for m in added),
-        )
-    return added
-
-
-def _material_record(enterprise: Enterprise, satisfied_by: str, held: Holdings | None = None) -> Record | None:
-    """What stands in for a material: a valid licence the platform issued, or a shared-data record."""
-    if not satisfied_by.startswith(SATISFIED_BY_LICENCE):
-        return find_material_record(enterprise.uscc, satisfied_by, held)
-    matter_code = satisfied_by[len(SATISFIED_BY_LICENCE):].strip()
-    licence = licence_in_force(enterprise=enterprise, matter_code=matter_code)
-    if licence is None:
-        return None
-    source = kept_sources.source(LICENCES)
-    return Record(
-        source=LICENCES, source_name=source.name if source is not None else str(_("亲清在线电子证照")),
-        key=licence.number, category=matter_code, title=licence.title, data={}, as_of=licence.issued_at,
-        uscc=enterprise.uscc,
-    )
 
 
 def start_case(case: Case, *, actor: User | None, action: str, data: Mapping[str, Any],

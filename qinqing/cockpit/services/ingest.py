@@ -42,7 +42,7 @@ from qinqing.cockpit.aggregates import (
     update_rows,
 )
 from qinqing.cockpit.models import CountedItem, EnterpriseChange, EnterpriseState, Signal
-from qinqing.cockpit.observe import Observed, Regions, among, observe
+from qinqing.cockpit.observe import Observed, Regions, observe
 from qinqing.cockpit.services.alerts import Raised, Rules, raise_alerts
 from qinqing.core.events import (
     EVENT_TYPES,
@@ -55,6 +55,7 @@ from qinqing.core.events import (
     PayoutStatusChanged,
     Stored,
 )
+from qinqing.core.lookups import among
 from qinqing.policies.models import Payout
 
 CONSUMER = "cockpit.aggregates"

@@ -53,10 +53,11 @@ from qinqing.cockpit.models import (
     EnterpriseState,
     NodeTotal,
 )
-from qinqing.cockpit.observe import Observed, Regions, among, observe, observe_all
+from qinqing.cockpit.observe import Observed, Regions, observe, observe_all
 from qinqing.cockpit.services import ingest
 from qinqing.core import events
 from qinqing.core.events import EVENT_TYPES, Stored
+from qinqing.core.lookups import among
 from qinqing.core.models import OutboxCursor, OutboxEvent
 from qinqing.datahub.models import RegistryRecord
 from qinqing.policies.models import Payout

@@ -34,7 +34,7 @@ from qinqing.datahub.errors import PlatformSource, UnknownSource
 from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs, json_value
 from qinqing.datahub.rows.validation import CATEGORY_MAX_LENGTH, KEY_MAX_LENGTH, TITLE_MAX_LENGTH
-from qinqing.datahub.staging import CHUNK_ROWS, Progress, csv_file_chunks, staged_import
+from qinqing.datahub.staging import CHUNK_ROWS, Progress, Steps, csv_file_chunks, staged_import
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _SOURCE_DEFAULTS: dict[str, Any] = {
@@ -115,7 +115,7 @@ def import_records(
 
 def import_file(
     *, source_code: str, path: Path, actor: Any, as_of: dt.datetime | None = None,
-    progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS, sql_path: bool = True,
+    progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS, sql_path: bool = True, steps: Steps | None = None,
 ) -> ImportResult:
     """Import a CSV file of any size, streamed a chunk at a time (memory bounded by the chunk), all or nothing.
 
@@ -123,7 +123,7 @@ def import_file(
     upsert (`datahub.staging`); on PostgreSQL the file's bytes go through COPY and are checked in SQL first
     (`datahub.copyload`, `sql_path`), with the Python validator as the fallback that words the refusals.
     Another source's file is read whole and imported by `import_records`.
-    `progress(bytes read, file size)` is called after each chunk.
+    `progress(bytes read, file size)` is called after each chunk; `steps(name)` as each later step begins.
     """
     if source_code.strip() in PLATFORM_SOURCES:
         raise PlatformSource(_("本平台签发的电子证照只由证照服务写入，不能导入。"))
@@ -138,9 +138,9 @@ def import_file(
 
     def write(locked: Source) -> ImportResult:
         # PostgreSQL: the file's bytes through COPY and checks in SQL; Python when they refuse anything.
-        fast = copy_import(locked, path, as_of=stamp, progress=progress) if sql_path else None
+        fast = copy_import(locked, path, as_of=stamp, progress=progress, steps=steps) if sql_path else None
         return fast or staged_import(
-            locked, csv_file_chunks(path, chunk_rows=chunk_rows, progress=progress), as_of=stamp)
+            locked, csv_file_chunks(path, chunk_rows=chunk_rows, progress=progress), as_of=stamp, steps=steps)
 
     with cyclic_gc_paused():
         result = _write(source, stamp, actor, write)

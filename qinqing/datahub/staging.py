@@ -48,6 +48,14 @@ RESULT_CHANGES = 10_000
 IMPORT_WORK_MEM = "256MB"
 
 Progress = Callable[[int, int], None]
+# Told the name of each step that follows the file's reading (checks, events, registry), so that a long import
+# does not sit silent at "100 %" while the database works.
+Steps = Callable[[str], None]
+
+
+def step(steps: Steps | None, name: str) -> None:
+    if steps is not None:
+        steps(name)
 
 
 def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]:
@@ -307,7 +315,8 @@ class RegistryStaging:
 
 
 def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str, Any]]], *, as_of: dt.datetime,
-                  dedupe_in_memory: bool = False, progress: Progress | None = None) -> ImportResult:
+                  dedupe_in_memory: bool = False, progress: Progress | None = None,
+                  steps: Steps | None = None) -> ImportResult:
     """Validate and stage every chunk, then (all good) write them with one upsert; inside the caller's transaction.
 
     Raises ImportRejected listing every bad row (and every repeated key) when any is bad; nothing is written.
@@ -322,6 +331,7 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
         if not run.failed:
             stage.append(clean)
     if not dedupe_in_memory:
+        step(steps, "checking repeated codes")
         repeated, total = stage.duplicates()
         if total:
             run.add(repeated, total)
@@ -329,8 +339,10 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
 
     if not flows().subscribers.get(EnterpriseFactsChanged):
         # The events by one INSERT … SELECT (no event objects in Python): nothing in-process listens to them.
+        step(steps, "writing events")
         created, kept = stage.write_events(as_of)
         events.written_in_sql(EnterpriseFactsChanged)
+        step(steps, "writing the registry")
         stage.upsert(as_of)
         return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
 
@@ -347,7 +359,9 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
             if len(kept) < RESULT_CHANGES:
                 kept[uscc] = change
 
+    step(steps, "writing events")
     created = stage.changes(write_events)
+    step(steps, "writing the registry")
     stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
 

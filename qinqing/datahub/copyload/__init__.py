@@ -32,7 +32,7 @@ from qinqing.datahub.copyload.stream import BLOCK, RAW, read_header, stream_file
 from qinqing.datahub.models import Source
 from qinqing.datahub.rows import field_specs
 from qinqing.datahub.rows.validation import USCC_COLUMN
-from qinqing.datahub.staging import IMPORT_WORK_MEM, STAGE, Progress, RegistryStaging
+from qinqing.datahub.staging import IMPORT_WORK_MEM, STAGE, Progress, RegistryStaging, Steps, step
 
 __all__ = ["BLOCK", "RAW", "RegistryAdapter", "RowPredicate", "Unsupported", "compile_predicate", "copy_import",
            "read_header"]
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 
 def copy_import(source: Source, path: Path, *, as_of: dt.datetime,
-                progress: Progress | None = None) -> ImportResult | None:
+                progress: Progress | None = None, steps: Steps | None = None) -> ImportResult | None:
     """Import a registry CSV in SQL, inside the caller's transaction; None when Python must do it.
 
     None leaves nothing behind (a savepoint is rolled back); it means: a source definition or file
@@ -66,16 +66,17 @@ def copy_import(source: Source, path: Path, *, as_of: dt.datetime,
 
     try:
         with transaction.atomic():
-            result = _load(source, path, offset, header, predicate, as_of, progress)
+            result = _load(source, path, offset, header, predicate, as_of, progress, steps)
     except (Unsupported, DatabaseError, psycopg.Error) as exc:
         log.info("registry import of %s in Python: %s", path.name, exc)
+        step(steps, "some row needs the Python checks: reading the file again")
         return None
     log.info("registry import of %s in SQL: %d rows", path.name, result.rows)
     return result
 
 
 def _load(source: Source, path: Path, offset: int, header: list[str], predicate: RowPredicate,
-          as_of: dt.datetime, progress: Progress | None) -> ImportResult:
+          as_of: dt.datetime, progress: Progress | None, steps: Steps | None) -> ImportResult:
     width = len(header)
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
@@ -87,6 +88,7 @@ def _load(source: Source, path: Path, offset: int, header: list[str], predicate:
         # the check refuses is staged as line 1 with no values (no cast ever sees its cells).
         stage = RegistryStaging(source)
         stage.create()
+        step(steps, "checking and typing rows")
         q = connection.ops.quote_name
         targets = ", ".join(q(c) for c in ("uscc", *RegistryAdapter.COLUMNS))
         values = ", ".join(f"CASE WHEN g.ok THEN {predicate.typed[c]} END" if c in predicate.typed else "NULL"
@@ -104,7 +106,9 @@ def _load(source: Source, path: Path, offset: int, header: list[str], predicate:
         if cursor.fetchone() is not None:
             raise Unsupported("a repeated code")
         stage.rows = int(rows)
+        step(steps, "writing events")
         created, kept = stage.write_events(as_of)
         events.written_in_sql(EnterpriseFactsChanged)
+        step(steps, "writing the registry")
         stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from qinqing.audit.models import AuditRecord
 from qinqing.core.models import OutboxEvent
@@ -107,6 +108,28 @@ def test_importdata_streams_a_registry_csv(tmp_path):
                  "--quiet", stdout=out)
     assert "5 rows, 5 created, 0 updated" in out.getvalue()
     assert RegistryRecord.objects.filter(uscc__in=codes).count() == 5
+
+
+def test_importdata_names_each_step_after_reading_the_file_with_the_time_it_began(tmp_path, capsys):
+    codes = [new_uscc(960 + i) for i in range(3)]
+    out = io.StringIO()
+    call_command("importdata", "market_registry", str(_file(tmp_path, [registry_row(c) for c in codes])), stdout=out)
+    assert "3 rows, 3 created, 0 updated" in out.getvalue()
+    err = capsys.readouterr().err
+    assert "100.0%" in err, "the bar reaches the end of the file"
+    lines = [line.strip() for line in err.split("\n") if "…" in line]
+    assert all(re.fullmatch(r"\[\d\d:\d\d:\d\d\] .+ …", line) for line in lines), lines
+    assert [line.split("] ", 1)[1].removesuffix(" …") for line in lines][-2:] == ["writing events",
+                                                                               "writing the registry"]
+
+
+def test_a_failed_import_names_its_rows_and_writes_nothing(tmp_path):
+    rows = [registry_row(new_uscc(970)), registry_row(new_uscc(970))]  # the same code twice
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("importdata", "market_registry", str(_file(tmp_path, rows)), stderr=err)
+    assert ":line 3:" in err.getvalue() or ":line 2:" in err.getvalue(), err.getvalue()
+    assert not RegistryRecord.objects.filter(uscc=new_uscc(970)).exists()
 
 
 @pytest.mark.parametrize("sql_path", [True, False])

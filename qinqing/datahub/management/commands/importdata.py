@@ -13,6 +13,17 @@ from qinqing.datahub.rows import parse
 from qinqing.datahub.services import import_file, import_records
 
 
+class StepLog:
+    """After the bar: a line as each step the database works through begins, with the local time it began."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def __call__(self, name: str) -> None:
+        self.stream.write(f"  [{timezone.localtime():%H:%M:%S}] {name} …\n")
+        self.stream.flush()
+
+
 class Command(BaseCommand):
     help = "Import a CSV or JSON file of records into a data source (all or nothing), e.g. importdata land_contracts land.csv"
 
@@ -32,9 +43,15 @@ class Command(BaseCommand):
                 if not path.is_file():
                     raise CommandError(f"{path}: No such file")
                 bar = None if options["quiet"] else Progress(sys.stderr)
+                steps = None if options["quiet"] else StepLog(sys.stderr)
+
+                def megabytes(done: int, size: int) -> None:
+                    assert bar is not None
+                    total = max(1, -(-size // 1_000_000))  # rounded up: a small file still ends at 100 %
+                    bar(total if done >= size else done // 1_000_000, total)
+
                 result = import_file(source_code=options["source"], path=path, actor="importdata", as_of=as_of,
-                                     progress=(lambda done, size: bar(done // 1_000_000, size // 1_000_000 or 1))
-                                     if bar else None)
+                                     progress=megabytes if bar else None, steps=steps)
             else:
                 try:
                     raw = path.read_bytes()

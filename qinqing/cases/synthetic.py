@@ -77,6 +77,9 @@ class HistoryPlan:
     years: int = 3
     sign_share: float = 1.0  # licences signed; the rest carry no signature and fail verification
     emit_events: bool = True  # the case services' domain events, for the outbox consumers
+    # Of the cases, the share spread over the demo enterprises (the named accounts people log in with). The dense
+    # demo gives them none: a demo account must be able to apply for any matter, not find it already held.
+    demo_share: float = DEMO_SHARE
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ class HistoryBuilder:
         back = (self.span_days * (1.0 - np.sqrt(np.clip(arrival, 0.0, 1.0)))).astype(int)
         hour = np.clip(rng.normal(10.5, 2.6, size), 0.0, 23.99)
         matter = rng.choice(len(self.matters), size=size, p=self.matter_weights).tolist()
-        on_demo = (rng.random(size) < DEMO_SHARE) if self.demo else np.zeros(size, dtype=bool)
+        on_demo = (rng.random(size) < self.plan.demo_share) if self.demo else np.zeros(size, dtype=bool)
         who = rng.integers(0, max(len(self.synthetic), 1), size).tolist()
         who_demo = rng.integers(0, max(len(self.demo), 1), size).tolist()
         auto = rng.random(size).tolist()

@@ -85,7 +85,7 @@ def load_demo_city(enterprises: int = CITY_ENTERPRISES) -> dict[str, int]:
     if rows:
         import_records(source_code="market_registry", rows=rows, actor="loaddemo")
     history = generate_history(HistoryPlan(cases=CASES_PER_ENTERPRISE * enterprises, enterprises=0, seed=SEED,
-                                           batch=5_000, years=HISTORY_YEARS))
+                                           batch=5_000, years=HISTORY_YEARS, demo_share=0.0))
     return {"synthetic_enterprises": counts["enterprises"], "synthetic_bank_accounts": accounts,
             "synthetic_cases": history["cases"],
             "synthetic_registry_changes": len(rows), "desk_demo_items": load_demo_desk_activity()}

@@ -78,3 +78,10 @@ def test_the_dense_demos_case_history_reaches_the_cockpit_as_a_count_over_the_ca
     assert binjiang.cases_handled > 0 and binjiang.miaoban_share is not None and binjiang.miaoban_share > 0
     # The home page's counters saw the same history: one submission per case.
     assert tallies.tallies()[tallies.CASES] >= Case.objects.filter(synthetic=True).count()
+
+
+def test_the_dense_demos_case_history_leaves_the_named_demo_accounts_free_to_apply() -> None:
+    demo_city.load_demo_city(40)
+    history = Case.objects.filter(synthetic=True)
+    assert history.count() == demo_city.CASES_PER_ENTERPRISE * 40
+    assert not history.filter(enterprise__synthetic=False).exists(), "a demo login would find its matters held"

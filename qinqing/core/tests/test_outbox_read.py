@@ -55,13 +55,13 @@ def test_the_read_starts_at_the_cursor_instead_of_passing_every_consumed_event()
         cursor.execute(
             f"INSERT INTO {table} (txid, name, version, payload, enterprise, region, occurred_at) "
             "SELECT 1000 + g / 5000, 'enterprise.facts_changed', 1, %s::jsonb, '91330108MA2' || lpad(g::text, 7, '0'), "
-            "'330108', now() FROM generate_series(1, 60000) AS g",
+            "'330108', now() FROM generate_series(1, 250000) AS g",
             [json.dumps({"sources": ["tax_monthly"], "fields": [], "created": False})])
         cursor.execute(f"ANALYZE {table}")
-        cursor.execute(f"SELECT txid, seq FROM {table} ORDER BY txid, seq OFFSET 50000 LIMIT 1")
+        cursor.execute(f"SELECT txid, seq FROM {table} ORDER BY txid, seq OFFSET 240000 LIMIT 1")
         txid, seq = cursor.fetchone()
         cursor.execute(f"SELECT count(*) FROM {table} WHERE (txid, seq) > (%s, %s)", [txid, seq])
-        after = cursor.fetchone()[0]  # ~10,000 (and the demo's own events), against 50,000 before the cursor
+        after = cursor.fetchone()[0]  # ~10,000 (and the demo's own events), against 240,000 before the cursor
     with CaptureQueriesContext(connection) as done:
         batch = read_after(txid, seq, limit=4000)
     assert len(batch) == 4000 and (batch[0].txid, batch[0].seq) > (txid, seq)
@@ -78,7 +78,7 @@ def test_the_read_starts_at_the_cursor_instead_of_passing_every_consumed_event()
     # bitmap of the events after it when that backlog is small), whatever the outbox holds before it.
     probes = [n for n in nodes if n.get("Index Name") == "outbox_position"]
     assert probes and all("ROW(txid, seq) >" in n["Index Cond"] for n in probes)
-    # At most the events after the cursor, plus the rest of the cursor's own transaction (5,000 events a txid here)
-    # should the scan start at its txid: never the 50,000 consumed before it.
-    assert all(n["Actual Rows"] * n.get("Actual Loops", 1) <= after + 5000 for n in probes), (after, plan)
+    # The events after the cursor, never the 240,000 consumed before it. (A bitmap of the index also counts the
+    # dead entries other tests' rolled-back transactions left behind, hence a bound and not `<= after`.)
+    assert all(n["Actual Rows"] * n.get("Actual Loops", 1) < 100_000 for n in probes), (after, plan)
     assert not any(n.get("Rows Removed by Filter") for n in nodes if n.get("Relation Name") == table)

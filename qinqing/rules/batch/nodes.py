@@ -94,7 +94,12 @@ def build(expr: Any, schema: Mapping[str, str]) -> Node:
     if op in {"<", "<=", ">", ">="} and len(args) >= 2:
         _same(args, NUM, STR)
         pairs = [Node("cmp", BOOL, (a, b), op) for a, b in itertools.pairwise(args)]
-        return _with_err(pairs[0] if len(pairs) == 1 else Node("and", BOOL, tuple(pairs)), errs)
+        # A chain (between) is lazy, as the evaluator is: a later bound is evaluated, and its error counts, only
+        # while the comparisons before it hold.
+        chain_errs = _any(args[0].err, args[1].err, *(
+            _both(pairs[i - 2] if i == 2 else Node("and", BOOL, tuple(pairs[:i - 1])), args[i].err)
+            for i in range(2, len(args))))
+        return _with_err(pairs[0] if len(pairs) == 1 else Node("and", BOOL, tuple(pairs)), chain_errs)
     if op in {"!", "!!"} and args:
         inner = truthy(args[0])
         return Node("not", BOOL, (inner,), err=inner.err) if op == "!" else inner

@@ -186,6 +186,21 @@ def statement(parts: Sequence[str], key: tuple[Any, ...] | None) -> Statement:
     return made
 
 
+# One row (-1, NULL, the names) to add to a `SELECT index, value … UNION ALL …`: which of our statements the session has.
+PREPARED_NAMES_SQL = (
+    "SELECT -1, NULL, (SELECT coalesce(string_agg(name, ' '), '') FROM pg_prepared_statements WHERE name LIKE 'qq\\_w\\_%%')"
+)
+
+
+def still_prepared(names: str) -> None:
+    """Forget what this connection no longer has prepared (`names`: the session's qq_w_ statements, by a space)."""
+    raw = connection.connection
+    with _lock:
+        known = _prepared.get(raw)
+    if known:
+        known.intersection_update(names.split())
+
+
 def prepare_enabled() -> bool:
     return connection.vendor == "postgresql" and bool(getattr(settings, "QINQING_DB_PREPARE", True))
 

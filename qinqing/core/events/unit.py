@@ -192,14 +192,22 @@ def reserve_ids(counts: Mapping[type[Model], int]) -> bool:
     parts: list[str] = []
     params: list[Any] = []
     for index, (model, n) in enumerate(wanted):
-        parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)")
+        parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, %s)), NULL FROM generate_series(1, %s)")
         params += [index, model._meta.db_table, model._meta.pk.column, n]
     ids: dict[type[Model], list[int]] = {model: [] for model, _n in wanted}
     if parts:
         with connection.cursor() as cursor:
+            # The same round trip tells which of our statements this session still has prepared: a pooler's
+            # reset (DISCARD ALL) or a DEALLOCATE behind our back is seen here, before the EXECUTE would fail.
+            checked = together.prepare_enabled()
+            if checked:
+                parts.append(together.PREPARED_NAMES_SQL)
             cursor.execute(" UNION ALL ".join(parts), params)
-            for index, value in cursor.fetchall():
-                ids[wanted[index][0]].append(int(value))
+            for index, value, names in cursor.fetchall():
+                if index < 0:
+                    together.still_prepared(names)
+                else:
+                    ids[wanted[index][0]].append(int(value))
     if unit.ids is None:
         unit.ids = {}
     for model, values in ids.items():

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import ForeignKey, Model
 
 from qinqing.accounts.models import ApiToken, Department, Enterprise, User
+from qinqing.core import kept
 from qinqing.regions.models import Region
 
 # (model, index of the row it hangs from, the foreign key's name there, inner join)
@@ -60,6 +61,7 @@ def _compose() -> tuple[str, list[list[tuple[str, list[Any], Any]]]]:
         joins.append(f"{'INNER' if inner else 'LEFT OUTER'} JOIN {qn(model._meta.db_table)} {aliases[index]} "
                      f"ON {aliases[index]}.{qn(model._meta.pk.column)} = {aliases[parent]}.{qn(fk.column)}")
     token = ApiToken._meta
+    selected.append(kept.versions_column())  # the kept copies' versions ride along (no statement of their own)
     sql = (f"SELECT {', '.join(selected)} FROM {qn(token.db_table)} t0 {' '.join(joins)} "  # noqa: S608
            f"WHERE t0.{qn(token.get_field('key_hash').column)} = %s "
            f"AND t0.{qn(token.get_field('expires_at').column)} > %s "
@@ -79,6 +81,7 @@ def live_token(key_hash: str, now: dt.datetime) -> ApiToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    kept.prime(row[-1])
     objects: list[Model | None] = []
     start = 0
     for model, columns in zip(_MODELS, layout, strict=True):

@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 from django.db import connection
 from django.db.models import F
@@ -24,7 +25,7 @@ Version = tuple[int, int]  # (number, stamp); (0, 0) before the first change
 NEVER: Version = (0, 0)
 
 # The versions read in the current request; None outside a request.
-_memo: contextvars.ContextVar[dict[str, dict[str, Version]] | None] = contextvars.ContextVar(
+_memo: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "qinqing_kept_versions", default=None)
 
 
@@ -38,11 +39,40 @@ def request_memo() -> Iterator[None]:
         _memo.reset(token)
 
 
+def versions_column() -> str:
+    """A scalar subquery of every version as one text, for a request's first statement to carry along.
+
+    The bearer-token lookup selects it, so a request that then uses a kept copy needs no statement of its own
+    for the versions (`prime` hands the text to the request's memo; it is parsed only if asked for).
+    """
+    table = connection.ops.quote_name(KeptVersion._meta.db_table)
+    if connection.vendor == "postgresql":
+        joined = "string_agg(name || ' ' || number || ' ' || stamp, ' ')"
+    else:
+        joined = "group_concat(name || ' ' || number || ' ' || stamp, ' ')"
+    return f"(SELECT coalesce({joined}, '') FROM {table})"  # noqa: S608 - our names
+
+
+def prime(text: str | None) -> None:
+    """Keep the versions a request's first statement read (`versions_column`) for the rest of the request."""
+    memo = _memo.get()
+    if memo is not None and "all" not in memo and text is not None:
+        memo["text"] = text
+
+
+def _parsed(text: str) -> dict[str, Version]:
+    words = text.split()
+    return {words[i]: (int(words[i + 1]), int(words[i + 2])) for i in range(0, len(words) - 2, 3)}
+
+
 def versions() -> dict[str, Version]:
     """Every kept copy's current version, as the database holds it (memoised for the current request)."""
     memo = _memo.get()
     if memo is not None and "all" in memo:
-        return memo["all"]
+        return memo["all"]  # type: ignore[no-any-return]
+    if memo is not None and "text" in memo:
+        parsed = memo["all"] = _parsed(memo.pop("text"))
+        return parsed
     table = connection.ops.quote_name(KeptVersion._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT name, number, stamp FROM {table}")  # noqa: S608
@@ -65,3 +95,4 @@ def bump(name: str) -> None:
     memo = _memo.get()
     if memo is not None:
         memo.pop("all", None)  # this request reads the new version at its next use
+        memo.pop("text", None)

@@ -64,6 +64,21 @@ def test_versions_are_read_once_per_request_and_again_after_a_bump():
         assert kept.version(kept_sources.KEPT) != first, "a bump in the request is seen by the request"
 
 
+def test_the_versions_carried_by_the_token_lookup_equal_their_own_read_and_cost_no_statement():
+    from qinqing.accounts.services import issue_token, token_for_key
+    from qinqing.cases.tests.support import enterprise
+
+    kept_sources.bump()
+    own = kept.versions()
+    key, _ = issue_token(user=enterprise(0))
+    with kept.request_memo(), CaptureQueriesContext(connection) as queries:
+        assert token_for_key(key) is not None
+        assert kept.versions() == own and kept.version(kept_sources.KEPT) == own[kept_sources.KEPT]
+        assert len(queries.captured_queries) == 1, "the versions came with the token"
+        kept_sources.bump()
+        assert kept.version(kept_sources.KEPT) != own[kept_sources.KEPT], "a bump in the request is still seen"
+
+
 def _mirror(number: str, *, status: str = "valid", title: str = "人力资源服务许可证", uscc: str = "") -> None:
     with events.atomic():
         record_licence(uscc=uscc or demo_uscc(7), number=number, matter_code="RSJ-009", title=title,

@@ -75,10 +75,11 @@ def record_event(
     return record
 
 
-def _lock(stream: str) -> None:
+def _lock_statement(stream: str) -> tuple[str, list[int]] | None:
+    """The statement that takes a stream's lock until commit (PostgreSQL; SQLite has one writer at a time)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, _stream_key(stream)])
+        return "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, _stream_key(stream)]
+    return None
 
 
 def _stream_key(stream: str) -> int:
@@ -96,11 +97,11 @@ def _chain(records: list[AuditRecord]) -> None:
     for record in records:
         by_stream[record.stream].append(record)
     for stream in sorted(by_stream):
-        _lock(stream)
-        # The head of the stream (`filter(stream=…).order_by("-seq").values_list("seq", "hash").first()`),
-        # its SQL composed once per process: this runs in every state change.
+        # The stream's lock, then its head (`filter(stream=…).order_by("-seq").values_list("seq", "hash")
+        # .first()`, SQL composed once per process: this runs in every state change). On PostgreSQL both go
+        # in one round trip; the head's statement has its own snapshot, taken once the lock is held.
         head = next(iter(composed.read(AuditRecord, ("seq", "hash"), "{stream} = %s", order_by=("-seq",),
-                                       limit=1).rows([stream])), None)
+                                       limit=1).rows([stream], after=_lock_statement(stream))), None)
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
         for record in by_stream[stream]:
             record.seq, record.prev_hash = seq, prev_hash

@@ -27,10 +27,22 @@ class Read:
     sql: str
     converters: tuple[tuple[tuple[Callable[..., Any], ...], Any], ...]
 
-    def rows(self, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Run it; each row's values converted as the ORM converts them."""
+    def rows(self, params: Sequence[Any], *, after: tuple[str, Sequence[Any]] | None = None) -> list[tuple[Any, ...]]:
+        """Run it; each row's values converted as the ORM converts them.
+
+        `after` = (sql, params) of a statement to run first. On PostgreSQL both go in one round trip
+        (client-side binding sends them as one simple query; each statement still takes its own snapshot,
+        so this read sees what was committed while the first one waited, e.g. for a lock).
+        """
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, list(params))
+            if after is not None and _one_round_trip(cursor):
+                cursor.execute(f"{after[0]}; {self.sql}", [*after[1], *params])
+                cursor.nextset()
+            elif after is not None:
+                cursor.execute(after[0], list(after[1]))
+                cursor.execute(self.sql, list(params))
+            else:
+                cursor.execute(self.sql, list(params))
             fetched = cursor.fetchall()
         db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy, a lookup per use
         out = []
@@ -42,6 +54,15 @@ class Read:
                 values.append(value)
             out.append(tuple(values))
         return out
+
+
+def _one_round_trip(cursor: Any) -> bool:
+    """Whether two statements can go as one text: PostgreSQL with client-side binding (Django's default)."""
+    if connection.vendor != "postgresql":
+        return False
+    from psycopg import ClientCursor
+
+    return isinstance(getattr(cursor, "cursor", None), ClientCursor)
 
 
 def read(model: type[Model], columns: Sequence[str], where: str, *, order_by: Sequence[str] = (),

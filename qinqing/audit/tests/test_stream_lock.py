@@ -26,7 +26,7 @@ def test_writers_waiting_on_a_streams_lock_each_read_the_head_committed_before_t
         try:
             with events.atomic():
                 record_event(actor="system", action=f"test.waiter{n}", obj=region)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()

@@ -44,6 +44,9 @@ class Read:
             else:
                 cursor.execute(self.sql, list(params))
             fetched = cursor.fetchall()
+        return self.converted(fetched)
+
+    def converted(self, fetched: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy, a lookup per use
         out = []
         for row in fetched:
@@ -54,6 +57,22 @@ class Read:
                 values.append(value)
             out.append(tuple(values))
         return out
+
+
+def rows_together(reads: Sequence[tuple[Read, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+    """Run several reads, each `Read.rows` of its parameters; on PostgreSQL in one round trip."""
+    if len(reads) < 2:
+        return [read.rows(params) for read, params in reads]
+    with connection.cursor() as cursor:
+        if not _one_round_trip(cursor):
+            return [read.rows(params) for read, params in reads]
+        cursor.execute("; ".join(read.sql for read, _params in reads), [p for _read, params in reads for p in params])
+        fetched = []
+        for index, (read, _params) in enumerate(reads):
+            if index:
+                cursor.nextset()
+            fetched.append(read.converted(cursor.fetchall()))
+    return fetched
 
 
 def _one_round_trip(cursor: Any) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
@@ -118,41 +118,56 @@ def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.Kept
     out: dict[str, list[Record]] = {}
     in_table: dict[int, Source] = {}
     kept = kept or kept_sources.current()
+    # The registry's and the generic table's reads go together (one round trip on PostgreSQL).
+    reads: list[tuple[composed.Read, list[Any]]] = []
+    readers: list[Callable[[list[tuple[Any, ...]]], None]] = []
     for source in sources:
         adapter = adapter_for(source)
         if type(adapter) is TableAdapter:
             in_table[source.pk] = source
             out[source.code] = []
         elif type(adapter) is RegistryAdapter:
-            out[source.code] = _registry_records(source, kept.specs(source), uscc)
+            read, reader = _registry_read(source, kept.specs(source), uscc, out.setdefault(source.code, []))
+            reads.append((read, [uscc]))
+            readers.append(reader)
         else:
             out[source.code] = sorted(adapter.records_for(source, uscc), key=lambda r: r.as_of, reverse=True)
     if in_table:
         ids = list(in_table)
-        rows = composed.read(
+        reads.append((composed.read(
             DataRecord, ("source_id", "key", "category", "title", "data", "as_of", "uscc"),
             "{uscc} = %s AND {source_id} IN (" + ", ".join(["%s"] * len(ids)) + ")", order_by=("-as_of", "-id"),
-        ).rows([uscc, *ids])
-        for source_id, key, category, title, data, as_of, holder in rows:
-            source = in_table[source_id]
-            out[source.code].append(Record(source.code, source.name, key, category, title, data, as_of, holder))
+        ), [uscc, *ids]))
+
+        def in_records(rows: list[tuple[Any, ...]]) -> None:
+            for source_id, key, category, title, data, as_of, holder in rows:
+                source = in_table[source_id]
+                out[source.code].append(Record(source.code, source.name, key, category, title, data, as_of, holder))
+
+        readers.append(in_records)
+    for reader, rows in zip(readers, composed.rows_together(reads), strict=True):
+        reader(rows)
     return out
 
 
 _REGISTRY_COLUMNS = frozenset(f.name for f in RegistryRecord._meta.concrete_fields)
 
 
-def _registry_records(source: Source, specs: list[FieldSpec], uscc: str) -> list[Record]:
-    """`RegistryAdapter.records_for` with field definitions parsed once (a field the table lacks reads None)."""
+def _registry_read(source: Source, specs: list[FieldSpec], uscc: str, out: list[Record]
+                   ) -> tuple[composed.Read, Callable[[list[tuple[Any, ...]]], None]]:
+    """`RegistryAdapter.records_for` with field definitions parsed once (a field the table lacks reads None):
+    the read, and what turns its rows into records appended to `out`."""
     names = [spec.name for spec in specs]
     columns = [n for n in names if n in _REGISTRY_COLUMNS]
-    out = []
     selected = tuple(sorted({*columns, "uscc", "name", "as_of"}))
-    for values in composed.read(RegistryRecord, selected, "{uscc} = %s").rows([uscc]):
-        row = dict(zip(selected, values, strict=True))
-        data = {name: json_value(row.get(name)) for name in names}
-        out.append(Record(source.code, source.name, row["uscc"], "", row["name"], data, row["as_of"], row["uscc"]))
-    return out
+
+    def records(rows: list[tuple[Any, ...]]) -> None:
+        for values in rows:
+            row = dict(zip(selected, values, strict=True))
+            data = {name: json_value(row.get(name)) for name in names}
+            out.append(Record(source.code, source.name, row["uscc"], "", row["name"], data, row["as_of"], row["uscc"]))
+
+    return composed.read(RegistryRecord, selected, "{uscc} = %s"), records
 
 
 class Holdings(dict[str, list[Record]]):

@@ -44,6 +44,11 @@ from typing import Any
 
 import httpx
 
+try:
+    from bench.lean_client import LeanClient, LeanError
+except ImportError:  # run as a script: bench/ is on the path, not its parent
+    from lean_client import LeanClient, LeanError  # type: ignore[no-redef]
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 QINQING = [sys.executable, "-m", "qinqing.cli"]  # this checkout's code (the console script may point elsewhere)
@@ -542,7 +547,7 @@ def floor_check(r: httpx.Response) -> str | None:
     return None if r.status_code == 201 else f"{r.status_code} {' '.join(r.text.split())[:300]}"
 
 
-async def run_phase(client: httpx.AsyncClient, name: str, n: int, concurrency: int, scenario: Scenario) -> Phase:
+async def run_phase(client: Any, name: str, n: int, concurrency: int, scenario: Scenario) -> Phase:
     phase = Phase(name)
     counter = iter(range(n))
     is_case = name == "cases"
@@ -560,7 +565,7 @@ async def run_phase(client: httpx.AsyncClient, name: str, n: int, concurrency: i
             try:
                 r = await client.post(url, content=body, headers=headers)
                 problem = check(r)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, LeanError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             elapsed = time.perf_counter() - started
             if problem is None:
@@ -597,6 +602,7 @@ class Result:
     statements: dict[str, Any] = field(default_factory=dict)
     load: str = ""
     server_errors: list[tuple[str, int]] = field(default_factory=list)
+    client: str = "httpx"
 
     @property
     def bare_ratio(self) -> float:
@@ -612,6 +618,14 @@ class Result:
                 and not (self.bare and self.bare.failures))
 
 
+def timing_client(kind: str, base: str, concurrency: int) -> Any:
+    """The timed phases' client: httpx (as the issue measured) or the lean one (a tenth of its CPU)."""
+    if kind == "lean":
+        return LeanClient(base, connections=concurrency, timeout=60)
+    return httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency))
+
+
 async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], server_pid: int, concurrency: int,
                 bare: tuple[str, int, dict[str, str]] | None = None
                 ) -> tuple[Scenario, Phase, Phase, dict[str, Any], int, Phase | None]:
@@ -621,8 +635,7 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
     if bare is not None:  # the bare Django floor first, on its own server, with the same client and tokens
         bare_base, bare_pid, env = bare
         setup_bare_floor(env, scenario.tokens)
-        async with httpx.AsyncClient(base_url=bare_base, timeout=60, limits=httpx.Limits(
-                max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
+        async with timing_client(args.client, bare_base, concurrency) as client:
             warm = await run_phase(client, "bare", args.warmup, concurrency, scenario)
             if warm.failures:
                 print(f"   warm-up bare: {len(warm.failures)} failures; first: {warm.failures[0]}", flush=True)
@@ -630,18 +643,19 @@ async def drive(base: str, args: argparse.Namespace, usccs: dict[int, str], serv
             bare_phase = await run_phase(client, "bare", n, concurrency, scenario)
             bare_phase.account(start, CpuSample.take(bare_pid))
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
-            max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
+            max_connections=concurrency, max_keepalive_connections=concurrency)) as client, \
+            timing_client(args.client, base, concurrency) as timed:
         before = (await settled_stats(client))["cases"]
         warm_failures = 0
         for name in ("floor", "cases"):  # warm every worker process: connections, caches, signing key
-            w = await run_phase(client, name, args.warmup, concurrency, scenario)
+            w = await run_phase(timed, name, args.warmup, concurrency, scenario)
             warm_failures += len(w.failures) if name == "cases" else 0
             if w.failures:
                 print(f"   warm-up {name}: {len(w.failures)} failures; first: {w.failures[0]}", flush=True)
         phases = []
         for name in ("floor", "cases"):
             start = CpuSample.take(server_pid)
-            phase = await run_phase(client, name, n, concurrency, scenario)
+            phase = await run_phase(timed, name, n, concurrency, scenario)
             phase.account(start, CpuSample.take(server_pid))
             phases.append(phase)
         expected = before + args.warmup - warm_failures + phases[1].ok
@@ -728,7 +742,7 @@ def bench_db(db: str, args: argparse.Namespace, usccs: dict[int, str]) -> list[R
                                 scenario.enterprises, floor, cases, stats, expected, args.db_connections, busy,
                                 args.interface, handler, bare_phase, statements_per_request(env, scenario),
                                 "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-                                server_errors(log, offset))
+                                server_errors(log, offset), args.client)
                 report(result)
                 results.append(result)
             stop(server)
@@ -761,7 +775,7 @@ def report(r: Result) -> None:
     what_if += "" if r.handler == "sync" else " http-handler=asgi (Django's ASGI handler, as before issue 10)"
     what_if += " (WHAT-IF, not the product as shipped)" if what_if else ""
     print(f"workers={r.workers} concurrency={r.concurrency} n={r.n} huey={r.huey} matter={r.matter} "
-          f"enterprises={r.enterprises}{what_if}; machine busy before the run {r.busy_before:.0%}; {r.load}")
+          f"client={r.client} enterprises={r.enterprises}{what_if}; machine busy before the run {r.busy_before:.0%}; {r.load}")
     bare_head = " bare Django floor (gunicorn sync) |" if b else ""
     print(f"| measure |{bare_head} project floor (auth + 1 INSERT) | case submission (秒办) | target | result |")
     print("|---|" + ("---:|" if b else "") + "---:|---:|---|---|")
@@ -903,6 +917,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="gunicorn sync workers of the bare Django floor (PostgreSQL only; 0: skip it)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="wait up to this long for other work on the machine to stop before timing")
+    parser.add_argument("--client", choices=("httpx", "lean"), default="httpx",
+                        help="the timed phases' load generator (same for all three phases): httpx (default, as the "
+                             "issue measured) or bench/lean_client.py, about a tenth of httpx's CPU per request, so "
+                             "less of the two shared cores goes to the client")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and database")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)

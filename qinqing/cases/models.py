@@ -33,14 +33,19 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 class Case(models.Model):
-    number = models.CharField(_("case number"), max_length=32, unique=True)
+    # Unique by the constraint `case_number_unique` (one index; `unique=True` would add a second, pattern-ops
+    # index that `case_number_prefix` already is).
+    number = models.CharField(_("case number"), max_length=32)
     # A bundle's parent case has no matter of its own: it carries the bundle's code and title.
     matter = models.ForeignKey(Matter, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Indexed only where set (`case_children`): most cases have no parent, and every decision writes a case.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               db_index=False)
     step_key = models.CharField(_("bundle step"), max_length=32, blank=True)
     bundle_code = models.CharField(_("bundle"), max_length=32, blank=True)
     title = models.CharField(_("title"), max_length=200, blank=True)
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="cases")
+    # Indexed by `case_enterprise_newest`, whose first column it is.
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="cases", db_index=False)
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acting_for = models.CharField(_("acting for"), max_length=128, blank=True)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
@@ -65,10 +70,11 @@ class Case(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
             models.UniqueConstraint(
                 fields=["applicant", "idempotency_key"], name="unique_idempotency_key_per_applicant",
                 condition=~models.Q(idempotency_key=""),
-            )
+            ),
         ]
         indexes = [
             # Keyset pages (qinqing.cases.search): newest first per enterprise and overall, queue by deadline.
@@ -82,6 +88,7 @@ class Case(models.Model):
             # The reviewer queue (open cases by deadline): a few thousand of a million, walked in deadline order.
             models.Index(fields=["due_at", "id"], name="case_queue_deadline",
                          condition=models.Q(status__in=QUEUE_STATUSES)),
+            models.Index(fields=["parent"], name="case_children", condition=models.Q(parent__isnull=False)),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

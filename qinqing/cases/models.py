@@ -210,7 +210,8 @@ class Licence(models.Model):
         VALID = "valid", _("Valid")
         REVOKED = "revoked", _("Revoked")
 
-    number = models.CharField(_("licence number"), max_length=40, unique=True)
+    # Unique by the constraint `licence_number_unique`: looked up whole, never by prefix (no pattern-ops index).
+    number = models.CharField(_("licence number"), max_length=40)
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="licence")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="licences")
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="licences")
@@ -228,6 +229,7 @@ class Licence(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="licence_number_unique")]
         verbose_name = _("licence")
         verbose_name_plural = _("licences")
 

@@ -772,7 +772,9 @@ def report(r: Result) -> None:
     print(f"\n### {r.db}: {r.db_version}")
     what_if = "" if r.connections == "product" else f" db-connections={r.connections}"
     what_if += "" if r.interface == "asgi" else f" interface={r.interface}"
-    what_if += "" if r.handler == "sync" else " http-handler=asgi (Django's ASGI handler, as before issue 10)"
+    what_if += "" if r.handler == "sync" else (
+        " http-handler=a2wsgi (every request through a2wsgi, as until 2026-12-07)" if r.handler == "a2wsgi"
+        else " http-handler=asgi (Django's ASGI handler, as before issue 10)")
     what_if += " (WHAT-IF, not the product as shipped)" if what_if else ""
     print(f"workers={r.workers} concurrency={r.concurrency} n={r.n} huey={r.huey} matter={r.matter} "
           f"client={r.client} enterprises={r.enterprises}{what_if}; machine busy before the run {r.busy_before:.0%}; {r.load}")

@@ -24,15 +24,24 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from qinqing.core.bodylimit import BodyLimitASGI  # noqa: E402
+from qinqing.core.wsgibridge import WSGIBridge  # noqa: E402
 from qinqing.servicedesk.consumers import websocket_urlpatterns  # noqa: E402
 
 
 def http_application() -> Any:
-    """Plain HTTP: Django's synchronous handler in a pool of threads (QINQING_HTTP_THREADS, default 10)."""
-    if os.environ.get("QINQING_HTTP_HANDLER", "sync") == "asgi":
+    """Plain HTTP: Django's synchronous handler in a pool of threads (QINQING_HTTP_THREADS, default 10).
+
+    A small request crosses to its thread once and back once (`core.wsgibridge`); large bodies and streamed
+    answers go through a2wsgi. `QINQING_HTTP_HANDLER=a2wsgi` sends everything through a2wsgi (as until
+    2026-12-07), `asgi` through Django's ASGI handler (as before issue 10).
+    """
+    handler = os.environ.get("QINQING_HTTP_HANDLER", "sync")
+    if handler == "asgi":
         return django_application
     threads = int(os.environ.get("QINQING_HTTP_THREADS", "10"))
-    return WSGIMiddleware(get_wsgi_application(), workers=threads)  # type: ignore[arg-type]  # a WSGI callable
+    if handler == "a2wsgi":
+        return WSGIMiddleware(get_wsgi_application(), workers=threads)  # type: ignore[arg-type]  # a WSGI callable
+    return WSGIBridge(get_wsgi_application(), workers=threads)
 
 
 application = ProtocolTypeRouter({

@@ -135,6 +135,12 @@ def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
     return _error(request, 400, "bad_request", _("The request contains characters that cannot be stored."))
 
 
+# ninja's own words for a body it cannot read (an HttpError it raises before the view), in the API's language.
+_NINJA_BODY_ERROR = "Cannot parse request body"
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith(_NINJA_BODY_ERROR):
+        return _error(request, 400, "bad_request", _("The request body cannot be parsed: send JSON (UTF-8)."))
     return _error(request, exc.status_code, "error", str(exc))

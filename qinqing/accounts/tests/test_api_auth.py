@@ -229,3 +229,11 @@ def test_login_page_never_redirects_to_another_site():
                             "next": "https://evil.example/phish"})
     assert response.status_code == 302
     assert "evil.example" not in response["Location"]
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", "无法解析请求体"), ("en", "cannot be parsed")])
+def test_a_body_that_is_not_json_gets_a_translated_400(language, words):
+    response = Client(headers={"Accept-Language": language}).post(
+        TOKEN_URL, b"\xff\xfe not json {", content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    assert words in response.json()["detail"]

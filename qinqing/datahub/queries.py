@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
@@ -107,8 +108,9 @@ def _years_since(day: dt.date, today: dt.date) -> int:
     return years
 
 
-def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.KeptSources | None = None,
-                       ) -> dict[str, list[Record]]:
+def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.KeptSources | None = None, *,
+                       also: Mapping[str, tuple[composed.Read, list[Any]]] | None = None,
+                       into: dict[str, list[tuple[Any, ...]]] | None = None) -> dict[str, list[Record]]:
     """Ask each source's adapter for its records, newest first; the generic table's in one query.
 
     The registry's own table (the default adapter of the market registry) is read here too, with
@@ -145,6 +147,10 @@ def _records_by_source(sources: list[Source], uscc: str, kept: kept_sources.Kept
                 out[source.code].append(Record(source.code, source.name, key, category, title, data, as_of, holder))
 
         readers.append(in_records)
+    kept_rows: dict[str, list[tuple[Any, ...]]] = into if into is not None else {}
+    for key, (read, params) in (also or {}).items():
+        reads.append((read, params))
+        readers.append(functools.partial(kept_rows.__setitem__, key))
     for reader, rows in zip(readers, composed.rows_together(reads), strict=True):
         reader(rows)
     return out
@@ -171,19 +177,26 @@ def _registry_read(source: Source, specs: list[FieldSpec], uscc: str, out: list[
 
 
 class Holdings(dict[str, list[Record]]):
-    """What some sources hold about one enterprise, read together: source code → records, newest first."""
+    """What some sources hold about one enterprise, read together: source code → records, newest first.
 
-    def __init__(self, uscc: str, records: dict[str, list[Record]]) -> None:
+    `also`: the rows of the caller's own reads that went with them (`held_about(also=…)`), by the caller's key.
+    """
+
+    def __init__(self, uscc: str, records: dict[str, list[Record]],
+                 also: dict[str, list[tuple[Any, ...]]] | None = None) -> None:
         super().__init__(records)
         self.uscc = uscc
+        self.also = also or {}
 
 
-def held_about(uscc: str, *, material_sources: Iterable[str] = ()) -> Holdings:
+def held_about(uscc: str, *, material_sources: Iterable[str] = (),
+               also: Mapping[str, tuple[composed.Read, list[Any]]] | None = None) -> Holdings:
     """Read at once what a decision needs from shared data: every source of facts, and the sources named.
 
     `material_sources` are `MaterialRequirement.satisfied_by` values ("<source>" or "<source>:<category>");
     the platform's own sources and "form" are left out, as `find_material_record` leaves them out.
-    The registry's record and every generic source's records cost one query each.
+    The registry's record and every generic source's records cost one query each, sent together on PostgreSQL
+    with the caller's own reads in `also` (key → (read, parameters); their rows come back in `Holdings.also`).
     """
     kept = kept_sources.current()
     wanted = {s.code: s for s in kept.fact_sources}
@@ -192,7 +205,9 @@ def held_about(uscc: str, *, material_sources: Iterable[str] = ()) -> Holdings:
         source = kept.by_code.get(code)
         if source is not None and code not in PLATFORM_SOURCES and satisfied_by != FORM:
             wanted.setdefault(code, source)
-    return Holdings(uscc, _records_by_source(list(wanted.values()), uscc, kept))
+    extra: dict[str, list[tuple[Any, ...]]] = {}
+    records = _records_by_source(list(wanted.values()), uscc, kept, also=also, into=extra)
+    return Holdings(uscc, records, extra)
 
 
 PLATFORM_ACCOUNT = "platform_account"

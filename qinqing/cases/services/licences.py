@@ -89,21 +89,32 @@ def _project_code(case: Case, matter: Matter, issued: dt.datetime) -> str:
 _LICENCE_COLUMNS = tuple(f.attname for f in Licence._meta.concrete_fields)
 
 
-def licence_in_force(*, enterprise: Enterprise, matter_code: str) -> Licence | None:
-    """The enterprise's newest licence for a matter that verification calls valid, or None.
-
-    Valid means: a row the licence service wrote, not revoked, not expired, its signature good
-    and its signed holder and matter the ones asked for. This, never a shared-data record, is what
-    satisfies a `licences:<MATTER-CODE>` material. (`Licence.objects.in_force()` by SQL composed once
-    per process: this runs in every decision whose matter takes a licence as a material.)
-    """
+def in_force_read(*, enterprise: Enterprise, matter_code: str) -> tuple[composed.Read, list[Any]]:
+    """The read `licence_in_force` makes (`Licence.objects.in_force()` by SQL composed once per process), with
+    its parameters: a caller may send it with its other reads (`datahub.queries.held_about(also=…)`)."""
     matters = connection.ops.quote_name(Matter._meta.db_table)
-    found = composed.read(
+    read = composed.read(
         Licence, _LICENCE_COLUMNS,
         "{enterprise_id} = %s AND {status} = %s AND ({valid_until} IS NULL OR {valid_until} >= %s) "  # noqa: S608
         f"AND {{matter_id}} IN (SELECT {matters}.id FROM {matters} WHERE {matters}.code = %s)",
         order_by=("-issued_at", "-id"),
-    ).rows([enterprise.pk, Licence.Status.VALID, timezone.localdate(), matter_code])
+    )
+    return read, [enterprise.pk, Licence.Status.VALID, timezone.localdate(), matter_code]
+
+
+def licence_in_force(*, enterprise: Enterprise, matter_code: str,
+                     rows: list[tuple[Any, ...]] | None = None) -> Licence | None:
+    """The enterprise's newest licence for a matter that verification calls valid, or None.
+
+    Valid means: a row the licence service wrote, not revoked, not expired, its signature good
+    and its signed holder and matter the ones asked for. This, never a shared-data record, is what
+    satisfies a `licences:<MATTER-CODE>` material. `rows`: what `in_force_read` already read, if it was
+    sent with other reads (this runs in every decision whose matter takes a licence as a material).
+    """
+    if rows is None:
+        read, params = in_force_read(enterprise=enterprise, matter_code=matter_code)
+        rows = read.rows(params)
+    found = rows
     for values in found:
         licence = Licence.from_db(connection.alias, list(_LICENCE_COLUMNS), list(values))
         signed = licence.payload if isinstance(licence.payload, dict) else {}

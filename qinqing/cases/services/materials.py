@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
@@ -16,10 +17,10 @@ from qinqing.cases.services._common import (
     Upload,
     matter_of,
 )
-from qinqing.cases.services.licences import licence_in_force
+from qinqing.cases.services.licences import in_force_read, licence_in_force
 from qinqing.cases.uploads import CheckedUpload
 from qinqing.catalog.models import SATISFIED_BY_LICENCE, MaterialRequirement
-from qinqing.core import events
+from qinqing.core import composed, events
 from qinqing.datahub import sources as kept_sources
 from qinqing.datahub.adapters import Record
 from qinqing.datahub.models import LICENCES
@@ -114,12 +115,28 @@ def _attach_data_materials(case: Case, requirements: Iterable[MaterialRequiremen
     return added
 
 
+def licence_read_key(matter_code: str) -> str:
+    """The key of a licence-in-force read sent with the shared-data reads (`licence_reads`, `held_about(also=…)`)."""
+    return f"{SATISFIED_BY_LICENCE}{matter_code}"
+
+
+def licence_reads(enterprise: Enterprise, satisfied_by: Iterable[str]) -> dict[str, tuple[composed.Read, list[Any]]]:
+    """The licence-in-force reads the materials named will need, to send with the shared-data reads."""
+    out = {}
+    for value in satisfied_by:
+        if value.startswith(SATISFIED_BY_LICENCE):
+            code = value[len(SATISFIED_BY_LICENCE):].strip()
+            out[licence_read_key(code)] = in_force_read(enterprise=enterprise, matter_code=code)
+    return out
+
+
 def material_record(enterprise: Enterprise, satisfied_by: str, held: Holdings | None = None) -> Record | None:
     """What stands in for a material: a valid licence the platform issued, or a shared-data record."""
     if not satisfied_by.startswith(SATISFIED_BY_LICENCE):
         return find_material_record(enterprise.uscc, satisfied_by, held)
     matter_code = satisfied_by[len(SATISFIED_BY_LICENCE):].strip()
-    licence = licence_in_force(enterprise=enterprise, matter_code=matter_code)
+    rows = held.also.get(licence_read_key(matter_code)) if held is not None and held.uscc == enterprise.uscc else None
+    licence = licence_in_force(enterprise=enterprise, matter_code=matter_code, rows=rows)
     if licence is None:
         return None
     source = kept_sources.source(LICENCES)

@@ -32,6 +32,7 @@ from qinqing.cases.services.duplicates import lock_enterprise, refuse_duplicate
 from qinqing.cases.services.licences import issue_licence
 from qinqing.cases.services.materials import (
     attach_data_materials,
+    licence_reads,
     material_record,
     missing_materials,
     store_materials,
@@ -73,8 +74,10 @@ def submit_case(
             refuse_duplicate(enterprise=enterprise, matter=matter)
         fields = list(matter.fields.all())
         requirements = list(matter.materials.all())
-        # The facts and the records standing in for materials, read together (one query per table).
-        held = held_about(enterprise.uscc, material_sources=[r.satisfied_by for r in requirements if r.satisfied_by])
+        # The facts and the records standing in for materials (one query per table) and the licences in force
+        # that stand in for materials, read together (one round trip on PostgreSQL).
+        satisfied_by = [r.satisfied_by for r in requirements if r.satisfied_by]
+        held = held_about(enterprise.uscc, material_sources=satisfied_by, also=licence_reads(enterprise, satisfied_by))
         facts = facts_for(enterprise.uscc, held)
         cleaned, sources, errors = clean_form_data(fields, data, facts, fill_booleans=fill_booleans)
         if errors:

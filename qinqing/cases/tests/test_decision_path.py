@@ -177,6 +177,28 @@ def test_the_facts_and_materials_read_together_are_the_ones_read_one_by_one():
     assert "licences" not in held, "the platform's own licences never stand in through shared data"
 
 
+def test_a_licence_in_force_read_with_the_shared_data_is_the_one_read_alone():
+    from qinqing.cases.services.licences import licence_in_force
+    from qinqing.cases.services.materials import licence_read_key, licence_reads, material_record
+    from qinqing.datahub.queries import held_about
+
+    user, matter = enterprise(0), matter_approved_for(0)
+    assert _submit(user, matter).status_code == 201  # the enterprise now holds a licence of this matter
+    owner = user.enterprise
+    wanted = [f"licences:{matter.code}", "licences:NO-SUCH-MATTER", "market_registry"]
+    held = held_about(owner.uscc, material_sources=wanted, also=licence_reads(owner, wanted))
+    assert set(held.also) == {licence_read_key(matter.code), licence_read_key("NO-SUCH-MATTER")}
+    alone = licence_in_force(enterprise=owner, matter_code=matter.code)
+    assert alone is not None
+    with CaptureQueriesContext(connection) as queries:
+        together = material_record(owner, f"licences:{matter.code}", held)
+    assert together is not None and together.key == alone.number
+    assert not [q for q in queries if "cases_licence" in q["sql"]], "read with the shared data, not again"
+    assert material_record(owner, "licences:NO-SUCH-MATTER", held) is None
+    other = enterprise(1).enterprise  # held about another enterprise: read afresh, never borrowed
+    assert material_record(other, f"licences:{matter.code}", held) == material_record(other, f"licences:{matter.code}")
+
+
 def test_on_postgresql_the_rows_of_a_decision_are_written_in_one_statement():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes each table with its own INSERT (one writer at a time: no round trips to save)")

@@ -89,8 +89,8 @@ def measure_source(measure: str) -> str:
 
 
 TREND_LABELS: dict[str, str | Promise] = {
-    "registered": _("Registrations"), "deregistered": _("Deregistrations"), "moved_in": _("Moves in"),
-    "moved_out": _("Moves out"), "abnormal": _("Listed as abnormal"), "payouts_count": _("Policy payouts"), "payouts_amount": _("Payout amount"),
+    "registered": _("Registrations"), "deregistered": _("Deregistrations"), "moved_in": _("Moves into this area"),
+    "moved_out": _("Moves out of this area"), "abnormal": _("Listed as abnormal"), "payouts_count": _("Policy payouts"), "payouts_amount": _("Payout amount"),
     "cases_submitted": _("Cases submitted"), "cases_decided": _("Cases decided"),
     "cases_auto": _("Cases decided at once (秒办)"), "visits_raised": _("Visits raised"),
     "visits_closed": _("Visits closed"), "alerts": _("Alerts"),

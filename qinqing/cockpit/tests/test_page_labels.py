@@ -50,10 +50,14 @@ def _card(html: str, key: str) -> tuple[str, str, int]:
     return found.group(2), found.group(1), int(found.group(3))
 
 
-def _status_bars(html: str) -> dict[str, dict[str, Any]]:
+def _charts(html: str) -> dict[str, Any]:
     found = re.search(r'<script id="cockpit-charts" type="application/json">(.*?)</script>', html, re.S)
     assert found
-    return {bar["key"]: bar for bar in json.loads(found.group(1))["status"]}
+    return dict(json.loads(found.group(1)))
+
+
+def _status_bars(html: str) -> dict[str, dict[str, Any]]:
+    return {bar["key"]: bar for bar in _charts(html)["status"]}
 
 
 def _community(code: str) -> Region:
@@ -84,6 +88,7 @@ def test_the_moved_out_bar_and_the_moved_out_card_say_what_they_count_and_count_
     assert bar["label"] == "登记状态：迁出"
     assert bar["value"] == summary.by_status["moved_out"] == before.by_status.get("moved_out", 0) + 1
     assert "“登记状态：迁出”统计本辖区内登记状态目前为“迁出”的企业" in html  # the chart's note
+    assert [line["name"] for line in _charts(html)["moves"]["lines"]] == ["迁入本辖区", "迁出本辖区"]  # as the card
 
     english = _client("en").get(f"/cockpit/{PUYAN}/").content.decode()
     assert _card(english, "moved_out_30d")[0] == "Moved out of this area, last 30 days"

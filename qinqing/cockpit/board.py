@@ -70,7 +70,7 @@ def cards(summary: Any) -> list[dict[str, Any]]:
         (_("Registered, last 30 days"), summary.registered_30d, labels.ENTERPRISES, "registered_30d"),
         (_("Deregistered, last 30 days"), summary.deregistered_30d, labels.ENTERPRISES, "deregistered_30d"),
         (_("Moved in, last 30 days"), summary.moved_in_30d, labels.ENTERPRISES, "moved_in_30d"),
-        (_("Moved out, last 30 days"), summary.moved_out_30d, labels.ENTERPRISES, "moved_out_30d"),
+        (labels.MEASURE_LABELS["moved_out_30d"], summary.moved_out_30d, labels.ENTERPRISES, "moved_out_30d"),
         (_("Policy payouts"), summary.payouts_count, labels.PAYMENTS, "payouts_count"),
         (_("Payout amount"), grouped(summary.payouts_amount), labels.YUAN, "payouts_amount"),
         (_("Cases handled"), summary.cases_handled, labels.CASES, "cases_handled"),
@@ -79,7 +79,9 @@ def cards(summary: Any) -> list[dict[str, Any]]:
         (_("Open visits"), getattr(summary, "visits_open", 0), labels.VISITS, "visits_open"),
         (_("Overdue visits"), getattr(summary, "visits_overdue", 0), labels.VISITS, "visits_overdue"),
     ]
-    return [{"label": str(label), "value": value, "unit": str(unit), "key": key} for label, value, unit, key in items]
+    return [{"label": str(label), "value": value, "unit": str(unit), "key": key,
+             "help": str(labels.MEASURE_HELP[key]) if key in labels.MEASURE_HELP else ""}
+            for label, value, unit, key in items]
 
 
 def child_rows(node: Region) -> list[dict[str, Any]]:
@@ -282,6 +284,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
         "breadcrumb": crumbs(node, viewer_root),
         "summary": summary,
         "cards": cards(summary),
+        "status_help": str(labels.STATUS_CHART_HELP),
         "children": children,
         "children_top": top,
         "children_rest": rest,
@@ -309,6 +312,7 @@ def page(node: Region, *, today: dt.date | None = None, with_modules: bool = Tru
     }
 
 
+SCREEN_FEED = 7  # the alerts the wall's feed panel holds at 1920×1080 (one line each); the rest are counted, linked
 SCREEN_BARS = 6  # a bar chart on the wall keeps its labels legible: the largest five and the rest summed
 
 
@@ -327,9 +331,15 @@ def screen(node: Region, *, today: dt.date | None = None) -> dict[str, Any]:
     """The big screen's figures as JSON (its refresh endpoint answers this)."""
     data = page(node, today=today, with_modules=False)
     data["charts"]["industry"] = fewer_bars(data["charts"]["industry"])
+    feed = data["alerts"]
+    total = len(feed) if len(feed) < FEED_SIZE else Alert.objects.filter(path__startswith=node.path).count()
+    more = max(total - SCREEN_FEED, 0)
     return {
         "region": node.code, "name": node.name, "generated_at": timezone.localtime().isoformat(timespec="seconds"),
-        "cards": data["cards"], "alerts": data["alerts"], "children": data["children"], "payouts": data["payouts"],
+        "cards": data["cards"], "alerts": feed[:SCREEN_FEED], "alerts_more": more,
+        "alerts_more_text": ngettext("%(n)d more alert", "%(n)d more alerts", more) % {"n": more} if more else "",
+        "alerts_url": f"{node_url(node.code)}#alerts-h",
+        "children": data["children"], "payouts": data["payouts"],
         "desk": data["desk"],
         "charts": {k: data["charts"][k] for k in ("industry", "moves", "registrations", "payouts", "treemap")},
     }

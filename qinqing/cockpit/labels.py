@@ -35,7 +35,7 @@ RATING_LEVELS = [(r.value, r.label) for r in Rating]
 MEASURE_LABELS: dict[str, str | Promise] = {
     "enterprises": _("Enterprises in operation"), "registered_30d": _("Registered, last 30 days"),
     "deregistered_30d": _("Deregistered, last 30 days"), "moved_in_30d": _("Moved in, last 30 days"),
-    "moved_out_30d": _("Moved out, last 30 days"), "payouts_count": _("Policy payouts"),
+    "moved_out_30d": _("Moved out of this area, last 30 days"), "payouts_count": _("Policy payouts"),
     "payouts_amount": _("Payout amount"), "cases_handled": _("Cases handled"), "alerts_open": _("Open alerts"),
     "units": _("Units"), "occupancy": _("Occupancy"), "visits_open": _("Open visits"),
     "headcount": _("Insured employees"), "capital": _("Registered capital"),
@@ -47,16 +47,50 @@ MEASURE_UNITS: dict[str, str | Promise] = {
     "cases_handled": CASES, "alerts_open": ALERTS, "units": UNITS, "occupancy": PERCENT, "visits_open": VISITS,
     "headcount": PEOPLE, "capital": YUAN, "tax_paid": YUAN, "tax_enterprises": ENTERPRISES,
 }
-# Where a measure's figures come from, shown beside it (only measures read from one named data source).
-MEASURE_SOURCES: dict[str, str | Promise] = {
-    "tax_paid": _("Annual reports (source enterprise_annual): tax paid in each enterprise's latest report, "
-                  "enterprises in operation"),
-    "tax_enterprises": _("Annual reports (source enterprise_annual): enterprises in operation whose latest report "
-                         "states tax paid"),
+# What a measure counts, where its name alone could be read two ways (a card's tooltip and the chart's note).
+MEASURE_HELP: dict[str, str | Promise] = {
+    "moved_out_30d": _("Enterprises that left this area in the last 30 days, each counted on the day it left: moved "
+                       "to a place outside this area, or its registry record turned to 迁出 (moved out)."),
 }
+# A status as the status chart names it: the registry's word, told apart from the moves out of this area.
+STATUS_CHART_LABELS: dict[str, str | Promise] = {
+    "moved_out": _("Registry status: moved out"),
+}
+STATUS_CHART_HELP = _("\"Registry status: moved out\" counts the enterprises of this area whose registry record "
+                      "says 迁出 (moved out) today, whenever that happened. The card \"Moved out of this area, last "
+                      "30 days\" counts what left this area in the last 30 days.")
+# Where a measure's figures come from, shown beside it (only measures read from one named data source).
+# Each names the data source by its code; the page shows the source's own name (`datahub.Source.name`) in its place.
+MEASURE_SOURCES: dict[str, tuple[str, str | Promise]] = {
+    "tax_paid": ("enterprise_annual", _("%(source)s: tax paid in each enterprise's latest report, enterprises in "
+                                        "operation")),
+    "tax_enterprises": ("enterprise_annual", _("%(source)s: enterprises in operation whose latest report states "
+                                               "tax paid")),
+}
+
+
+def source_name(code: str) -> str:
+    """A data source as people know it (企业年度经营与认定信息), in the active language; its code if it is unknown."""
+    from qinqing.datahub.models import Source
+
+    found = Source.objects.filter(code=code).values_list("name", "name_en").first()
+    if found is None:
+        return code
+    name, name_en = found
+    return name_en if (get_language() or "").startswith("en") and name_en else name
+
+
+def measure_source(measure: str) -> str:
+    """Where a measure's figures come from, named by the source's name ("" for measures of no one source)."""
+    if measure not in MEASURE_SOURCES:
+        return ""
+    code, note = MEASURE_SOURCES[measure]
+    return str(note) % {"source": source_name(code)}
+
+
 TREND_LABELS: dict[str, str | Promise] = {
-    "registered": _("Registrations"), "deregistered": _("Deregistrations"), "moved_in": _("Moves in"),
-    "moved_out": _("Moves out"), "abnormal": _("Listed as abnormal"), "payouts_count": _("Policy payouts"), "payouts_amount": _("Payout amount"),
+    "registered": _("Registrations"), "deregistered": _("Deregistrations"), "moved_in": _("Moves into this area"),
+    "moved_out": _("Moves out of this area"), "abnormal": _("Listed as abnormal"), "payouts_count": _("Policy payouts"), "payouts_amount": _("Payout amount"),
     "cases_submitted": _("Cases submitted"), "cases_decided": _("Cases decided"),
     "cases_auto": _("Cases decided at once (秒办)"), "visits_raised": _("Visits raised"),
     "visits_closed": _("Visits closed"), "alerts": _("Alerts"),
@@ -128,7 +162,7 @@ def dimension_label(dimension: str, key: str) -> str:
     if dimension == "industry":
         return section_name(key)
     if dimension == "status":
-        return status_label(key)
+        return str(STATUS_CHART_LABELS[key]) if key in STATUS_CHART_LABELS else status_label(key)
     table = {"size": SIZE_LABELS, "capital_band": BAND_LABELS, "tag": TAG_LABELS}.get(dimension, {})
     return str(table.get(key, key))
 

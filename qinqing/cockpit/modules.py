@@ -224,7 +224,7 @@ def _nodes(node: Region, spec: dict[str, Any]) -> dict[str, Any]:
     from qinqing.cockpit import queries
 
     measures: list[str] = spec["measures"]
-    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.MEASURE_SOURCES.get(m, ""))
+    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.measure_source(m))
                for m in measures]
     level = _group_level(node, spec["levels"])
     if level is None:
@@ -314,7 +314,7 @@ def _enterprises(node: Region, spec: dict[str, Any]) -> dict[str, Any]:
             value = item.get(measure) or 0
             row[measure] = _json(Decimal(value).quantize(Decimal("0.01")) if measure in YUAN_MEASURES else int(value))
         rows.append(row)
-    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.MEASURE_SOURCES.get(m, ""))
+    columns = [Column(m, labels.MEASURE_LABELS[m], labels.MEASURE_UNITS[m], labels.measure_source(m))
                for m in measures]
     empty = "" if any(r.get("enterprises") for r in rows) or (rows and "enterprises" not in measures) else str(
         _("No enterprise of this node matches the module's filters."))

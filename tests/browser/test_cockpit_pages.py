@@ -164,6 +164,19 @@ def test_the_big_screen_renders_chinese_and_refreshes_in_place(
     assert page.evaluate("() => { const p = document.querySelector('[aria-labelledby=s-desk]').getBoundingClientRect();"
                          " return [...document.querySelectorAll('.desk-figures li')].every(li => "
                          "li.getBoundingClientRect().bottom <= p.bottom && li.getBoundingClientRect().right <= p.right); }")
+    # The alert feed holds whole lines only (a long name cut by an ellipsis), inside its panel; what does not fit is counted and linked ("另有N条预警").
+    feed = page.evaluate("() => { const p = document.querySelector('[aria-labelledby=s-feed]').getBoundingClientRect();"
+                         " const ul = document.getElementById('screen-feed').getBoundingClientRect();"
+                         " const more = document.getElementById('screen-feed-more');"
+                         " return {items: [...document.querySelectorAll('#screen-feed li')].map(li => {"
+                         " const r = li.getBoundingClientRect(); return r.bottom <= Math.min(p.bottom, ul.bottom) + 0.5"
+                         "; }),"
+                         " more: more.hidden ? '' : more.innerText, moreInside: more.getBoundingClientRect().bottom"
+                         " <= p.bottom + 0.5}; }")
+    assert feed["items"] and all(feed["items"]), feed
+    data = page.evaluate("() => fetch(document.body.dataset.refreshUrl).then(r => r.json())")
+    if data["alerts_more"]:
+        assert feed["more"] == f"另有{data['alerts_more']}条预警" and feed["moreInside"], feed
     # The industry bars stay few enough to read: the largest five and one bar for the rest.
     assert page.evaluate("() => JSON.parse(document.getElementById('cockpit-charts').textContent).industry.length") <= 6
     path = shot(page, "cockpit_web_big_screen")

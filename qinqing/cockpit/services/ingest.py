@@ -3,14 +3,14 @@
 Enterprise events make the consumer read the enterprise's registry and social-insurance records again
 (`observe`) and compare them with what it saw last: a new region is a move out of the old subtree and
 into the new one, a new status a deregistration, a move out of the register or a listing as abnormal,
-fewer insured employees a headcount drop. Payouts and cases are counted from their rows, each once
-(`CountedItem`). An event older than the last one applied to its enterprise changes nothing; an
-event type the consumer does not know is skipped.
+fewer insured employees a headcount drop. Payouts, cases and visits are counted from their rows, each
+once (`CountedItem`, handled by `counted.CountedItems`); what the consumer and the rebuild count alike is
+in `counting`. An event older than the last one applied to its enterprise changes nothing; an event type
+the consumer does not know is skipped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -22,28 +22,37 @@ from qinqing.cases.models import Case
 from qinqing.cockpit import classify
 from qinqing.cockpit.aggregates import (
     ABNORMAL,
-    CASES_AUTO,
-    CASES_DECIDED,
-    CASES_SUBMITTED,
     DEREGISTERED,
     MOVED_IN,
     MOVED_OUT,
-    PAYOUTS,
     REGISTERED,
-    VISITS_CLOSED,
-    VISITS_OPEN,
-    VISITS_OVERDUE,
-    VISITS_RAISED,
     Deltas,
     append_rows,
     stock_keys,
     tax_fen,
-    to_fen,
     update_rows,
 )
 from qinqing.cockpit.models import CountedItem, EnterpriseChange, EnterpriseState, Signal
 from qinqing.cockpit.observe import Observed, Regions, observe
 from qinqing.cockpit.services.alerts import Raised, Rules, raise_alerts
+from qinqing.cockpit.services.counted import CountedItems
+from qinqing.cockpit.services.counting import (
+    CASE_DECIDED,
+    CASE_SUBMITTED,
+    CHANGE_COLUMNS,
+    PAYOUT,
+    PAYOUT_FAILED,
+    STATE_COLUMNS,
+    STATE_TYPES,
+    STATE_UPDATES,
+    VISIT,
+    VISIT_DONE,
+    VISIT_EVENTS,
+    VISIT_LATE,
+    State,
+    move_nodes,
+    status_flows,
+)
 from qinqing.core.events import (
     EVENT_TYPES,
     CaseDecided,
@@ -61,15 +70,11 @@ from qinqing.policies.models import Payout
 CONSUMER = "cockpit.aggregates"
 # Events per batch (one transaction): large, since a batch's cost is a fixed dozen statements plus its rows.
 BATCH_SIZE = 4000
-# The visit events (cockpit visits): counted when the platform declares them, by these names.
-VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE = "visit.raised", "visit.closed", "visit.overdue"
-VISIT_EVENTS = (VISIT_RAISED, VISIT_CLOSED, VISIT_OVERDUE)
 ENTERPRISE_EVENTS = (EnterpriseRegistered, EnterpriseFactsChanged)
 HANDLES: frozenset[type[DomainEvent]] = frozenset({
     EnterpriseRegistered, EnterpriseFactsChanged, PayoutStatusChanged, PayoutReversed, CaseSubmitted, CaseDecided,
     *(EVENT_TYPES[name] for name in VISIT_EVENTS if name in EVENT_TYPES),
 })
-DECIDED = ("approved", "rejected")
 # The sources the cockpit classifies an enterprise by; a change elsewhere (monthly tax, housing fund…)
 # is not read again for an enterprise the cockpit already knows.
 READ_SOURCES = frozenset({"market_registry", "social_insurance", "enterprise_annual", "abnormal_operations"})
@@ -80,34 +85,12 @@ def concerns_cockpit(event: DomainEvent) -> bool:
     if isinstance(event, EnterpriseFactsChanged):
         return not READ_SOURCES.isdisjoint(event.sources)
     return isinstance(event, EnterpriseRegistered)
-CASE_SUBMITTED, CASE_DECIDED, PAYOUT, PAYOUT_FAILED = "case_submitted", "case_decided", "payout", "payout_failed"
-VISIT, VISIT_DONE, VISIT_LATE = "visit", "visit_closed", "visit_overdue"
+
+
 RECENT_DAYS = 30
 
 
-def status_flows(old: str, new: str) -> list[str]:
-    """The flow measures a change of status counts: deregistered, moved out of the register, listed abnormal."""
-    out = []
-    if new in classify.CLOSED and old not in classify.CLOSED:
-        out.append(DEREGISTERED)
-    if new == classify.MOVED_OUT and old != classify.MOVED_OUT:
-        out.append(MOVED_OUT)
-    if new == classify.ABNORMAL and old != classify.ABNORMAL:
-        out.append(ABNORMAL)
-    return out
-
-
 STATUS_SIGNALS = {DEREGISTERED: Signal.DEREGISTERED, MOVED_OUT: Signal.MOVED_OUT, ABNORMAL: Signal.ABNORMAL}
-
-
-def move_nodes(old_path: str, new_path: str) -> tuple[list[str], list[str]]:
-    """Nodes an enterprise left and nodes it entered (a common ancestor saw no move)."""
-    old, new = classify.ancestors(old_path), classify.ancestors(new_path)
-    return [n for n in old if n not in new], [n for n in new if n not in old]
-
-
-# An enterprise's state in a batch: the model row when it was read, a namespace of the same fields when new.
-State = EnterpriseState | SimpleNamespace
 
 
 def enterprise_facts(state: State) -> dict[str, Any]:
@@ -122,7 +105,7 @@ def _chunked(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]
         yield values[start:start + size]
 
 
-class Ingest:
+class Ingest(CountedItems):
     """One batch of events applied to the read models (runs inside the consumer's transaction)."""
 
     def __init__(self, batch: Sequence[Stored], *, regions: Regions | None = None, replaying: bool = False) -> None:
@@ -301,97 +284,6 @@ class Ingest:
             self._signal(Signal.HEADCOUNT_DROP, state, stored, seen.path, seen.region_id, drop=float(drop),
                          before=old_headcount, after=seen.headcount)
 
-    # ---- counted items: payouts, cases, visits ----------------------------------------------------------
-
-    def _has(self, kind: str, item_id: int) -> CountedItem | None:
-        return self.new_items.get((kind, item_id)) or self.items.get((kind, item_id))
-
-    def _count(self, kind: str, item_id: int, path: str, day: dt.date, *, dimension: str = "", fen: int = 0) -> None:
-        self.new_items[(kind, item_id)] = CountedItem(kind=kind, item_id=item_id, path=path, day=day,
-                                                      dimension=dimension, amount_fen=fen)
-
-    def _drop_item(self, item: CountedItem) -> None:
-        key = (item.kind, item.item_id)
-        if key in self.new_items:
-            del self.new_items[key]
-        else:
-            self.items.pop(key, None)
-            self.gone_items.append(item)
-
-    def _payout(self, stored: Stored, e: PayoutStatusChanged) -> None:
-        row = self.payouts.get(e.payout_id)
-        state = self._state(e.enterprise, stored)
-        if row is None or state is None:
-            return
-        if e.status == "paid" and row["status"] == "paid" and not self._has(PAYOUT, e.payout_id):
-            day = timezone.localdate(row["paid_at"])
-            fen, policy = to_fen(row["amount"]), row["entitlement__policy__code"]
-            self.deltas.flow_path(state.path, PAYOUTS, day, fen=fen)
-            self.deltas.flow_path(state.path, PAYOUTS, day, fen=fen, dimension=policy)
-            self._count(PAYOUT, e.payout_id, state.path, day, dimension=policy, fen=fen)
-        elif e.status == "failed" and not self._has(PAYOUT_FAILED, e.payout_id):
-            self._count(PAYOUT_FAILED, e.payout_id, state.path, timezone.localdate(stored.occurred_at))
-            self._signal(Signal.PAYOUT_FAILED, state, stored, state.path, state.region_id, amount=e.amount,
-                         reference=e.reference)
-
-    def _reversed(self, e: PayoutReversed) -> None:
-        item = self._has(PAYOUT, e.payout_id)
-        if item is None:
-            return
-        self.deltas.flow_path(item.path, PAYOUTS, item.day, count=-1, fen=-item.amount_fen)
-        self.deltas.flow_path(item.path, PAYOUTS, item.day, count=-1, fen=-item.amount_fen, dimension=item.dimension)
-        self._drop_item(item)
-
-    def _case_submitted(self, stored: Stored, e: CaseSubmitted) -> None:
-        row = self.cases.get(e.case_id)
-        state = self._state(e.enterprise, stored)
-        if row is None or row["matter_id"] is None or state is None or self._has(CASE_SUBMITTED, e.case_id):
-            return
-        day = timezone.localdate(row["submitted_at"])
-        self.deltas.flow_path(state.path, CASES_SUBMITTED, day)
-        self._count(CASE_SUBMITTED, e.case_id, state.path, day)
-
-    def _case_decided(self, stored: Stored, e: CaseDecided) -> None:
-        row = self.cases.get(e.case_id)
-        state = self._state(e.enterprise, stored)
-        if (row is None or row["decided_at"] is None or row["status"] not in DECIDED or state is None
-                or self._has(CASE_DECIDED, e.case_id)):
-            return
-        day = timezone.localdate(row["decided_at"])
-        self.deltas.flow_path(state.path, CASES_DECIDED, day)
-        if row["decided_automatically"]:
-            self.deltas.flow_path(state.path, CASES_AUTO, day)
-        self._count(CASE_DECIDED, e.case_id, state.path, day, dimension="auto" if row["decided_automatically"] else "")
-
-    def visit(self, stored: Stored) -> None:
-        """A visit raised, closed or overdue (events of the visits part, read by name and `visit_id`)."""
-        e = stored.event
-        vid = getattr(e, "visit_id", None)
-        if not isinstance(vid, int):
-            return
-        day = timezone.localdate(stored.occurred_at)
-        state = self._state(e.enterprise, stored) if e.enterprise else None
-        node = self.regions.by_code.get(e.region) if e.region else None
-        path = node[1] if node is not None else (state.path if state is not None else "")
-        region_id = node[0] if node is not None else (state.region_id if state is not None else None)
-        raised = self._has(VISIT, vid)
-        if e.NAME == VISIT_RAISED and raised is None:
-            self.deltas.flow_path(path, VISITS_RAISED, day)
-            self.deltas.total(path, [(VISITS_OPEN, "")], +1)
-            self._count(VISIT, vid, path, day)
-        elif e.NAME == VISIT_CLOSED and raised is not None and not self._has(VISIT_DONE, vid):
-            self.deltas.flow_path(raised.path, VISITS_CLOSED, day)
-            self.deltas.total(raised.path, [(VISITS_OPEN, "")], -1)
-            if self._has(VISIT_LATE, vid):
-                self.deltas.total(raised.path, [(VISITS_OVERDUE, "")], -1)
-            self._count(VISIT_DONE, vid, raised.path, day)
-        elif (e.NAME == VISIT_OVERDUE and raised is not None and not self._has(VISIT_LATE, vid)
-              and not self._has(VISIT_DONE, vid)):
-            self.deltas.total(raised.path, [(VISITS_OVERDUE, "")], +1)
-            self._count(VISIT_LATE, vid, raised.path, day)
-            if state is not None:
-                self._signal(Signal.VISIT_OVERDUE, state, stored, raised.path, region_id, visit=vid)
-
     # ---- writing ---------------------------------------------------------------------------------------
 
     def _write(self, rules: Rules) -> None:
@@ -407,17 +299,6 @@ class Ingest:
         if not self.replaying:
             raise_alerts(self.raised, self.deltas, rules=rules)
         self.deltas.write()
-
-
-STATE_UPDATES = ("name", "region_id", "path", "status", "industry", "size", "capital", "capital_band", "tags",
-                 "headcount", "established_on", "tax_paid", "tax_year", "updated_at", "last_txid", "last_seq")
-STATE_COLUMNS = ("uscc", *STATE_UPDATES, "first_seen_at")
-STATE_TYPES = {"uscc": "text", "name": "text", "region_id": "bigint", "path": "text", "status": "text",
-               "industry": "text", "size": "text", "capital": "numeric", "capital_band": "text", "tags": "text",
-               "headcount": "integer", "established_on": "date", "tax_paid": "numeric", "tax_year": "text",
-               "updated_at": "timestamptz", "last_txid": "bigint",
-               "last_seq": "bigint"}
-CHANGE_COLUMNS = ("uscc", "kind", "at", "day", "from_path", "to_path", "from_value", "to_value", "txid", "seq")
 
 
 def apply_events(batch: Sequence[Stored]) -> None:

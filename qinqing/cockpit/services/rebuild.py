@@ -54,7 +54,7 @@ from qinqing.cockpit.models import (
     NodeTotal,
 )
 from qinqing.cockpit.observe import Observed, Regions, observe, observe_all
-from qinqing.cockpit.services import ingest
+from qinqing.cockpit.services import counting, ingest
 from qinqing.core import events
 from qinqing.core.events import EVENT_TYPES, Stored
 from qinqing.core.lookups import among
@@ -171,16 +171,16 @@ def _states(regions: Regions, deltas: Deltas, txid: int, seq: int, now: dt.datet
                     to_path=o.path, to_value=o.status, txid=txid, seq=seq))
             row = {"uscc": uscc, "first_seen_at": at, "updated_at": now, "last_txid": txid, "last_seq": seq,
                    **o.state_fields()}
-            rows.append(tuple(row[c] for c in ingest.STATE_COLUMNS))
+            rows.append(tuple(row[c] for c in counting.STATE_COLUMNS))
             stock[(o.path, o.status, o.industry, o.size, o.capital_band, o.tags)] += 1
             fen = tax_fen(o.status, o.tax_paid)
             if fen is not None and o.path:
                 summed = taxed.setdefault(o.path, [0, 0])
                 summed[0] += 1
                 summed[1] += fen
-        append_rows(EnterpriseState, ingest.STATE_COLUMNS, rows)
-        append_rows(EnterpriseChange, ingest.CHANGE_COLUMNS,
-                    [tuple(getattr(c, n) for n in ingest.CHANGE_COLUMNS) for c in journal])
+        append_rows(EnterpriseState, counting.STATE_COLUMNS, rows)
+        append_rows(EnterpriseChange, counting.CHANGE_COLUMNS,
+                    [tuple(getattr(c, n) for n in counting.CHANGE_COLUMNS) for c in journal])
         for (path, status, industry, size, band, tags), n in stock.items():
             deltas.total(path, stock_keys(status, industry, size, band, tags), n)
         for path, (n, fen) in taxed.items():
@@ -210,13 +210,13 @@ def _journal_flows(deltas: Deltas) -> None:
         deltas.flow_path(path, REGISTERED, day, count=n)
     for old, new, day, n in (EnterpriseChange.objects.filter(kind=EnterpriseChange.Kind.MOVED)
                              .values_list("from_path", "to_path", "day").annotate(n=Count("id")).order_by()):
-        left, entered = ingest.move_nodes(old, new)
+        left, entered = counting.move_nodes(old, new)
         deltas.flow(left, MOVED_OUT, day, count=n)
         deltas.flow(entered, MOVED_IN, day, count=n)
     for before, after, path, day, n in (EnterpriseChange.objects.filter(kind=EnterpriseChange.Kind.STATUS)
                                         .values_list("from_value", "to_value", "to_path", "day")
                                         .annotate(n=Count("id")).order_by()):
-        for measure in ingest.status_flows(before, after):
+        for measure in counting.status_flows(before, after):
             deltas.flow_path(path, measure, day, count=n)
 
 
@@ -237,12 +237,12 @@ def _payouts(deltas: Deltas) -> None:
         day, fen = timezone.localdate(row["paid_at"]), to_fen(row["amount"])
         deltas.flow_path(path, PAYOUTS, day, fen=fen)
         deltas.flow_path(path, PAYOUTS, day, fen=fen, dimension=row["policy"])
-        items.append(CountedItem(kind=ingest.PAYOUT, item_id=row["pk"], path=path, day=day, dimension=row["policy"],
+        items.append(CountedItem(kind=counting.PAYOUT, item_id=row["pk"], path=path, day=day, dimension=row["policy"],
                                  amount_fen=fen))
     failed = list(Payout.objects.filter(status="failed").values(
         "pk", "created_at", uscc=_f("entitlement__enterprise__uscc")))
     for row, path in _located(failed, "created_at"):
-        items.append(CountedItem(kind=ingest.PAYOUT_FAILED, item_id=row["pk"], path=path,
+        items.append(CountedItem(kind=counting.PAYOUT_FAILED, item_id=row["pk"], path=path,
                                  day=timezone.localdate(row["created_at"])))
     CountedItem.objects.bulk_create(items, batch_size=2_000)
 
@@ -260,15 +260,15 @@ def _cases(deltas: Deltas) -> None:
     for row, path in _located(submitted, "submitted_at"):
         day = timezone.localdate(row["submitted_at"])
         deltas.flow_path(path, CASES_SUBMITTED, day)
-        items.append(CountedItem(kind=ingest.CASE_SUBMITTED, item_id=row["pk"], path=path, day=day))
-    decided = list(Case.objects.filter(matter__isnull=False, decided_at__isnull=False, status__in=ingest.DECIDED)
+        items.append(CountedItem(kind=counting.CASE_SUBMITTED, item_id=row["pk"], path=path, day=day))
+    decided = list(Case.objects.filter(matter__isnull=False, decided_at__isnull=False, status__in=counting.DECIDED)
                    .values("pk", "decided_at", "decided_automatically", uscc=_f("enterprise__uscc")))
     for row, path in _located(decided, "decided_at"):
         day = timezone.localdate(row["decided_at"])
         deltas.flow_path(path, CASES_DECIDED, day)
         if row["decided_automatically"]:
             deltas.flow_path(path, CASES_AUTO, day)
-        items.append(CountedItem(kind=ingest.CASE_DECIDED, item_id=row["pk"], path=path, day=day,
+        items.append(CountedItem(kind=counting.CASE_DECIDED, item_id=row["pk"], path=path, day=day,
                                  dimension="auto" if row["decided_automatically"] else ""))
     CountedItem.objects.bulk_create(items, batch_size=2_000)
 
@@ -283,7 +283,7 @@ def _alerts(deltas: Deltas) -> None:
 
 def _visits() -> None:
     """Visits from their events in the outbox, replayed through the consumer's own visit rules."""
-    names = [name for name in ingest.VISIT_EVENTS if name in EVENT_TYPES]
+    names = [name for name in counting.VISIT_EVENTS if name in EVENT_TYPES]
     if not names:
         return
     rows = OutboxEvent.objects.filter(name__in=names).order_by("txid", "seq")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from qinqing.cockpit import classify
-from qinqing.cockpit.services.ingest import move_nodes, status_flows
+from qinqing.cockpit.services.counting import move_nodes, status_flows
 
 
 def test_status_keeps_an_abnormal_listing_only_for_an_active_enterprise() -> None:

@@ -70,7 +70,7 @@ def test_tax_by_building_floor_and_unit_follows_reports_moves_and_closures_and_s
     module = CockpitModule.objects.get(key="puyan-building-economy", region__code=PUYAN)
     at_street = evaluate(module, node(PUYAN))
     columns = {col["key"]: col for col in at_street["columns"]}
-    assert columns["tax_paid"]["unit"] == "元" and "enterprise_annual" in columns["tax_paid"]["source"]
+    assert columns["tax_paid"]["unit"] == "元" and "企业年度经营与认定信息" in columns["tax_paid"]["source"]
     assert _row(at_street, tower["building"].code)["tax_paid"] == "2300.75"
     assert _row(at_street, tower["building"].code)["tax_enterprises"] == 3
     floors = evaluate(module, tower["building"])

@@ -185,6 +185,11 @@
               Array.from(feed.children).map(function (li) { return li.textContent; }).join("|")) {
             feed.replaceChildren.apply(feed, items);
           }
+          var more = document.getElementById("screen-feed-more");
+          if (more) {
+            text(more.querySelector("a"), data.alerts_more_text || "");
+            more.hidden = !data.alerts_more;
+          }
         }
         text(document.getElementById("screen-time"), data.generated_at.replace("T", " ").slice(0, 19));
         drawAll(data.charts, []);

@@ -58,8 +58,12 @@ class _UnitOfWork:
                 _write_outbox(self.outbox)
             self._run_flushers()
             return
+        # The held-back rows' part of the statement is built before the flushers run: the audit chain's flusher
+        # takes its stream's lock, held to commit, so only its own rows are built under it.
+        early = _members(self.rows)
+        self.rows = []
         self._run_flushers()  # the audit chain's rows join the held-back rows
-        _write_together(self.rows, self.outbox)
+        _write_together(self.rows, self.outbox, early)
         self.rows = []
 
     def _run_flushers(self) -> None:
@@ -240,11 +244,8 @@ def insert(objs: Sequence[Model]) -> None:
     type(objs[0])._default_manager.bulk_create(list(objs))
 
 
-def _write_together(rows: list[Model], outbox: list[tuple[DomainEvent, dt.datetime]]) -> None:
-    """The held-back rows and the outbox rows as one statement: every INSERT a member of one WITH.
-
-    Its text is kept per shape and, on PostgreSQL, prepared once per connection (`together`).
-    """
+def _members(rows: list[Model]) -> tuple[list[str], list[Any], list[Any]]:
+    """The INSERT members of these rows (one per model, with or without keys): texts, parameters, shape keys."""
     groups: dict[tuple[type[Model], bool], list[Model]] = {}
     for obj in rows:
         groups.setdefault((type(obj), obj.pk is not None), []).append(obj)
@@ -256,6 +257,21 @@ def _write_together(rows: list[Model], outbox: list[tuple[DomainEvent, dt.dateti
         parts.append(sql)
         params += values
         keys.append(key)
+    return parts, params, keys
+
+
+def _write_together(rows: list[Model], outbox: list[tuple[DomainEvent, dt.datetime]],
+                    early: tuple[list[str], list[Any], list[Any]] | None = None) -> None:
+    """The held-back rows and the outbox rows as one statement: every INSERT a member of one WITH.
+
+    `early`: the members of the rows held back before these (built earlier, `_members`), which come first.
+    Its text is kept per shape and, on PostgreSQL, prepared once per connection (`together`).
+    """
+    parts, params, keys = ([*early[0]], [*early[1]], [*early[2]]) if early else ([], [], [])
+    late = _members(rows)
+    parts += late[0]
+    params += late[1]
+    keys += late[2]
     if outbox and len(outbox) <= COPY_ABOVE:
         for sql, values in _outbox_statements(outbox):
             parts.append(sql)

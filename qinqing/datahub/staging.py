@@ -181,9 +181,13 @@ class RegistryStaging:
 
     def analyze(self, cursor: Any) -> None:
         """PostgreSQL: statistics of the staged rows (temporary tables get none by themselves), so that the
-        joins with the registry are planned for their real size (a hash join for millions, an index for few)."""
+        joins with the registry are planned for their real size (a hash join for millions, an index for few).
+
+        Only the code's, from a sample of 3,000 rows (statistics target 10): the row count and that the codes are
+        distinct are what the joins' plans need (100,000 rows: 0.02 s, against 0.3 s for every column's)."""
         if self.pg:
-            cursor.execute(f"ANALYZE {STAGE}")
+            cursor.execute(f"ALTER TABLE {STAGE} ALTER COLUMN uscc SET STATISTICS 10")
+            cursor.execute(f"ANALYZE {STAGE} (uscc)")
 
     def duplicates(self) -> tuple[list[RowError], int]:
         """Rows whose key an earlier line already has, each naming that first line (as the validator does)."""
@@ -203,9 +207,8 @@ class RegistryStaging:
     def changes(self, on_batch: Callable[[list[tuple[str, Change]]], None]) -> int:
         """Hand every changed enterprise (new, or a column differing) to `on_batch`; return how many are new."""
         distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
-        flags = ", ".join(
-            f"CASE WHEN t.id IS NULL THEN s.{self.q(c)} IS NOT NULL ELSE s.{self.q(c)} {distinct} t.{self.q(c)} END"
-            for c in self.COLUMNS)
+        # A new enterprise's event names no fields (`EnterpriseFactsChanged`): its flags are not computed.
+        flags = ", ".join(f"t.id IS NOT NULL AND s.{self.q(c)} {distinct} t.{self.q(c)}" for c in self.COLUMNS)
         differs = " OR ".join(f"s.{self.q(c)} {distinct} t.{self.q(c)}" for c in self.COLUMNS)
         sql = (f"SELECT s.uscc, t.id IS NULL, COALESCE(s.region_code, t.region_code, ''), {flags} "  # noqa: S608
                f"FROM {STAGE} s LEFT JOIN {self.q(self.table)} t ON t.uscc = s.uscc "
@@ -232,32 +235,34 @@ class RegistryStaging:
             cursor.close()
         return created
 
-    def write_events(self, now: dt.datetime) -> tuple[int, dict[str, Change]]:
+    def write_events(self, now: dt.datetime) -> dict[str, Change]:
         """One EnterpriseFactsChanged per new or changed enterprise, by one `INSERT … SELECT` into the outbox.
 
         The same rows `changes` finds, the payload built by the database (JSON functions), so a province's
-        refresh builds no event objects in Python. The events of one import are in no particular order (each is
-        about one enterprise, and one import changes an enterprise once): sorting millions of them cost more
-        than writing them. Returns how many enterprises are new, and the first
-        `RESULT_CHANGES` changes (read back from the outbox). Call `events.written_in_sql` next.
+        refresh builds no event objects in Python. A new enterprise's payload is one constant (`created`, no
+        fields: `EnterpriseFactsChanged`), a changed one's names the fields that differ. The events of one import
+        are in no particular order (each is about one enterprise, and one import changes an enterprise once):
+        sorting millions of them cost more than writing them. Returns the first `RESULT_CHANGES` changes (read
+        back from the outbox); `upsert` says how many enterprises are new. Call `events.written_in_sql` next.
         """
         q, code = self.q, self.source.code
         outbox = q(OutboxEvent._meta.db_table)
         registry = q(self.table)
         distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
         names = sorted(self.COLUMNS, key=lambda c: f"{code}.{c}")
-        flag = {c: f"(CASE WHEN t.id IS NULL THEN s.{q(c)} IS NOT NULL ELSE s.{q(c)} {distinct} t.{q(c)} END)"
-                for c in names}
         differs = " OR ".join(f"s.{q(c)} {distinct} t.{q(c)}" for c in self.COLUMNS)
+        new = json.dumps(EnterpriseFactsChanged(sources=(code,), fields=(), created=True).payload())
         if self.pg:
-            listed = ", ".join(f"CASE WHEN {flag[c]} THEN '{code}.{c}' END" for c in names)
-            payload = (f"jsonb_build_object('sources', jsonb_build_array(%s::text), "
-                       f"'fields', to_jsonb(array_remove(ARRAY[{listed}]::text[], NULL)), 'created', t.id IS NULL)")
+            listed = ", ".join(f"CASE WHEN s.{q(c)} IS DISTINCT FROM t.{q(c)} THEN '{code}.{c}' END" for c in names)
+            payload = (f"CASE WHEN t.id IS NULL THEN %s::jsonb ELSE jsonb_build_object('sources', "
+                       f"jsonb_build_array(%s::text), 'fields', to_jsonb(array_remove(ARRAY[{listed}]::text[], NULL)), "
+                       f"'created', false) END")
             txid = "pg_current_xact_id()::text::bigint"
         else:
-            listed = " || ".join(f"CASE WHEN {flag[c]} THEN '\"{code}.{c}\",' ELSE '' END" for c in names)
-            payload = (f"json_object('sources', json_array(%s), 'fields', json('[' || rtrim({listed}, ',') || ']'), "
-                       f"'created', json(CASE WHEN t.id IS NULL THEN 'true' ELSE 'false' END))")
+            listed = " || ".join(f"CASE WHEN s.{q(c)} IS NOT t.{q(c)} THEN '\"{code}.{c}\",' ELSE '' END"
+                                 for c in names)
+            payload = (f"CASE WHEN t.id IS NULL THEN %s ELSE json_object('sources', json_array(%s), "
+                       f"'fields', json('[' || rtrim({listed}, ',') || ']'), 'created', json('false')) END")
             txid = "0"
         stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
@@ -268,10 +273,7 @@ class RegistryStaging:
                 f"INSERT INTO {outbox} (txid, name, version, payload, enterprise, region, occurred_at) "  # noqa: S608
                 f"SELECT %s, %s, %s, {payload}, s.uscc, COALESCE(s.region_code, t.region_code, ''), %s "
                 f"FROM {STAGE} s LEFT JOIN {registry} t ON t.uscc = s.uscc WHERE t.id IS NULL OR {differs}",
-                [transaction_id, EnterpriseFactsChanged.NAME, EnterpriseFactsChanged.VERSION, code, stamp])
-            cursor.execute(f"SELECT count(*) FROM {STAGE} s WHERE NOT EXISTS "  # noqa: S608
-                           f"(SELECT 1 FROM {registry} t WHERE t.uscc = s.uscc)")
-            created = int(cursor.fetchone()[0])
+                [transaction_id, EnterpriseFactsChanged.NAME, EnterpriseFactsChanged.VERSION, new, code, stamp])
             cursor.execute(f"SELECT enterprise, payload, region FROM {outbox} "  # noqa: S608
                            f"WHERE txid = %s AND seq > %s AND name = %s ORDER BY seq LIMIT {RESULT_CHANGES}",
                            [transaction_id, before, EnterpriseFactsChanged.NAME])
@@ -280,11 +282,11 @@ class RegistryStaging:
             for uscc, raw, region in cursor.fetchall():
                 data = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
                 kept[uscc] = Change(frozenset(f[prefix:] for f in data["fields"]), bool(data["created"]), region)
-        return created, kept
+        return kept
 
-    def upsert(self, as_of: dt.datetime) -> None:
+    def upsert(self, as_of: dt.datetime) -> int:
         """Write the staged rows: UPDATE the registry's rows that differ (a column, or the source), then INSERT
-        the new ones. A row the file repeats unchanged is not rewritten: it keeps its `as_of`, the import that
+        the new ones; return how many are new. A row the file repeats unchanged is not rewritten: it keeps its `as_of`, the import that
         last changed it (decision 0022); `Source.last_imported_at` says when the registry was last confirmed.
 
         Two set-based statements instead of `INSERT … ON CONFLICT DO UPDATE`: that one locks and rewrites every
@@ -310,8 +312,10 @@ class RegistryStaging:
                 f"SELECT {names}, %s, %s, %s FROM {STAGE} s "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {registry} t WHERE t.uscc = s.uscc)",
                 [self.source.pk, stamp, False])
+            created = int(cursor.rowcount)
             if not self.pg:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.temp_name}")
+        return created
 
 
 def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str, Any]]], *, as_of: dt.datetime,
@@ -340,10 +344,10 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
     if not flows().subscribers.get(EnterpriseFactsChanged):
         # The events by one INSERT … SELECT (no event objects in Python): nothing in-process listens to them.
         step(steps, "writing events")
-        created, kept = stage.write_events(as_of)
+        kept = stage.write_events(as_of)
         events.written_in_sql(EnterpriseFactsChanged)
         step(steps, "writing the registry")
-        stage.upsert(as_of)
+        created = stage.upsert(as_of)
         return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
 
     kept = {}
@@ -351,8 +355,8 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
     def write_events(batch: list[tuple[str, Change]]) -> None:
         events.write_many([
             EnterpriseFactsChanged(
-                sources=(source.code,), fields=tuple(sorted(f"{source.code}.{name}" for name in change.fields)),
-                created=change.created, enterprise=uscc, region=change.region)
+                sources=(source.code,), created=change.created, enterprise=uscc, region=change.region,
+                fields=() if change.created else tuple(sorted(f"{source.code}.{name}" for name in change.fields)))
             for uscc, change in sorted(batch)
         ])
         for uscc, change in batch:
@@ -360,8 +364,8 @@ def staged_import(source: Source, chunks: Iterable[Table | Sequence[Mapping[str,
                 kept[uscc] = change
 
     step(steps, "writing events")
-    created = stage.changes(write_events)
+    stage.changes(write_events)
     step(steps, "writing the registry")
-    stage.upsert(as_of)
+    created = stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)
 

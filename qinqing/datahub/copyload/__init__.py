@@ -27,7 +27,7 @@ from django.db import DatabaseError, connection, transaction
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged
 from qinqing.datahub.adapters import ImportResult, RegistryAdapter
-from qinqing.datahub.copyload.predicate import RowPredicate, Unsupported, compile_predicate
+from qinqing.datahub.copyload.predicate import RowPredicate, Unsupported, compile_predicate, uscc_check
 from qinqing.datahub.copyload.stream import BLOCK, RAW, read_header, stream_file
 from qinqing.datahub.models import Source
 from qinqing.datahub.rows import field_specs
@@ -35,7 +35,7 @@ from qinqing.datahub.rows.validation import USCC_COLUMN
 from qinqing.datahub.staging import IMPORT_WORK_MEM, STAGE, Progress, RegistryStaging, Steps, step
 
 __all__ = ["BLOCK", "RAW", "RegistryAdapter", "RowPredicate", "Unsupported", "compile_predicate", "copy_import",
-           "read_header"]
+           "read_header", "uscc_check"]
 log = logging.getLogger(__name__)
 
 
@@ -107,8 +107,8 @@ def _load(source: Source, path: Path, offset: int, header: list[str], predicate:
             raise Unsupported("a repeated code")
         stage.rows = int(rows)
         step(steps, "writing events")
-        created, kept = stage.write_events(as_of)
+        kept = stage.write_events(as_of)
         events.written_in_sql(EnterpriseFactsChanged)
         step(steps, "writing the registry")
-        stage.upsert(as_of)
+        created = stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)

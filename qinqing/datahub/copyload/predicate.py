@@ -31,18 +31,10 @@ def printable_ranges() -> tuple[tuple[int, int], ...]:
     The Python text check refuses only non-printable characters, so a cell of these passes it; and the
     only whitespace among them is the space, so Python's `strip()` and SQL's `btrim(v, ' ')` agree.
     """
-    ranges: list[tuple[int, int]] = []
-    start: int | None = None
-    for cp in range(0x20, 0x110000):
-        ok = chr(cp).isprintable()
-        if ok and start is None:
-            start = cp
-        elif not ok and start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0x10FFFF))
-    return tuple(ranges)
+    # One flag byte per code point, computed without a Python-level loop, then the runs of printable ones found by
+    # a regular expression (0.08 s, paid once per process).
+    flags = bytes(map(str.isprintable, map(chr, range(0x20, 0x110000))))
+    return tuple((0x20 + run.start(), 0x20 + run.end() - 1) for run in re.finditer(b"\x01+", flags))
 
 
 def _char(cp: int) -> str:
@@ -74,30 +66,65 @@ def _portable(pattern: str) -> str:
     return pattern
 
 
-def _zero_based(values: dict[str, int]) -> str:
-    """A constant int[] indexed by a byte (0–127): the value of each character, 0 elsewhere."""
-    return "'[0:127]={" + ",".join(str(values.get(chr(b), 0)) for b in range(128)) + "}'::int[]"
+# A code's shape and both its check characters by one look-up per byte and one sum. Z/341 ≅ Z/31 × Z/11 (Chinese
+# remainder theorem), so each position's table holds, for each character allowed there, the number ≡ its GB 32100
+# term (weight × value) mod 31 and ≡ its GB 11714 organisation-code term mod 11; the 18th character adds its own
+# value mod 31, the 17th (the organisation code's check, X standing for 10, 0 for 11) its value mod 11. Any other
+# byte (a letter the standard leaves out, lower case, a byte of a multi-byte character, a letter where digits
+# must stand) adds `_REFUSED`, more than any sum of allowed terms. A code is right iff the sum is ≡ 0 mod 31 and
+# ≡ 0 mod 11 and nothing was refused: the sum is a multiple of 341 below 18 × 341 — exactly `validate_uscc` on a
+# canonical code (tested on every one-character change and swap of valid codes).
+_MOD_WHOLE, _MOD_ORG = 31, 11
+_ORG_CHECK_CHARS = "0123456789X"
+_DIGITS = "0123456789"
+_REFUSED = 100_000
 
 
-def uscc_sql(code: str) -> str:
-    """True when `code` (the bytes of a cell already shaped as a canonical USCC) has both check characters
-    right: the GB 11714 organisation-code check at position 17, the weighted sum mod 31 at position 18
-    (GB 32100-2015), computed as `core.ids.validate_uscc` does, in integer arithmetic over the bytes.
+def _crt(whole: int, org: int) -> int:
+    """The number in [0, 341) ≡ `whole` mod 31 and ≡ `org` mod 11."""
+    return (whole * _MOD_ORG * pow(_MOD_ORG, -1, _MOD_WHOLE)
+            + org * _MOD_WHOLE * pow(_MOD_WHOLE, -1, _MOD_ORG)) % (_MOD_WHOLE * _MOD_ORG)
+
+
+def position_tables() -> list[dict[str, int]]:
+    """Per position of an 18-character code: each character allowed there → its term (see above)."""
+    whole = {c: i for i, c in enumerate(USCC_ALPHABET)}
+    org = {c: i for i, c in enumerate(_ORG_ALPHABET)}
+    allowed = [_DEPARTMENTS, USCC_ALPHABET, *[_DIGITS] * 6, *[USCC_ALPHABET] * 8, _ORG_CHECK_CHARS, USCC_ALPHABET]
+    tables = []
+    for i, chars in enumerate(allowed):
+        table = {}
+        for c in chars:
+            term_whole = (_USCC_WEIGHTS[i] * whole[c]) % 31 if i < 17 else whole[c]
+            term_org = 0
+            if 8 <= i < 16:
+                term_org = (_ORG_WEIGHTS[i - 8] * org[c]) % 11
+            elif i == 16:
+                term_org = 10 if c == "X" else int(c)
+            table[c] = _crt(term_whole, term_org)
+        tables.append(table)
+    return tables
+
+
+def _byte_table(values: dict[str, int]) -> str:
+    """A constant int[] indexed by a byte (0–255): the value of each character, `_REFUSED` for any other byte."""
+    return "'[0:255]={" + ",".join(str(values.get(chr(b), _REFUSED)) for b in range(256)) + "}'::int[]"
+
+
+def uscc_check(cell: str) -> str:
+    """True when the text `cell` is a canonical USCC `validate_uscc` accepts unchanged: 18 bytes, each allowed at
+    its position, both check characters right (GB 11714 at the 17th, GB 32100-2015 at the 18th). `k.u` is the
+    cell's bytes (the predicate's `lateral`). About 0.7 µs a row (string functions and two weighted sums: 3 µs).
     """
-    values = _zero_based({c: i for i, c in enumerate(USCC_ALPHABET)})
-    org_values = _zero_based({c: i for i, c in enumerate(_ORG_ALPHABET)})
-    whole = " + ".join(f"{w} * ({values})[get_byte({code}, {i})]" for i, w in enumerate(_USCC_WEIGHTS))
-    org = " + ".join(f"{w} * ({org_values})[get_byte({code}, {i})]" for i, w in enumerate(_ORG_WEIGHTS, start=8))
-    return (f"({values})[get_byte({code}, 17)] = (31 - ({whole}) % 31) % 31 "
-            f"AND (CASE get_byte({code}, 16) WHEN 88 THEN 10 WHEN 48 THEN 11 ELSE get_byte({code}, 16) - 48 END) "
-            f"= 11 - ({org}) % 11")
+    total = " + ".join(f"({_byte_table(table)})[get_byte(k.u, {i})]" for i, table in enumerate(position_tables()))
+    multiples = ", ".join(str(n * _MOD_WHOLE * _MOD_ORG) for n in range(18))
+    return f"(CASE WHEN octet_length({cell}) = 18 THEN ({total}) IN ({multiples}) ELSE false END)"
 
 
 # Blocks most registry text is written in, as a small bracket expression tried before the whole printable
 # class (PostgreSQL matches a small class faster); both only ever accept printable characters.
 _COMMON_BLOCKS = ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x206F), (0x3000, 0x303F), (0x4E00, 0x9FFF),
                   (0xFF00, 0xFFEF))
-_DIGITS = "0123456789"
 _COUNTED_CLASS = re.compile(r"\[((?:[A-Za-z0-9](?:-[A-Za-z0-9])?)+)\]\{(\d+)(?:,(\d+))?\}\Z")
 
 
@@ -224,10 +251,7 @@ def compile_predicate(specs: Sequence[FieldSpec], key_field: str, category_field
             raise Unsupported(spec.type)
         checks.append(f"(CASE WHEN COALESCE({cell}, '') = '' THEN {'false' if need else 'true'} ELSE {body} END)")
     uscc = column[USCC_COLUMN]
-    shape = (f"octet_length({uscc}) = 18 AND translate({uscc}, {_literal(USCC_ALPHABET)}, '') = '' "
-             f"AND strpos({_literal(_DEPARTMENTS)}, left({uscc}, 1)) > 0 "
-             f"AND translate(substr({uscc}, 3, 6), '{_DIGITS}', '') = ''")
-    checks.insert(0, f"(CASE WHEN {shape} THEN {uscc_sql('k.u')} ELSE false END)")
+    checks.insert(0, uscc_check(uscc))
     if free_text:
         joined = "concat_ws(' ', " + ", ".join(free_text) + ")"
         checks.insert(0, f"({joined} ~ {_literal('^' + common_class() + '*$')} "

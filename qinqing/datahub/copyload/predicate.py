@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qinqing.core.ids import _DEPARTMENTS, _ORG_ALPHABET, _ORG_WEIGHTS, _USCC_WEIGHTS, USCC_ALPHABET
+from qinqing.core.ids import USCC_CHECK_MODULUS, uscc_position_tables
 from qinqing.datahub.rows.checks import INTEGER_LIMIT
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.validation import KEY_MAX_LENGTH, USCC_COLUMN
@@ -66,58 +66,24 @@ def _portable(pattern: str) -> str:
     return pattern
 
 
-# A code's shape and both its check characters by one look-up per byte and one sum. Z/341 ≅ Z/31 × Z/11 (Chinese
-# remainder theorem), so each position's table holds, for each character allowed there, the number ≡ its GB 32100
-# term (weight × value) mod 31 and ≡ its GB 11714 organisation-code term mod 11; the 18th character adds its own
-# value mod 31, the 17th (the organisation code's check, X standing for 10, 0 for 11) its value mod 11. Any other
-# byte (a letter the standard leaves out, lower case, a byte of a multi-byte character, a letter where digits
-# must stand) adds `_REFUSED`, more than any sum of allowed terms. A code is right iff the sum is ≡ 0 mod 31 and
-# ≡ 0 mod 11 and nothing was refused: the sum is a multiple of 341 below 18 × 341 — exactly `validate_uscc` on a
-# canonical code (tested on every one-character change and swap of valid codes).
-_MOD_WHOLE, _MOD_ORG = 31, 11
-_ORG_CHECK_CHARS = "0123456789X"
 _DIGITS = "0123456789"
-_REFUSED = 100_000
-
-
-def _crt(whole: int, org: int) -> int:
-    """The number in [0, 341) ≡ `whole` mod 31 and ≡ `org` mod 11."""
-    return (whole * _MOD_ORG * pow(_MOD_ORG, -1, _MOD_WHOLE)
-            + org * _MOD_WHOLE * pow(_MOD_WHOLE, -1, _MOD_ORG)) % (_MOD_WHOLE * _MOD_ORG)
-
-
-def position_tables() -> list[dict[str, int]]:
-    """Per position of an 18-character code: each character allowed there → its term (see above)."""
-    whole = {c: i for i, c in enumerate(USCC_ALPHABET)}
-    org = {c: i for i, c in enumerate(_ORG_ALPHABET)}
-    allowed = [_DEPARTMENTS, USCC_ALPHABET, *[_DIGITS] * 6, *[USCC_ALPHABET] * 8, _ORG_CHECK_CHARS, USCC_ALPHABET]
-    tables = []
-    for i, chars in enumerate(allowed):
-        table = {}
-        for c in chars:
-            term_whole = (_USCC_WEIGHTS[i] * whole[c]) % 31 if i < 17 else whole[c]
-            term_org = 0
-            if 8 <= i < 16:
-                term_org = (_ORG_WEIGHTS[i - 8] * org[c]) % 11
-            elif i == 16:
-                term_org = 10 if c == "X" else int(c)
-            table[c] = _crt(term_whole, term_org)
-        tables.append(table)
-    return tables
 
 
 def _byte_table(values: dict[str, int]) -> str:
-    """A constant int[] indexed by a byte (0–255): the value of each character, `_REFUSED` for any other byte."""
-    return "'[0:255]={" + ",".join(str(values.get(chr(b), _REFUSED)) for b in range(256)) + "}'::int[]"
+    """A constant int[] indexed by a byte (0–255): the term of each character, `refused` for any other byte."""
+    refused = uscc_position_tables().refused
+    return "'[0:255]={" + ",".join(str(values.get(chr(b), refused)) for b in range(256)) + "}'::int[]"
 
 
 def uscc_check(cell: str) -> str:
     """True when the text `cell` is a canonical USCC `validate_uscc` accepts unchanged: 18 bytes, each allowed at
     its position, both check characters right (GB 11714 at the 17th, GB 32100-2015 at the 18th). `k.u` is the
-    cell's bytes (the predicate's `lateral`). About 0.7 µs a row (string functions and two weighted sums: 3 µs).
+    cell's bytes (the predicate's `lateral`). One look-up per byte and one sum (`core.ids.uscc_position_tables`):
+    about 0.7 µs a row, where string functions and two weighted sums took 3 µs.
     """
-    total = " + ".join(f"({_byte_table(table)})[get_byte(k.u, {i})]" for i, table in enumerate(position_tables()))
-    multiples = ", ".join(str(n * _MOD_WHOLE * _MOD_ORG) for n in range(18))
+    terms = uscc_position_tables().terms
+    total = " + ".join(f"({_byte_table(table)})[get_byte(k.u, {i})]" for i, table in enumerate(terms))
+    multiples = ", ".join(str(n * USCC_CHECK_MODULUS) for n in range(18))
     return f"(CASE WHEN octet_length({cell}) = 18 THEN ({total}) IN ({multiples}) ELSE false END)"
 
 

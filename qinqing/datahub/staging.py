@@ -23,6 +23,8 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +39,7 @@ from qinqing.datahub.errors import ImportRejected, RowError
 from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.rows import CleanRow, RowValidator, Table
 from qinqing.datahub.rows.columnar import Columns, clean_columns
+from qinqing.datahub.rows.parsing import CsvRows
 from qinqing.datahub.rows.validation import MAX_REPORTED_ERRORS, duplicate_key
 
 CHUNK_ROWS = 50_000
@@ -88,7 +91,7 @@ def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[T
         names = tuple(columns)
         previous = reader.line_num
         yielded = False
-        rows: list[dict[str, Any]] = []
+        rows: list[list[str]] = []
         lines: list[int] = []
         for cells in reader:
             start, previous = previous + 1, reader.line_num
@@ -98,13 +101,13 @@ def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[T
             if len(cells) > width:
                 raise ImportRejected.listing([RowError(line=start, field="", reason=_(
                     "This row has more cells than the header."))])
-            rows.append(dict(zip(names, cells, strict=False)))
+            rows.append(cells)
             lines.append(start)
             if len(rows) >= chunk_rows:
-                yield Table(rows=rows, lines=lines, header_line=1, columns=names)
+                yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
                 rows, lines, yielded = [], [], True
         if rows or not yielded:
-            yield Table(rows=rows, lines=lines, header_line=1, columns=names)
+            yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
     except UnicodeDecodeError:
         raise ImportRejected.listing([RowError(line=_first_bad_line(handle, line + 1), field="", reason=_(
             "The file is not UTF-8 text."))]) from None
@@ -135,6 +138,17 @@ def csv_file_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS,
             yield table
             if progress is not None:
                 progress(min(raw.tell(), size), size)
+
+
+def _as_sqlite_text(column: list[Any]) -> list[Any]:
+    """A column of dates or decimals as Django's SQLite adapters write them (ISO date, `str`), by one `map`
+    instead of an adapter call per value; any other column (or one with blanks) as it is."""
+    kinds = set(map(type, column))
+    if kinds == {dt.date}:
+        return list(map(dt.date.isoformat, column))
+    if kinds == {Decimal}:
+        return list(map(str, column))
+    return column
 
 
 class RegistryStaging:
@@ -175,8 +189,10 @@ class RegistryStaging:
     def append_columns(self, chunk: Columns) -> None:
         """A chunk the column-wise check accepted (`rows.columnar`): its rows as tuples, built by `zip`."""
         nothing = [None] * len(chunk.usccs)
-        self._write(list(zip(chunk.lines, chunk.usccs, *(chunk.values.get(c, nothing) for c in self.COLUMNS),
-                             strict=True)))
+        columns = [chunk.values.get(c, nothing) for c in self.COLUMNS]
+        if not self.pg:
+            columns = [_as_sqlite_text(column) for column in columns]
+        self._write(list(zip(chunk.lines, chunk.usccs, *columns, strict=True)))
 
     def _write(self, data: list[tuple[Any, ...]]) -> None:
         if not data:
@@ -295,9 +311,14 @@ class RegistryStaging:
                            [transaction_id, before, EnterpriseFactsChanged.NAME])
             prefix = len(code) + 1
             kept: dict[str, Change] = {}
+            parsed: dict[str, Change] = {}  # by payload: every new enterprise's is the same text
             for uscc, raw, region in cursor.fetchall():
-                data = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
-                kept[uscc] = Change(frozenset(f[prefix:] for f in data["fields"]), bool(data["created"]), region)
+                text = raw if isinstance(raw, str) else json.dumps(raw)  # Django reads jsonb as text
+                change = parsed.get(text)
+                if change is None:
+                    data = json.loads(text)
+                    change = parsed[text] = Change(frozenset(f[prefix:] for f in data["fields"]), bool(data["created"]))
+                kept[uscc] = replace(change, region=region)
         return kept
 
     def upsert(self, as_of: dt.datetime) -> int:

@@ -27,7 +27,7 @@ import numpy as np
 
 from qinqing.core.ids import USCC_CHECK_MODULUS, uscc_position_tables
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
-from qinqing.datahub.rows.parsing import Table
+from qinqing.datahub.rows.parsing import CsvRows, Table
 
 if TYPE_CHECKING:
     from qinqing.datahub.rows.validation import ValidationRun
@@ -150,6 +150,17 @@ _CHECKS = {"text": _text, "decimal": _decimal, "date": _date}
 
 def _cells(rows: Sequence[Mapping[str, Any]]) -> Callable[[str], list[Any] | None]:
     """A column's cells, or None when some row lacks the column."""
+    if isinstance(rows, CsvRows):  # the reader's lists, transposed (a row shorter than the header: no column)
+        width = len(rows.columns)
+        by_column = list(zip(*rows.cells, strict=True)) if set(map(len, rows.cells)) == {width} else None
+        index = {name: i for i, name in enumerate(rows.columns)}
+
+        def from_csv(name: str) -> list[Any] | None:
+            if by_column is None or name not in index:
+                return None
+            return list(by_column[index[name]])
+        return from_csv
+
     def cells(name: str) -> list[Any] | None:
         try:
             return list(map(operator.itemgetter(name), rows))
@@ -169,7 +180,7 @@ def clean_columns(run: ValidationRun, table: Table | Sequence[Mapping[str, Any]]
         rows, lines = table.rows, table.lines
     else:
         rows, lines = list(table), list(range(1, len(table) + 1))
-    if not all(map(dict.__instancecheck__, rows)):
+    if not isinstance(rows, CsvRows) and not all(map(dict.__instancecheck__, rows)):
         return None
     absent: set[str] = set()
     if isinstance(table, Table) and table.header_line is not None:

@@ -1,19 +1,21 @@
-"""Imports at province scale: validated rows through a staging table, then one upsert, changes found in SQL.
+"""Imports at province scale: validated rows through a staging table, then set-based writes, changes found in SQL.
 
 The market registry of a province holds about 9 M enterprises. An import of it streams the file a chunk
-at a time (`stream_csv`): each chunk is validated in Python (the same compiled checks as any import) and
-its good rows appended to a temporary staging table (COPY on PostgreSQL, `executemany` on SQLite). While
-any row is bad, nothing more is staged, but every remaining row is still checked, so the refusal lists
-every (line, field, reason) as before. At the end, inside the one transaction:
+at a time (`stream_csv`): each chunk is checked a column at a time when all its rows are canonical
+(`rows.columnar`), else by the row validator (the same compiled checks as any import), and its good rows
+appended to a temporary staging table (COPY on PostgreSQL, `executemany` on SQLite). While any row is bad,
+nothing more is staged, but every remaining row is still checked, so the refusal lists every (line, field,
+reason) as before. At the end, inside the one transaction:
 
 1. repeated keys are found by the database (`GROUP BY`), not in a Python dict of 9 M keys;
-2. the changes are read by one join of the staging table with the registry (created rows, and per
-   column whether it differs: `IS DISTINCT FROM`, so 1000000 equals 1000000.00), through a server-side
-   cursor, and written as `EnterpriseFactsChanged` to the outbox a batch at a time;
-3. one `INSERT … SELECT … ON CONFLICT (uscc) DO UPDATE` writes every row.
+2. the changes are found by one join of the staging table with the registry (new rows, and per column whether
+   it differs: `IS DISTINCT FROM`, so 1000000 equals 1000000.00) and written as `EnterpriseFactsChanged` to the
+   outbox by one `INSERT … SELECT` (in batches of event objects while an in-process subscriber listens); a new
+   enterprise's event names no fields (decision 0023);
+3. `UPDATE … FROM` the rows that differ, `INSERT … WHERE NOT EXISTS` the new ones (decision 0022).
 
-Memory is bounded by a chunk and an event batch, whatever the file's size; nothing is written unless every
-row is good (a rejected import rolls the staging table back with the rest).
+Memory is bounded by a chunk, whatever the file's size; nothing is written unless every row is good (a
+rejected import rolls the staging table back with the rest).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ anything, or the file is not plain, well-formed CSV, this path gives up (`None`)
 Python validator over the file: the messages (line, field, reason) keep one implementation, and an odd
 but valid file still imports, only slower.
 
-When every row passes: the typed rows go into the usual staging table, `EnterpriseFactsChanged` is
-written with one `INSERT … SELECT` into the outbox for the new and changed enterprises, and the one
-`INSERT … ON CONFLICT` upsert of `staging.RegistryStaging` writes the registry. Memory is one block of
-the file.
+When every row passes: the rows are typed where they are read (a subquery over the text table, no staged
+copy), `EnterpriseFactsChanged` is written with one `INSERT … SELECT` into the outbox for the new and changed
+enterprises, and `staging.RegistryStaging.upsert` writes the registry (`UPDATE` of the rows that differ,
+`INSERT` of the new ones; decisions 0022, 0023). Memory is one block of the file.
 """
 
 from __future__ import annotations

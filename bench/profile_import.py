@@ -59,7 +59,8 @@ def main() -> None:
         cursor.execute(("TRUNCATE " if connection.vendor == "postgresql" else "DELETE FROM ")
                        + connection.ops.quote_name(RegistryRecord._meta.db_table))
     rows = make_rows(args.rows)
-    path = Path(tempfile.mkdtemp(prefix="qinqing-profile-import-")) / "registry.csv"
+    folder = tempfile.TemporaryDirectory(prefix="qinqing-profile-import-")
+    path = Path(folder.name) / "registry.csv"
     path.write_bytes(as_csv(rows))
 
     def run() -> Any:
@@ -95,6 +96,7 @@ def main() -> None:
         print(f"  {sum(spent):7.3f} s  ×{len(spent):<5} {label}")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    folder.cleanup()
 
 
 if __name__ == "__main__":

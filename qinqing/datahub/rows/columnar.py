@@ -23,13 +23,13 @@ from functools import lru_cache
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from qinqing.core.ids import USCC_CHECK_MODULUS, uscc_position_tables
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.parsing import CsvRows, Table
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from qinqing.datahub.rows.validation import ValidationRun
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
@@ -47,6 +47,8 @@ class Columns:
 @lru_cache(maxsize=1)
 def _code_table() -> np.ndarray:
     """(18, 256): each position's term of each byte (`core.ids.uscc_position_tables`)."""
+    import numpy as np  # on first use: no process pays its import unless it imports a registry
+
     tables = uscc_position_tables()
     out = np.full((18, 256), tables.refused, dtype=np.int64)
     for i, table in enumerate(tables.terms):
@@ -64,6 +66,8 @@ def canonical_codes(codes: list[Any]) -> bool:
     joined = "".join(codes)
     if not joined.isascii():
         return False
+    import numpy as np
+
     raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(codes), 18)
     totals = _code_table()[np.arange(18), raw].sum(axis=1)
     return bool(((totals % USCC_CHECK_MODULUS == 0) & (totals < 18 * USCC_CHECK_MODULUS)).all())

@@ -186,7 +186,10 @@ def _write(source: Source, stamp: dt.datetime, actor: Any, write: Callable[[Sour
 
 
 def _emit_changes(source: Source, changes: Mapping[str, Change]) -> None:
-    """One EnterpriseFactsChanged per enterprise whose records changed, written with one INSERT."""
+    """One EnterpriseFactsChanged per enterprise whose records changed, written with one INSERT.
+
+    An enterprise new to the source is `created` and its event names no fields (everything it has there is new).
+    """
     usccs = sorted(changes)
     regions = {uscc: change.region for uscc, change in changes.items() if change.region}
     unknown = [uscc for uscc in usccs if uscc not in regions]
@@ -195,8 +198,8 @@ def _emit_changes(source: Source, changes: Mapping[str, Change]) -> None:
                        .values_list("uscc", "region_code"))
     events.emit_many([
         EnterpriseFactsChanged(
-            sources=(source.code,), fields=tuple(sorted(f"{source.code}.{name}" for name in changes[uscc].fields)),
-            created=changes[uscc].created, enterprise=uscc, region=regions.get(uscc) or "",
+            sources=(source.code,), created=changes[uscc].created, enterprise=uscc, region=regions.get(uscc) or "",
+            fields=() if changes[uscc].created else tuple(sorted(f"{source.code}.{name}" for name in changes[uscc].fields)),
         )
         for uscc in usccs
     ])

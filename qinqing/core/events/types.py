@@ -123,12 +123,17 @@ class EnterpriseRegistered(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class EnterpriseFactsChanged(DomainEvent):
-    """Government data about one enterprise changed: which sources, which `source.field`s."""
+    """Government data about one enterprise changed: which sources, which `source.field`s.
+
+    `created`: the enterprise had no record in these sources before. Such an event names no fields (`fields` is
+    empty): everything the new records hold is new, and a consumer that needs it reads the records. A registry
+    import of a province writes millions of these; listing the ten registry fields made each ~400 bytes.
+    """
 
     NAME = "enterprise.facts_changed"
     sources: tuple[str, ...]
-    fields: tuple[str, ...]
-    created: bool = False  # the enterprise had no record in these sources before
+    fields: tuple[str, ...]  # the changed `source.field`s; empty when `created`
+    created: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,10 +10,10 @@ anything, or the file is not plain, well-formed CSV, this path gives up (`None`)
 Python validator over the file: the messages (line, field, reason) keep one implementation, and an odd
 but valid file still imports, only slower.
 
-When every row passes: the typed rows go into the usual staging table, `EnterpriseFactsChanged` is
-written with one `INSERT … SELECT` into the outbox for the new and changed enterprises, and the one
-`INSERT … ON CONFLICT` upsert of `staging.RegistryStaging` writes the registry. Memory is one block of
-the file.
+When every row passes: the rows are typed where they are read (a subquery over the text table, no staged
+copy), `EnterpriseFactsChanged` is written with one `INSERT … SELECT` into the outbox for the new and changed
+enterprises, and `staging.RegistryStaging.upsert` writes the registry (`UPDATE` of the rows that differ,
+`INSERT` of the new ones; decisions 0022, 0023). Memory is one block of the file.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from django.db import DatabaseError, connection, transaction
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged
 from qinqing.datahub.adapters import ImportResult, RegistryAdapter
-from qinqing.datahub.copyload.predicate import RowPredicate, Unsupported, compile_predicate
+from qinqing.datahub.copyload.predicate import RowPredicate, Unsupported, compile_predicate, uscc_check
 from qinqing.datahub.copyload.stream import BLOCK, RAW, read_header, stream_file
-from qinqing.datahub.models import Source
+from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.rows import field_specs
 from qinqing.datahub.rows.validation import USCC_COLUMN
-from qinqing.datahub.staging import IMPORT_WORK_MEM, STAGE, Progress, RegistryStaging, Steps, step
+from qinqing.datahub.staging import IMPORT_WORK_MEM, Progress, RegistryStaging, Steps, step
 
 __all__ = ["BLOCK", "RAW", "RegistryAdapter", "RowPredicate", "Unsupported", "compile_predicate", "copy_import",
-           "read_header"]
+           "read_header", "uscc_check"]
 log = logging.getLogger(__name__)
 
 
@@ -84,31 +84,28 @@ def _load(source: Source, path: Path, offset: int, header: list[str], predicate:
         columns = ", ".join(f"c{i} text" for i in range(width))
         cursor.execute(f"CREATE TEMPORARY TABLE {RAW} ({columns}) ON COMMIT DROP")
         stream_file(cursor, path, offset, width, progress)
-        # One pass over the text rows: each is checked and, when it passes, typed into the staging table; a row
-        # the check refuses is staged as line 1 with no values (no cast ever sees its cells).
-        stage = RegistryStaging(source)
-        stage.create()
-        step(steps, "checking and typing rows")
-        q = connection.ops.quote_name
-        targets = ", ".join(q(c) for c in ("uscc", *RegistryAdapter.COLUMNS))
-        values = ", ".join(f"CASE WHEN g.ok THEN {predicate.typed[c]} END" if c in predicate.typed else "NULL"
-                           for c in RegistryAdapter.COLUMNS)
-        cursor.execute(f"INSERT INTO {STAGE} (line, {targets}) "  # noqa: S608
-                       f"SELECT CASE WHEN g.ok THEN 0 ELSE 1 END, CASE WHEN g.ok THEN {predicate.uscc} END, {values} "
-                       f"FROM {RAW} {predicate.lateral} CROSS JOIN LATERAL (SELECT ({predicate.ok}) AS ok OFFSET 0) g "
-                       f"WHERE NOT ({predicate.blank})")
-        cursor.execute(f"DROP TABLE {RAW}")
-        cursor.execute(f"SELECT count(*) FILTER (WHERE line <> 0), count(*) FROM {STAGE}")  # noqa: S608
+        # One pass checks every row (no cast ever sees a cell the check refuses: nothing is typed before this);
+        # then the rows are typed where they are read, by a subquery over the text table (no staged copy).
+        step(steps, "checking rows")
+        cursor.execute(f"SELECT count(*) FILTER (WHERE NOT ({predicate.ok})), count(*) "  # noqa: S608
+                       f"FROM {RAW} {predicate.lateral} WHERE NOT ({predicate.blank})")
         refused, rows = cursor.fetchone()
         if refused:
             raise Unsupported("a row the SQL check does not accept")
-        cursor.execute(f"SELECT 1 FROM {STAGE} GROUP BY uscc HAVING count(*) > 1 LIMIT 1")  # noqa: S608
+        cursor.execute(f"SELECT 1 FROM {RAW} WHERE NOT ({predicate.blank}) "  # noqa: S608
+                       f"GROUP BY {predicate.uscc} HAVING count(*) > 1 LIMIT 1")
         if cursor.fetchone() is not None:
             raise Unsupported("a repeated code")
+        q = connection.ops.quote_name
+        fields = RegistryRecord._meta
+        values = ", ".join(f"{predicate.typed.get(c) or f'NULL::{fields.get_field(c).db_type(connection)}'} AS {q(c)}"
+                           for c in RegistryAdapter.COLUMNS)
+        typed = f"(SELECT {predicate.uscc} AS uscc, {values} FROM {RAW} WHERE NOT ({predicate.blank}))"  # noqa: S608
+        stage = RegistryStaging(source, relation=typed, analyzed=(RAW, predicate.uscc))
         stage.rows = int(rows)
         step(steps, "writing events")
-        created, kept = stage.write_events(as_of)
+        kept = stage.write_events(as_of)
         events.written_in_sql(EnterpriseFactsChanged)
         step(steps, "writing the registry")
-        stage.upsert(as_of)
+        created = stage.upsert(as_of)
     return ImportResult(source.code, stage.rows, created, stage.rows - created, as_of=as_of, changes=kept)

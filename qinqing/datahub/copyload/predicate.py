@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qinqing.core.ids import _DEPARTMENTS, _ORG_ALPHABET, _ORG_WEIGHTS, _USCC_WEIGHTS, USCC_ALPHABET
+from qinqing.core.ids import USCC_CHECK_MODULUS, uscc_position_tables
 from qinqing.datahub.rows.checks import INTEGER_LIMIT
 from qinqing.datahub.rows.fields import DEFAULT_TEXT_LENGTH, FieldSpec
 from qinqing.datahub.rows.validation import KEY_MAX_LENGTH, USCC_COLUMN
@@ -31,18 +31,10 @@ def printable_ranges() -> tuple[tuple[int, int], ...]:
     The Python text check refuses only non-printable characters, so a cell of these passes it; and the
     only whitespace among them is the space, so Python's `strip()` and SQL's `btrim(v, ' ')` agree.
     """
-    ranges: list[tuple[int, int]] = []
-    start: int | None = None
-    for cp in range(0x20, 0x110000):
-        ok = chr(cp).isprintable()
-        if ok and start is None:
-            start = cp
-        elif not ok and start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0x10FFFF))
-    return tuple(ranges)
+    # One flag byte per code point, computed without a Python-level loop, then the runs of printable ones found by
+    # a regular expression (0.08 s, paid once per process).
+    flags = bytes(map(str.isprintable, map(chr, range(0x20, 0x110000))))
+    return tuple((0x20 + run.start(), 0x20 + run.end() - 1) for run in re.finditer(b"\x01+", flags))
 
 
 def _char(cp: int) -> str:
@@ -74,30 +66,31 @@ def _portable(pattern: str) -> str:
     return pattern
 
 
-def _zero_based(values: dict[str, int]) -> str:
-    """A constant int[] indexed by a byte (0–127): the value of each character, 0 elsewhere."""
-    return "'[0:127]={" + ",".join(str(values.get(chr(b), 0)) for b in range(128)) + "}'::int[]"
+_DIGITS = "0123456789"
 
 
-def uscc_sql(code: str) -> str:
-    """True when `code` (the bytes of a cell already shaped as a canonical USCC) has both check characters
-    right: the GB 11714 organisation-code check at position 17, the weighted sum mod 31 at position 18
-    (GB 32100-2015), computed as `core.ids.validate_uscc` does, in integer arithmetic over the bytes.
+def _byte_table(values: dict[str, int]) -> str:
+    """A constant int[] indexed by a byte (0–255): the term of each character, `refused` for any other byte."""
+    refused = uscc_position_tables().refused
+    return "'[0:255]={" + ",".join(str(values.get(chr(b), refused)) for b in range(256)) + "}'::int[]"
+
+
+def uscc_check(cell: str) -> str:
+    """True when the text `cell` is a canonical USCC `validate_uscc` accepts unchanged: 18 bytes, each allowed at
+    its position, both check characters right (GB 11714 at the 17th, GB 32100-2015 at the 18th). `k.u` is the
+    cell's bytes (the predicate's `lateral`). One look-up per byte and one sum (`core.ids.uscc_position_tables`):
+    about 0.7 µs a row, where string functions and two weighted sums took 3 µs.
     """
-    values = _zero_based({c: i for i, c in enumerate(USCC_ALPHABET)})
-    org_values = _zero_based({c: i for i, c in enumerate(_ORG_ALPHABET)})
-    whole = " + ".join(f"{w} * ({values})[get_byte({code}, {i})]" for i, w in enumerate(_USCC_WEIGHTS))
-    org = " + ".join(f"{w} * ({org_values})[get_byte({code}, {i})]" for i, w in enumerate(_ORG_WEIGHTS, start=8))
-    return (f"({values})[get_byte({code}, 17)] = (31 - ({whole}) % 31) % 31 "
-            f"AND (CASE get_byte({code}, 16) WHEN 88 THEN 10 WHEN 48 THEN 11 ELSE get_byte({code}, 16) - 48 END) "
-            f"= 11 - ({org}) % 11")
+    terms = uscc_position_tables().terms
+    total = " + ".join(f"({_byte_table(table)})[get_byte(k.u, {i})]" for i, table in enumerate(terms))
+    multiples = ", ".join(str(n * USCC_CHECK_MODULUS) for n in range(18))
+    return f"(CASE WHEN octet_length({cell}) = 18 THEN ({total}) IN ({multiples}) ELSE false END)"
 
 
 # Blocks most registry text is written in, as a small bracket expression tried before the whole printable
 # class (PostgreSQL matches a small class faster); both only ever accept printable characters.
 _COMMON_BLOCKS = ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x206F), (0x3000, 0x303F), (0x4E00, 0x9FFF),
                   (0xFF00, 0xFFEF))
-_DIGITS = "0123456789"
 _COUNTED_CLASS = re.compile(r"\[((?:[A-Za-z0-9](?:-[A-Za-z0-9])?)+)\]\{(\d+)(?:,(\d+))?\}\Z")
 
 
@@ -224,10 +217,7 @@ def compile_predicate(specs: Sequence[FieldSpec], key_field: str, category_field
             raise Unsupported(spec.type)
         checks.append(f"(CASE WHEN COALESCE({cell}, '') = '' THEN {'false' if need else 'true'} ELSE {body} END)")
     uscc = column[USCC_COLUMN]
-    shape = (f"octet_length({uscc}) = 18 AND translate({uscc}, {_literal(USCC_ALPHABET)}, '') = '' "
-             f"AND strpos({_literal(_DEPARTMENTS)}, left({uscc}, 1)) > 0 "
-             f"AND translate(substr({uscc}, 3, 6), '{_DIGITS}', '') = ''")
-    checks.insert(0, f"(CASE WHEN {shape} THEN {uscc_sql('k.u')} ELSE false END)")
+    checks.insert(0, uscc_check(uscc))
     if free_text:
         joined = "concat_ws(' ', " + ", ".join(free_text) + ")"
         checks.insert(0, f"({joined} ~ {_literal('^' + common_class() + '*$')} "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,35 @@ class Table:
     lines: list[int]
     header_line: int | None = None
     columns: tuple[str, ...] = field(default=())
+
+
+class CsvRows(Sequence[dict[str, str]]):
+    """The rows of a CSV chunk as the reader gave them (lists of cells), each made a dict (column → cell) only
+    when asked for: the column-wise check (`rows.columnar`) reads the cells by column and needs no dict."""
+
+    def __init__(self, columns: tuple[str, ...], cells: list[list[str]]) -> None:
+        self.columns = columns
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def _row(self, cells: list[str]) -> dict[str, str]:
+        return dict(zip(self.columns, cells, strict=False))
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return [self._row(cells) for cells in self.cells[index]]
+        return self._row(self.cells[index])
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return map(self._row, self.cells)
 
 
 def _text(raw: bytes | str) -> str:

@@ -19,15 +19,14 @@ def _head() -> int:
     return OutboxEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
-def test_new_registry_records_raise_one_event_per_enterprise_with_every_field_and_its_region():
+def test_new_registry_records_raise_one_created_event_per_enterprise_naming_no_field_with_its_region():
     first, second = new_uscc(41), new_uscc(42)
     start = _head()
     import_records(source_code="market_registry", rows=[registry_row(first), registry_row(second)], actor="test")
     found = {e.enterprise: e for e in _facts_events(start)}
     assert set(found) == {first, second}
     event = found[first]
-    assert event.payload["sources"] == ["market_registry"] and event.payload["created"] is True
-    assert "market_registry.registered_capital" in event.payload["fields"]
+    assert event.payload == {"sources": ["market_registry"], "fields": [], "created": True}
     assert event.region == "330108002002"
 
 

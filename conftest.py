@@ -46,3 +46,13 @@ def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     import channels.db
 
     monkeypatch.setattr(channels.db, "close_old_connections", lambda **kwargs: None)
+
+
+@pytest.fixture
+def demo_city_restored(django_db_blocker: Any) -> Any:
+    """Reload the demo city after a transactional test (`transactional_db`) has flushed the database."""
+    yield
+    from qinqing.web.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()

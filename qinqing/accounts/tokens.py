@@ -19,6 +19,7 @@ from django.db.models import ForeignKey, Model
 
 from qinqing.accounts.models import ApiToken, Department, Enterprise, User
 from qinqing.core import kept
+from qinqing.core.events import together
 from qinqing.regions.models import Region
 
 # (model, index of the row it hangs from, the foreign key's name there, inner join)
@@ -76,9 +77,14 @@ def _compose() -> tuple[str, list[list[tuple[str, list[Any], Any]]]]:
 def live_token(key_hash: str, now: dt.datetime) -> ApiToken | None:
     """The unexpired, unrevoked token with this hash, its user, enterprise, region and department loaded."""
     sql, layout = _compose()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash, connection.ops.adapt_datetimefield_value(now)])
-        row = cursor.fetchone()
+    params = [key_hash, connection.ops.adapt_datetimefield_value(now)]
+    # Prepared once per connection on PostgreSQL (planning a five-table join cost more than running it).
+    rows = together.prepared_read(sql, params)
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    row = rows[0] if rows else None
     if row is None:
         return None
     kept.prime(row[-1])

@@ -82,3 +82,4 @@ def test_a_password_change_or_a_deactivation_still_ends_the_token():
     key, _expires = issue_token(user=user)
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert token_for_key(key) is None
+

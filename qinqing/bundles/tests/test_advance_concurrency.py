@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -28,16 +27,6 @@ from qinqing.cases.workflow import Status
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 STARTING = ("started", "handed_to_agent")
-
-
-@pytest.fixture
-def demo_city_restored(django_db_blocker: Any) -> Any:
-    """Reload the demo city after a transactional test has flushed the database."""
-    yield
-    from qinqing.web.demo import load_demo
-
-    with django_db_blocker.unblock():
-        load_demo()
 
 
 def _starts(case) -> list[CaseEvent]:

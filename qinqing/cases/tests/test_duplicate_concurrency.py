@@ -18,16 +18,6 @@ from qinqing.catalog.models import Matter
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
-@pytest.fixture
-def demo_city_restored(django_db_blocker: Any) -> Any:
-    """Reload the demo city after a transactional test has flushed the database."""
-    yield
-    from qinqing.web.demo import load_demo
-
-    with django_db_blocker.unblock():
-        load_demo()
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="concurrent writers need PostgreSQL; SQLite serialises them")
 def test_two_simultaneous_payout_applications_store_one_case(demo_city_restored, transactional_db):
     user = enterprise(0)

@@ -17,16 +17,6 @@ from qinqing.cases.tests.support import enterprise, form_data, matter_approved_f
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
-@pytest.fixture
-def demo_city_restored(django_db_blocker: Any) -> Any:
-    """Reload the demo city after a transactional test has flushed the database."""
-    yield
-    from qinqing.web.demo import load_demo
-
-    with django_db_blocker.unblock():
-        load_demo()
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="concurrent writers need PostgreSQL; SQLite serialises them")
 def test_concurrent_duplicates_with_the_same_key_store_one_case(demo_city_restored, transactional_db):
     user, matter = enterprise(0), matter_approved_for(0)

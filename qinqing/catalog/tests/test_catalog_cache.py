@@ -115,16 +115,6 @@ class Process:
         self.proc.wait(timeout=30)
 
 
-@pytest.fixture
-def demo_city_restored(django_db_blocker: Any) -> Any:
-    """Reload the demo city after a transactional test has flushed the database."""
-    yield
-    from qinqing.web.demo import load_demo
-
-    with django_db_blocker.unblock():
-        load_demo()
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="two processes share a committed database: PostgreSQL")
 def test_two_processes_see_a_change_one_of_them_made_at_their_next_request(demo_city_restored, transactional_db):
     department = Department.objects.create(code="TST-CACHE", name="缓存测试局")

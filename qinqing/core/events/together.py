@@ -188,7 +188,7 @@ def statement(parts: Sequence[str], key: tuple[Any, ...] | None) -> Statement:
 
 # One row (-1, NULL, the names) to add to a `SELECT index, value … UNION ALL …`: which of our statements the session has.
 PREPARED_NAMES_SQL = (
-    "SELECT -1, NULL, (SELECT coalesce(string_agg(name, ' '), '') FROM pg_prepared_statements WHERE name LIKE 'qq\\_w\\_%%')"
+    "SELECT -1, NULL, (SELECT coalesce(string_agg(name, ' '), '') FROM pg_prepared_statements WHERE name LIKE 'qq\\_%%')"
 )
 
 
@@ -225,6 +225,46 @@ def execute(kept: Statement, params: list[Any]) -> None:
                 # this transaction fails, the next one on this connection prepares again.
                 names.clear()
             raise
+
+
+def prepared_read(sql: str, params: list[Any]) -> list[tuple[Any, ...]] | None:
+    """The rows of a read of fixed text, run as a statement prepared once per connection; None: not run.
+
+    Only outside a transaction (a request's first read, the bearer-token lookup) and on PostgreSQL with
+    PREPARE on: there a statement the session lost (a pooler's reset) fails alone and is prepared again at
+    once. Inside a transaction the caller runs its SQL as usual (a failed EXECUTE would end the transaction).
+    PostgreSQL then plans the statement once per connection instead of once per request.
+    """
+    if not prepare_enabled() or connection.in_atomic_block:
+        return None
+    kept = _reads.get(sql)
+    if kept is None:
+        kept = _reads[sql] = Statement(sql, "qq_r_" + hashlib.sha256(sql.encode()).hexdigest()[:24], _numbered(sql))
+    connection.ensure_connection()
+    raw = connection.connection
+    with _lock:
+        names = _prepared.setdefault(raw, set())
+    for attempt in (1, 2):
+        with connection.cursor() as cursor:
+            try:
+                if kept.name not in names:
+                    cursor.execute(f"PREPARE {kept.name} AS {kept.numbered}")
+                    names.add(kept.name)
+                cursor.execute(_execute_text(raw, kept.name, params))
+                return list(cursor.fetchall())
+            except Exception as error:
+                codes = (getattr(error, "sqlstate", None), getattr(error.__cause__, "sqlstate", None))
+                if attempt == 1 and "26000" in codes:
+                    names.discard(kept.name)  # dropped behind our back: prepare it again
+                    continue
+                if attempt == 1 and "42P05" in codes:
+                    names.add(kept.name)  # prepared already (our record was cut short): just run it
+                    continue
+                raise
+    raise AssertionError("unreachable")
+
+
+_reads: dict[str, Statement] = {}
 
 
 def _execute_text(raw: Any, name: str, params: list[Any]) -> str:

@@ -14,8 +14,7 @@ from qinqing.core import events
 from qinqing.regions.models import Region
 
 
-@pytest.mark.django_db(transaction=True)
-def test_writers_waiting_on_a_streams_lock_each_read_the_head_committed_before_them():
+def test_writers_waiting_on_a_streams_lock_each_read_the_head_committed_before_them(demo_city_restored, transactional_db):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has one writer at a time")
     region = Region.objects.order_by("pk").first()

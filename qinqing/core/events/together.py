@@ -193,7 +193,7 @@ PREPARED_NAMES_SQL = (
 
 
 def still_prepared(names: str) -> None:
-    """Forget what this connection no longer has prepared (`names`: the session's qq_w_ statements, by a space)."""
+    """Forget what this connection no longer has prepared (`names`: the session's qq_ statements, by a space)."""
     raw = connection.connection
     with _lock:
         known = _prepared.get(raw)

@@ -33,8 +33,9 @@ from qinqing.datahub.copyload import copy_import
 from qinqing.datahub.errors import PlatformSource, UnknownSource
 from qinqing.datahub.models import LICENCES, PLATFORM_SOURCES, DataRecord, RegistryRecord, Source
 from qinqing.datahub.rows import RowValidator, SourceDefinitionError, Table, field_specs, json_value
+from qinqing.datahub.rows.parsing import CHUNK_ROWS, Progress, csv_file_chunks
 from qinqing.datahub.rows.validation import CATEGORY_MAX_LENGTH, KEY_MAX_LENGTH, TITLE_MAX_LENGTH
-from qinqing.datahub.staging import CHUNK_ROWS, Progress, Steps, csv_file_chunks, staged_import
+from qinqing.datahub.staging import Steps, staged_import
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _SOURCE_DEFAULTS: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """Imports at province scale: validated rows through a staging table, then set-based writes, changes found in SQL.
 
 The market registry of a province holds about 9 M enterprises. An import of it streams the file a chunk
-at a time (`stream_csv`): each chunk is checked a column at a time when all its rows are canonical
+at a time (`rows.parsing.stream_csv`): each chunk is checked a column at a time when all its rows are canonical
 (`rows.columnar`), else by the row validator (the same compiled checks as any import), and its good rows
 appended to a temporary staging table (COPY on PostgreSQL, `executemany` on SQLite). While any row is bad,
 nothing more is staged, but every remaining row is still checked, so the refusal lists every (line, field,
@@ -20,31 +20,26 @@ rejected import rolls the staging table back with the rest).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.db import connection
-from django.utils.translation import gettext as _
 
 from qinqing.core import events
 from qinqing.core.events import EnterpriseFactsChanged, flows
 from qinqing.core.models import OutboxEvent
 from qinqing.datahub.adapters import Change, ImportResult, RegistryAdapter
-from qinqing.datahub.errors import ImportRejected, RowError
+from qinqing.datahub.errors import RowError
 from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.rows import CleanRow, RowValidator, Table
 from qinqing.datahub.rows.columnar import Columns, clean_columns
-from qinqing.datahub.rows.parsing import CsvRows
+from qinqing.datahub.rows.parsing import Progress
 from qinqing.datahub.rows.validation import MAX_REPORTED_ERRORS, duplicate_key
 
-CHUNK_ROWS = 50_000
 EVENT_BATCH = 10_000
 STAGE = "qq_stage_registry"
 # Changes kept on the result (for callers and tests); beyond this only their count is.
@@ -53,7 +48,6 @@ RESULT_CHANGES = 10_000
 # the repeated-key `GROUP BY` and the joins of millions of staged rows then stay in memory instead of spilling.
 IMPORT_WORK_MEM = "256MB"
 
-Progress = Callable[[int, int], None]
 # Told the name of each step that follows the file's reading (checks, events, registry), so that a long import
 # does not sit silent at "100 %" while the database works.
 Steps = Callable[[str], None]
@@ -62,84 +56,6 @@ Steps = Callable[[str], None]
 def step(steps: Steps | None, name: str) -> None:
     if steps is not None:
         steps(name)
-
-
-def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]:
-    """Tables of at most `chunk_rows` rows read from a UTF-8 CSV (a BOM is tolerated), header on line 1.
-
-    Lines are counted as `parse_csv` counts them (a quoted cell may span lines); a chunk never holds the
-    whole file. A byte sequence that is not UTF-8 is refused with the line it is on.
-    """
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", errors="strict")
-    reader = csv.reader(text)
-    line = 0
-    try:
-        header = next(reader, None)
-        if header is None:
-            yield Table(rows=[], lines=[], header_line=1)
-            return
-        columns = [name.strip() for name in header]
-        errors: list[RowError] = []
-        seen: set[str] = set()
-        for name in columns:
-            if not name:
-                errors.append(RowError(line=1, field="", reason=_("A column has no name.")))
-            elif name in seen:
-                errors.append(RowError(line=1, field=name, reason=_("Duplicate column.")))
-            seen.add(name)
-        if errors:
-            raise ImportRejected.listing(errors)
-        width = len(columns)
-        names = tuple(columns)
-        previous = reader.line_num
-        yielded = False
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for cells in reader:
-            start, previous = previous + 1, reader.line_num
-            line = previous
-            if not any(cells):
-                continue
-            if len(cells) > width:
-                raise ImportRejected.listing([RowError(line=start, field="", reason=_(
-                    "This row has more cells than the header."))])
-            rows.append(cells)
-            lines.append(start)
-            if len(rows) >= chunk_rows:
-                yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
-                rows, lines, yielded = [], [], True
-        if rows or not yielded:
-            yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
-    except UnicodeDecodeError:
-        raise ImportRejected.listing([RowError(line=_first_bad_line(handle, line + 1), field="", reason=_(
-            "The file is not UTF-8 text."))]) from None
-    except csv.Error as exc:
-        raise ImportRejected.listing([RowError(line=reader.line_num, field="", reason=_(
-            "The CSV cannot be read: %(error)s") % {"error": str(exc)})]) from None
-
-
-def _first_bad_line(handle: IO[bytes], fallback: int) -> int:
-    """The first line that is not UTF-8 (the text reader decodes ahead of the CSV reader, so it cannot say)."""
-    if not handle.seekable():
-        return fallback
-    handle.seek(0)
-    for number, raw in enumerate(handle, start=1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return number
-    return fallback
-
-
-def csv_file_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS,
-                    progress: Progress | None = None) -> Iterator[Table]:
-    """`stream_csv` over a file, reporting bytes read against the file's size after each chunk."""
-    size = path.stat().st_size
-    with path.open("rb") as raw:
-        for table in stream_csv(raw, chunk_rows=chunk_rows):
-            yield table
-            if progress is not None:
-                progress(min(raw.tell(), size), size)
 
 
 def _as_sqlite_text(column: list[Any]) -> list[Any]:

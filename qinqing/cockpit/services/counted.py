@@ -6,6 +6,7 @@ gives it what it loaded once (the payout and case rows, the items already counte
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -43,7 +44,7 @@ from qinqing.cockpit.services.counting import (
 from qinqing.core.events import CaseDecided, CaseSubmitted, PayoutReversed, PayoutStatusChanged, Stored
 
 
-class CountedItems:
+class CountedItems(abc.ABC):
     """Payout, case and visit events applied to the batch's deltas, each item counted once per kind."""
 
     deltas: Deltas
@@ -54,12 +55,14 @@ class CountedItems:
     new_items: dict[tuple[str, int], CountedItem]
     gone_items: list[CountedItem]
 
+    @abc.abstractmethod
     def _state(self, uscc: str, stored: Stored) -> State | None:
-        raise NotImplementedError  # the batch's: the enterprise's state, created at first sight
+        """The enterprise's state in the batch, created at first sight (the batch's own)."""
 
+    @abc.abstractmethod
     def _signal(self, signal: str, state: State, stored: Stored, path: str, region_id: int | None,
                 **facts: Any) -> None:
-        raise NotImplementedError  # the batch's: an alert's signal, raised when the batch is written
+        """Raise an alert's signal, written with the batch (the batch's own)."""
 
     def _has(self, kind: str, item_id: int) -> CountedItem | None:
         return self.new_items.get((kind, item_id)) or self.items.get((kind, item_id))

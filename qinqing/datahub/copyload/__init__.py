@@ -31,8 +31,9 @@ from qinqing.datahub.copyload.predicate import RowPredicate, Unsupported, compil
 from qinqing.datahub.copyload.stream import BLOCK, RAW, read_header, stream_file
 from qinqing.datahub.models import RegistryRecord, Source
 from qinqing.datahub.rows import field_specs
+from qinqing.datahub.rows.parsing import Progress
 from qinqing.datahub.rows.validation import USCC_COLUMN
-from qinqing.datahub.staging import IMPORT_WORK_MEM, Progress, RegistryStaging, Steps, step
+from qinqing.datahub.staging import IMPORT_WORK_MEM, RegistryStaging, Steps, step
 
 __all__ = ["BLOCK", "RAW", "RegistryAdapter", "RowPredicate", "Unsupported", "compile_predicate", "copy_import",
            "read_header", "uscc_check"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qinqing.datahub.copyload.predicate import Unsupported
-from qinqing.datahub.staging import Progress
+from qinqing.datahub.rows.parsing import Progress
 
 RAW = "qq_stage_raw"
 BLOCK = 1 << 20

@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, overload
+from pathlib import Path
+from typing import IO, Any, overload
 
 from django.utils.translation import gettext as _
 
 from qinqing.datahub.bulk import cyclic_gc_paused
 from qinqing.datahub.errors import ImportRejected, RowError
+
+CHUNK_ROWS = 50_000  # rows per chunk of a streamed file (`stream_csv`): memory is bounded by a chunk
+Progress = Callable[[int, int], None]  # told (done, total) as a file is read
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,20 @@ def _text(raw: bytes | str) -> str:
     return raw.removeprefix("\ufeff")
 
 
+def _columns(header: list[str]) -> tuple[list[str], list[RowError]]:
+    """The header's column names, stripped, and what is wrong with them (a blank name, a repeated one)."""
+    columns = [name.strip() for name in header]
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for name in columns:
+        if not name:
+            errors.append(RowError(line=1, field="", reason=_("A column has no name.")))
+        elif name in seen:
+            errors.append(RowError(line=1, field=name, reason=_("Duplicate column.")))
+        seen.add(name)
+    return columns, errors
+
+
 def parse_csv(raw: bytes | str) -> Table:
     """Parse UTF-8 CSV (a BOM is tolerated) whose first line names the columns."""
     reader = csv.reader(io.StringIO(_text(raw), newline=""))
@@ -74,14 +92,7 @@ def parse_csv(raw: bytes | str) -> Table:
         header = next(reader, None)
         if header is None:
             return Table(rows=[], lines=[], header_line=1)
-        columns = [name.strip() for name in header]
-        seen: set[str] = set()
-        for name in columns:
-            if not name:
-                errors.append(RowError(line=1, field="", reason=_("A column has no name.")))
-            elif name in seen:
-                errors.append(RowError(line=1, field=name, reason=_("Duplicate column.")))
-            seen.add(name)
+        columns, errors = _columns(header)
         width = len(columns)
         rows: list[dict[str, Any]] = []
         lines: list[int] = []
@@ -101,6 +112,76 @@ def parse_csv(raw: bytes | str) -> Table:
     if errors:
         raise ImportRejected.listing(errors)
     return Table(rows=rows, lines=lines, header_line=1, columns=tuple(columns))
+
+
+def stream_csv(handle: IO[bytes], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]:
+    """Tables of at most `chunk_rows` rows read from a UTF-8 CSV (a BOM is tolerated), header on line 1.
+
+    Lines are counted as `parse_csv` counts them (a quoted cell may span lines); a chunk never holds the
+    whole file. A byte sequence that is not UTF-8 is refused with the line it is on.
+    """
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", errors="strict")
+    reader = csv.reader(text)
+    line = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            yield Table(rows=[], lines=[], header_line=1)
+            return
+        columns, errors = _columns(header)
+        if errors:
+            raise ImportRejected.listing(errors)
+        width = len(columns)
+        names = tuple(columns)
+        previous = reader.line_num
+        yielded = False
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            line = previous
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                raise ImportRejected.listing([RowError(line=start, field="", reason=_(
+                    "This row has more cells than the header."))])
+            rows.append(cells)
+            lines.append(start)
+            if len(rows) >= chunk_rows:
+                yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
+                rows, lines, yielded = [], [], True
+        if rows or not yielded:
+            yield Table(rows=CsvRows(names, rows), lines=lines, header_line=1, columns=names)
+    except UnicodeDecodeError:
+        raise ImportRejected.listing([RowError(line=_first_bad_line(handle, line + 1), field="", reason=_(
+            "The file is not UTF-8 text."))]) from None
+    except csv.Error as exc:
+        raise ImportRejected.listing([RowError(line=reader.line_num, field="", reason=_(
+            "The CSV cannot be read: %(error)s") % {"error": str(exc)})]) from None
+
+
+def _first_bad_line(handle: IO[bytes], fallback: int) -> int:
+    """The first line that is not UTF-8 (the text reader decodes ahead of the CSV reader, so it cannot say)."""
+    if not handle.seekable():
+        return fallback
+    handle.seek(0)
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return fallback
+
+
+def csv_file_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS,
+                    progress: Progress | None = None) -> Iterator[Table]:
+    """`stream_csv` over a file, reporting bytes read against the file's size after each chunk."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        for table in stream_csv(raw, chunk_rows=chunk_rows):
+            yield table
+            if progress is not None:
+                progress(min(raw.tell(), size), size)
 
 
 def parse_json(raw: bytes | str) -> Table:

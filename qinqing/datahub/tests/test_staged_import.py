@@ -15,8 +15,8 @@ from qinqing.audit.models import AuditRecord
 from qinqing.core.models import OutboxEvent
 from qinqing.datahub.errors import ImportRejected
 from qinqing.datahub.models import RegistryRecord
+from qinqing.datahub.rows.parsing import stream_csv
 from qinqing.datahub.services import import_file
-from qinqing.datahub.staging import stream_csv
 from qinqing.datahub.tests.support import csv_body, new_uscc, registry_row
 
 pytestmark = pytest.mark.django_db
